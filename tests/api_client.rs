@@ -1,0 +1,411 @@
+//! The API client against the emulator: every success path, every documented failure, each
+//! injected fault, and the rule that activation never spends two slots.
+
+use std::time::{Duration, Instant};
+
+use licensekit::api::{Client, Environment, RetryPolicy};
+use licensekit::{DodoCode, Error, ErrorKind, InstanceId, LicenseKey};
+use licensekit_emulator::{Emulator, Endpoint, Fault, KeySpec, KeyStatus};
+use licensekit_tests::{KEY, client, dead_url, emulator, fast_retries, key};
+
+/// Every error must be free of the key, in both its Display and Debug forms.
+fn checked(e: Error) -> Error {
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains(KEY), "key leaked in error: {shown}");
+    e
+}
+
+fn status(code: u16) -> Fault {
+    Fault::Status {
+        status: code,
+        retry_after: None,
+        retry_after_ms: None,
+    }
+}
+
+fn short_timeout_client(url: &str) -> Client {
+    Client::builder()
+        .environment(Environment::Custom(url.to_owned()))
+        .retry_policy(fast_retries())
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn activate_validate_deactivate_round_trip() {
+    let emu = emulator(Some(2));
+    let c = client(&emu.url());
+    let k = key();
+    let inst = c.activate(&k, "Ada's laptop").unwrap();
+    assert!(inst.id.as_str().starts_with("lki_"));
+    assert_eq!(inst.name, "Ada's laptop");
+    assert_eq!(inst.customer.email, "customer@example.com");
+    assert_eq!(inst.product.name.as_deref(), Some("Emulated App"));
+    assert!(inst.created_at_unix().is_some());
+    assert_eq!(emu.instances_of(KEY).len(), 1);
+
+    assert!(c.validate(&k, Some(&inst.id)).unwrap());
+    assert!(c.validate(&k, None).unwrap());
+    c.deactivate(&k, &inst.id).unwrap();
+    assert!(!c.validate(&k, Some(&inst.id)).unwrap());
+    assert!(emu.instances_of(KEY).is_empty());
+    assert_eq!(
+        emu.authorization_headers_seen(),
+        0,
+        "no Authorization header, ever"
+    );
+}
+
+#[test]
+fn key_with_surrounding_whitespace_is_the_same_key() {
+    let emu = emulator(None);
+    let c = client(&emu.url());
+    let k = LicenseKey::new(&format!("  {KEY} \n")).unwrap();
+    let inst = c.activate(&k, "n").unwrap();
+    assert!(c.validate(&key(), Some(&inst.id)).unwrap());
+}
+
+#[test]
+fn documented_activation_failures_are_typed_rejections() {
+    let emu = emulator(Some(1));
+    emu.add_key(KeySpec::new("DISABLED-KEY-000000"));
+    emu.set_key_status("DISABLED-KEY-000000", KeyStatus::Disabled);
+    let mut expired = KeySpec::new("EXPIRED-KEY-0000000");
+    expired.expires_at = Some("2001-01-01T00:00:00Z".into());
+    emu.add_key(expired);
+    let c = client(&emu.url());
+
+    let e = checked(
+        c.activate(&LicenseKey::new("NO-SUCH-KEY-000000").unwrap(), "n")
+            .unwrap_err(),
+    );
+    assert_eq!(e.http_status(), Some(404));
+    assert_eq!(e.dodo_code(), Some(&DodoCode::LicenseKeyNotFound));
+    assert!(e.is_rejection() && !e.is_unreachable());
+
+    for k in ["DISABLED-KEY-000000", "EXPIRED-KEY-0000000"] {
+        let e = checked(c.activate(&LicenseKey::new(k).unwrap(), "n").unwrap_err());
+        assert_eq!(e.http_status(), Some(403));
+        assert_eq!(e.dodo_code(), Some(&DodoCode::InactiveLicenseKey));
+    }
+
+    c.activate(&key(), "first").unwrap();
+    let e = checked(c.activate(&key(), "second").unwrap_err());
+    assert_eq!(e.http_status(), Some(422));
+    assert_eq!(e.dodo_code(), Some(&DodoCode::LicenseKeyLimitReached));
+    assert_eq!(emu.instances_of(KEY).len(), 1);
+}
+
+#[test]
+fn validate_says_false_for_unknown_inactive_or_foreign() {
+    let emu = emulator(None);
+    emu.add_key(KeySpec::new("OTHER-KEY-000000000"));
+    let c = client(&emu.url());
+    let other = LicenseKey::new("OTHER-KEY-000000000").unwrap();
+    let foreign = c.activate(&other, "x").unwrap();
+    let mine = c.activate(&key(), "y").unwrap();
+
+    assert!(
+        !c.validate(&LicenseKey::new("NO-SUCH-KEY-000000").unwrap(), None)
+            .unwrap()
+    );
+    assert!(!c.validate(&key(), Some(&foreign.id)).unwrap());
+    let made_up = InstanceId::new("lki_does_not_exist").unwrap();
+    assert!(!c.validate(&key(), Some(&made_up)).unwrap());
+    emu.set_key_status(KEY, KeyStatus::Disabled);
+    assert!(!c.validate(&key(), Some(&mine.id)).unwrap());
+    emu.set_key_status(KEY, KeyStatus::Expired);
+    assert!(!c.validate(&key(), None).unwrap());
+}
+
+#[test]
+fn documented_deactivation_failures() {
+    let emu = emulator(None);
+    let c = client(&emu.url());
+    let made_up = InstanceId::new("lki_does_not_exist").unwrap();
+    let e = checked(c.deactivate(&key(), &made_up).unwrap_err());
+    assert_eq!(e.http_status(), Some(403));
+    assert!(e.is_rejection());
+    let e = checked(
+        c.deactivate(&LicenseKey::new("NO-SUCH-KEY-000000").unwrap(), &made_up)
+            .unwrap_err(),
+    );
+    assert_eq!(e.http_status(), Some(404));
+}
+
+#[test]
+fn unreachable_server_is_a_network_error_not_a_rejection() {
+    let c = client(&dead_url());
+    let started = Instant::now();
+    let e = checked(c.validate(&key(), None).unwrap_err());
+    assert!(matches!(e.kind(), ErrorKind::Network(_)), "{e:?}");
+    assert!(e.is_unreachable() && !e.is_rejection());
+    // Connection refused means the activation was never sent: a plain network error.
+    let e = checked(c.activate(&key(), "n").unwrap_err());
+    assert!(matches!(e.kind(), ErrorKind::Network(_)), "{e:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+// ---- activation and the one-slot rule ----
+
+/// Runs one activation against a fault and returns the error with the emulator's view.
+fn activate_with(fault: Fault, count: u32) -> (Result<licensekit::api::Instance, Error>, Emulator) {
+    let emu = emulator(Some(5));
+    emu.inject(Endpoint::Activate, fault, count);
+    let r = short_timeout_client(&emu.url())
+        .activate(&key(), "n")
+        .map_err(checked);
+    (r, emu)
+}
+
+fn assert_ambiguous(r: &Result<licensekit::api::Instance, Error>) {
+    match r {
+        Err(e) => assert!(
+            matches!(e.kind(), ErrorKind::AmbiguousActivation(_)),
+            "expected ambiguous activation, got {e:?}"
+        ),
+        Ok(i) => panic!("expected ambiguous activation, got {i:?}"),
+    }
+}
+
+#[test]
+fn lost_response_to_activate_leaves_one_instance_and_is_ambiguous() {
+    let (r, emu) = activate_with(Fault::ProcessThenClose, 1);
+    assert_ambiguous(&r);
+    assert_eq!(emu.request_count(Endpoint::Activate), 1, "never retried");
+    assert_eq!(emu.instances_of(KEY).len(), 1, "exactly one slot spent");
+}
+
+#[test]
+fn activate_timeout_after_sending_is_ambiguous_and_not_retried() {
+    let (r, emu) = activate_with(Fault::Delay { ms: 800 }, 1);
+    assert_ambiguous(&r);
+    std::thread::sleep(Duration::from_millis(900));
+    assert_eq!(emu.request_count(Endpoint::Activate), 1);
+    assert_eq!(emu.instances_of(KEY).len(), 1);
+}
+
+#[test]
+fn activate_cut_connections_and_5xx_are_ambiguous() {
+    for fault in [
+        Fault::CloseBeforeProcessing,
+        Fault::ResetBeforeProcessing,
+        status(500),
+        status(502),
+        status(503),
+        Fault::HtmlError { status: 502 },
+    ] {
+        let (r, emu) = activate_with(fault.clone(), 1);
+        assert_ambiguous(&r);
+        assert_eq!(
+            emu.request_count(Endpoint::Activate),
+            1,
+            "{fault:?} was retried"
+        );
+        assert!(emu.instances_of(KEY).is_empty(), "{fault:?}");
+    }
+}
+
+#[test]
+fn activate_with_unreadable_success_body_is_ambiguous() {
+    for fault in [
+        Fault::TruncatedBody,
+        Fault::MalformedJson,
+        Fault::OversizedBody,
+    ] {
+        let (r, emu) = activate_with(fault.clone(), 1);
+        assert_ambiguous(&r);
+        assert_eq!(emu.request_count(Endpoint::Activate), 1, "{fault:?}");
+        assert_eq!(emu.instances_of(KEY).len(), 1, "{fault:?}");
+    }
+}
+
+#[test]
+fn activate_retries_429_honouring_retry_after() {
+    let (r, emu) = activate_with(
+        Fault::Status {
+            status: 429,
+            retry_after: None,
+            retry_after_ms: Some(150),
+        },
+        1,
+    );
+    r.unwrap();
+    assert_eq!(emu.request_count(Endpoint::Activate), 2);
+    assert_eq!(emu.instances_of(KEY).len(), 1);
+
+    let (r, emu) = activate_with(status(429), 10);
+    let e = r.unwrap_err();
+    assert_eq!(e.http_status(), Some(429));
+    assert_eq!(e.dodo_code(), Some(&DodoCode::TooManyRequests));
+    assert_eq!(
+        emu.request_count(Endpoint::Activate),
+        3,
+        "first try plus 2 retries"
+    );
+    assert!(emu.instances_of(KEY).is_empty());
+}
+
+#[test]
+fn activate_accepts_extra_fields_and_any_content_type() {
+    for fault in [Fault::ExtraFields, Fault::WrongContentType] {
+        let (r, emu) = activate_with(fault, 1);
+        r.unwrap();
+        assert_eq!(emu.instances_of(KEY).len(), 1);
+    }
+}
+
+// ---- validate ----
+
+fn validate_with(fault: Fault, count: u32) -> (Result<bool, Error>, Emulator, Duration) {
+    let emu = emulator(None);
+    emu.inject(Endpoint::Validate, fault, count);
+    let started = Instant::now();
+    let r = short_timeout_client(&emu.url())
+        .validate(&key(), None)
+        .map_err(checked);
+    (r, emu, started.elapsed())
+}
+
+#[test]
+fn validate_retries_server_errors_and_cut_connections() {
+    for fault in [
+        status(500),
+        status(502),
+        status(503),
+        status(408),
+        status(429),
+        Fault::CloseBeforeProcessing,
+        Fault::ResetBeforeProcessing,
+        Fault::Delay { ms: 500 },
+        Fault::HtmlError { status: 503 },
+    ] {
+        let (r, emu, _) = validate_with(fault.clone(), 2);
+        assert!(r.unwrap(), "{fault:?}");
+        assert_eq!(emu.request_count(Endpoint::Validate), 3, "{fault:?}");
+    }
+}
+
+#[test]
+fn validate_gives_up_after_two_retries() {
+    let (r, emu, _) = validate_with(status(503), 10);
+    let e = r.unwrap_err();
+    assert_eq!(e.http_status(), Some(503));
+    assert!(e.is_unreachable());
+    assert_eq!(emu.request_count(Endpoint::Validate), 3);
+
+    let (r, _, _) = validate_with(Fault::Delay { ms: 500 }, 10);
+    assert!(matches!(r.unwrap_err().kind(), ErrorKind::Timeout));
+
+    let (r, _, _) = validate_with(Fault::HtmlError { status: 502 }, 10);
+    let e = r.unwrap_err();
+    assert!(
+        matches!(
+            e.kind(),
+            ErrorKind::InvalidResponse {
+                status: Some(502),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.is_rejection());
+}
+
+#[test]
+fn validate_honours_retry_after_seconds() {
+    let (r, emu, took) = validate_with(
+        Fault::Status {
+            status: 429,
+            retry_after: Some("1".into()),
+            retry_after_ms: None,
+        },
+        1,
+    );
+    assert!(r.unwrap());
+    assert!(took >= Duration::from_secs(1), "waited only {took:?}");
+    assert_eq!(emu.request_count(Endpoint::Validate), 2);
+}
+
+#[test]
+fn validate_unusable_bodies_are_invalid_responses() {
+    for fault in [
+        Fault::TruncatedBody,
+        Fault::MalformedJson,
+        Fault::OversizedBody,
+    ] {
+        let (r, _, _) = validate_with(fault.clone(), 1);
+        let e = r.unwrap_err();
+        assert!(
+            matches!(e.kind(), ErrorKind::InvalidResponse { .. }),
+            "{fault:?}: {e:?}"
+        );
+        assert!(e.is_unreachable(), "an unusable answer must not revoke");
+    }
+    let (r, _, _) = validate_with(Fault::OversizedBody, 1);
+    assert!(r.unwrap_err().to_string().contains("larger than"));
+}
+
+#[test]
+fn validate_accepts_extra_fields_and_any_content_type() {
+    for fault in [Fault::ExtraFields, Fault::WrongContentType] {
+        let (r, _, _) = validate_with(fault, 1);
+        assert!(r.unwrap());
+    }
+}
+
+// ---- deactivate ----
+
+#[test]
+fn deactivate_retry_after_lost_response_counts_as_success() {
+    let emu = emulator(None);
+    let c = short_timeout_client(&emu.url());
+    let inst = c.activate(&key(), "n").unwrap();
+    emu.inject(Endpoint::Deactivate, Fault::ProcessThenClose, 1);
+    c.deactivate(&key(), &inst.id).unwrap();
+    assert_eq!(emu.request_count(Endpoint::Deactivate), 2);
+    assert!(emu.instances_of(KEY).is_empty());
+}
+
+#[test]
+fn deactivate_retries_5xx_and_timeouts() {
+    for fault in [
+        status(500),
+        Fault::Delay { ms: 500 },
+        Fault::CloseBeforeProcessing,
+    ] {
+        let emu = emulator(None);
+        let c = short_timeout_client(&emu.url());
+        let inst = c.activate(&key(), "n").unwrap();
+        emu.inject(Endpoint::Deactivate, fault.clone(), 1);
+        c.deactivate(&key(), &inst.id)
+            .unwrap_or_else(|e| panic!("{fault:?}: {e:?}"));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(emu.instances_of(KEY).is_empty(), "{fault:?}");
+    }
+}
+
+#[test]
+fn deactivate_gives_typed_errors_for_faults_it_cannot_retry() {
+    let emu = emulator(None);
+    let c = short_timeout_client(&emu.url());
+    let inst = c.activate(&key(), "n").unwrap();
+    emu.inject(Endpoint::Deactivate, status(503), 10);
+    let e = checked(c.deactivate(&key(), &inst.id).unwrap_err());
+    assert_eq!(e.http_status(), Some(503));
+    assert_eq!(emu.instances_of(KEY).len(), 1, "nothing lost");
+}
+
+#[test]
+fn no_retry_policy_means_one_attempt() {
+    let emu = emulator(None);
+    emu.inject(Endpoint::Validate, status(503), 1);
+    let c = Client::builder()
+        .environment(Environment::Custom(emu.url()))
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .unwrap();
+    assert!(c.validate(&key(), None).is_err());
+    assert_eq!(emu.request_count(Endpoint::Validate), 1);
+}
