@@ -8,6 +8,8 @@
 //! - [`api`]: a client for Dodo's three public license endpoints (activate, validate,
 //!   deactivate), with timeouts, safe retries and typed errors.
 //! - [`LicenseKey`] and [`InstanceId`]: the identifiers, with the key kept secret.
+//! - [`fingerprint`]: which machine an activation is bound to, without exposing the
+//!   machine ID.
 //! - [`Error`] and [`ErrorKind`]: the one error type.
 //!
 //! Library code never prints; it emits [`log`] records, none of which contain the key.
@@ -16,6 +18,8 @@
 
 pub mod api;
 mod error;
+pub mod fingerprint;
+mod fsutil;
 mod key;
 
 pub use error::{DodoCode, Error, ErrorKind};

@@ -1,0 +1,76 @@
+//! Cold fingerprint computation against `sysinfo::System::new_all()`, in one run.
+//!
+//! `cargo bench -p licensekit --bench fingerprint`; set `LK_BENCH_QUICK=1` for the short run
+//! CI does. Targets: fingerprint median under 2 ms and at least 10× faster than `new_all()`.
+
+use std::time::{Duration, Instant};
+
+use licensekit::fingerprint::Fingerprint;
+
+fn main() {
+    let quick = std::env::var_os("LK_BENCH_QUICK").is_some();
+    let (n_fp, n_all) = if quick { (50, 5) } else { (500, 30) };
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // Warm the page cache and the code once, as an app start would find them.
+    let _ = Fingerprint::builder("bench.app").fallback_dir(dir.path()).compute();
+
+    let fp = measure(n_fp, || {
+        let f = Fingerprint::builder("bench.app")
+            .fallback_dir(dir.path())
+            .compute()
+            .expect("fingerprint");
+        std::hint::black_box(f);
+    });
+    let all = measure(n_all, || {
+        std::hint::black_box(sysinfo::System::new_all());
+    });
+
+    let ratio = all.median.as_secs_f64() / fp.median.as_secs_f64();
+    println!("fingerprint (cold, {n_fp} runs): {fp}");
+    println!("sysinfo::System::new_all() ({n_all} runs): {all}");
+    println!("speed-up: {ratio:.1}x");
+    let met = fp.median < Duration::from_millis(2) && ratio >= 10.0;
+    println!(
+        "target (median < 2 ms and >= 10x faster): {}",
+        if met { "met" } else { "MISSED" }
+    );
+}
+
+struct Figures {
+    median: Duration,
+    p90: Duration,
+    min: Duration,
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "median {:.3} ms, p90 {:.3} ms, min {:.3} ms",
+            ms(self.median),
+            ms(self.p90),
+            ms(self.min)
+        )
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn measure(n: usize, mut f: impl FnMut()) -> Figures {
+    let mut times: Vec<Duration> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    Figures {
+        median: times[n / 2],
+        p90: times[n * 9 / 10],
+        min: times[0],
+    }
+}
