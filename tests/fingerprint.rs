@@ -21,7 +21,12 @@ fn child_prints_fingerprint() {
 
 fn fingerprint_in_child(dir: &std::path::Path) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_prints_fingerprint", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_prints_fingerprint",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir)
         .output()
         .unwrap();

@@ -15,7 +15,8 @@ pub(crate) fn write_temp(dir: &Path, bytes: &[u8]) -> Result<NamedTempFile, Erro
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, &e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), &e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io(tmp.path(), &e))?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io(tmp.path(), &e))?;
@@ -37,10 +38,8 @@ pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// Makes a rename in `dir` durable (Unix only; a no-op elsewhere).
 pub(crate) fn sync_dir(dir: &Path) {
     #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(dir) {
-        if let Err(e) = d.sync_all() {
-            log::debug!("fsync of {} failed: {e}", dir.display());
-        }
+    if let Err(e) = std::fs::File::open(dir).and_then(|d| d.sync_all()) {
+        log::debug!("fsync of {} failed: {e}", dir.display());
     }
     #[cfg(not(unix))]
     let _ = dir;

@@ -10,6 +10,8 @@
 //! - [`LicenseKey`] and [`InstanceId`]: the identifiers, with the key kept secret.
 //! - [`fingerprint`]: which machine an activation is bound to, without exposing the
 //!   machine ID.
+//! - [`Licensor`]: the license state machine with its offline-grace cache and key storage.
+//! - [`clock`]: the time source, replaceable in tests.
 //! - [`Error`] and [`ErrorKind`]: the one error type.
 //!
 //! Library code never prints; it emits [`log`] records, none of which contain the key.
@@ -17,10 +19,37 @@
 #![warn(missing_docs)]
 
 pub mod api;
+mod cache;
+pub mod clock;
 mod error;
 pub mod fingerprint;
 mod fsutil;
 mod key;
+pub mod licensor;
+mod storage;
 
 pub use error::{DodoCode, Error, ErrorKind};
 pub use key::{InstanceId, LicenseKey, MAX_KEY_LEN};
+pub use licensor::{App, Deactivation, LicenseState, LicenseStatus, Licensor, WatchHandle};
+pub use storage::{CREDENTIALS_FILE, KeyStorage, StorageKind};
+
+/// Name of the cache file in the data directory.
+pub use cache::CACHE_FILE;
+
+/// Pieces exposed only so that benchmarks can measure the floor under [`Licensor::check`].
+/// Not part of the API.
+#[doc(hidden)]
+pub mod bench_support {
+    use std::path::Path;
+
+    /// Reads the cache file, parses it and verifies its MAC: the least a cached check must do.
+    pub fn read_and_verify_cache(
+        path: &Path,
+        vendor_secret: &[u8],
+        key: &crate::LicenseKey,
+    ) -> bool {
+        std::fs::read(path)
+            .ok()
+            .is_some_and(|bytes| crate::cache::parse(&bytes, vendor_secret, key).is_ok())
+    }
+}

@@ -33,9 +33,16 @@ fn looks_like_container() -> bool {
         return true;
     }
     std::fs::read_to_string("/proc/1/cgroup").is_ok_and(|cgroup| {
-        ["docker", "kubepods", "containerd", "lxc", "libpod", "podman"]
-            .iter()
-            .any(|hint| cgroup.contains(hint))
+        [
+            "docker",
+            "kubepods",
+            "containerd",
+            "lxc",
+            "libpod",
+            "podman",
+        ]
+        .iter()
+        .any(|hint| cgroup.contains(hint))
     })
 }
 

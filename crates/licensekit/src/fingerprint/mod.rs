@@ -340,7 +340,10 @@ impl FingerprintBuilder {
                             "this machine has no machine ID and no fallback directory was given",
                         )
                     })?;
-                    log::warn!("no OS machine ID; using the fallback ID kept in {}", dir.display());
+                    log::warn!(
+                        "no OS machine ID; using the fallback ID kept in {}",
+                        dir.display()
+                    );
                     (fallback_id(dir)?, Confidence::Low)
                 }
             },
@@ -398,7 +401,8 @@ fn app_key(app_id: &str) -> [u8; 32] {
 }
 
 fn component(key: &[u8; 32], label: &str, value: &str) -> Digest {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
+    let mut mac =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(label.as_bytes());
     mac.update(&[0]);
     mac.update(value.as_bytes());

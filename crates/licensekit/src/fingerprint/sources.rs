@@ -54,9 +54,7 @@ pub fn os_machine_id() -> Option<String> {
 /// A machine ID worth using: non-empty, not systemd's `uninitialized`, not all zeros.
 pub fn usable_id(raw: &str) -> Option<String> {
     let id = raw.trim();
-    let blank = id.is_empty()
-        || id == "uninitialized"
-        || id.chars().all(|c| c == '0' || c == '-');
+    let blank = id.is_empty() || id == "uninitialized" || id.chars().all(|c| c == '0' || c == '-');
     (!blank).then(|| id.to_owned())
 }
 
@@ -104,9 +102,39 @@ fn major_version(version: &str) -> String {
 
 /// Interface names that are never a machine's own hardware.
 const VIRTUAL_PREFIXES: &[&str] = &[
-    "lo", "docker", "veth", "br-", "virbr", "vmnet", "vboxnet", "tun", "tap", "ifb", "dummy",
-    "wg", "zt", "utun", "awdl", "llw", "bridge", "cni", "flannel", "cali", "kube", "lxc", "lxd",
-    "podman", "vnet", "tailscale", "anpi", "gif", "stf", "ham", "vEthernet", "isatap", "teredo",
+    "lo",
+    "docker",
+    "veth",
+    "br-",
+    "virbr",
+    "vmnet",
+    "vboxnet",
+    "tun",
+    "tap",
+    "ifb",
+    "dummy",
+    "wg",
+    "zt",
+    "utun",
+    "awdl",
+    "llw",
+    "bridge",
+    "cni",
+    "flannel",
+    "cali",
+    "kube",
+    "lxc",
+    "lxd",
+    "podman",
+    "vnet",
+    "tailscale",
+    "anpi",
+    "gif",
+    "stf",
+    "ham",
+    "vEthernet",
+    "isatap",
+    "teredo",
 ];
 
 /// The MAC of the primary physical interface: the first by name among interfaces that are
@@ -118,9 +146,10 @@ fn primary_mac() -> Option<String> {
         .filter_map(|(name, data)| {
             let name = name.to_str()?.to_owned();
             let mac = data.mac_address().0;
-            let virtual_name = VIRTUAL_PREFIXES
-                .iter()
-                .any(|p| name.to_ascii_lowercase().starts_with(&p.to_ascii_lowercase()));
+            let virtual_name = VIRTUAL_PREFIXES.iter().any(|p| {
+                name.to_ascii_lowercase()
+                    .starts_with(&p.to_ascii_lowercase())
+            });
             let usable = mac != [0; 6] && mac[0] & 0x02 == 0 && mac[0] & 0x01 == 0;
             (usable && !virtual_name && is_hardware(&name)).then_some((name, mac))
         })
@@ -139,7 +168,10 @@ fn primary_mac() -> Option<String> {
 /// filter above is all there is.
 fn is_hardware(name: &str) -> bool {
     if cfg!(target_os = "linux") {
-        Path::new("/sys/class/net").join(name).join("device").exists()
+        Path::new("/sys/class/net")
+            .join(name)
+            .join("device")
+            .exists()
     } else {
         true
     }

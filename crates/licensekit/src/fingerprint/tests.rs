@@ -48,7 +48,10 @@ fn raw_machine_id_never_appears() {
         let lower = out.to_ascii_lowercase();
         assert!(!lower.contains(&r.machine_id), "raw ID in {out}");
         assert!(!lower.contains(&plain_sha), "plain SHA-256 in {out}");
-        assert!(!lower.contains(&plain_sha[..16]), "plain SHA-256 prefix in {out}");
+        assert!(
+            !lower.contains(&plain_sha[..16]),
+            "plain SHA-256 prefix in {out}"
+        );
     }
 }
 
@@ -93,7 +96,11 @@ fn fuzzy_accepts_small_changes() {
     assert!(m.is_same_machine());
 
     r.ram_gib = Some(64);
-    assert_eq!(fp(&r).matches(&stored).kind, MatchKind::Fuzzy, "3 of 5 still match");
+    assert_eq!(
+        fp(&r).matches(&stored).kind,
+        MatchKind::Fuzzy,
+        "3 of 5 still match"
+    );
 }
 
 #[test]
@@ -128,10 +135,18 @@ fn fuzzy_rejects_a_different_machine() {
         ram_gib: None,
         mac: None,
     };
-    assert_eq!(fp(&sparse).matches(&fp(&sparse.clone()).components().clone()).kind, MatchKind::Exact);
+    assert_eq!(
+        fp(&sparse)
+            .matches(&fp(&sparse.clone()).components().clone())
+            .kind,
+        MatchKind::Exact
+    );
     let mut sparse2 = sparse.clone();
     sparse2.machine_id = "y".into();
-    assert_eq!(fp(&sparse2).matches(fp(&sparse).components()).kind, MatchKind::Mismatch);
+    assert_eq!(
+        fp(&sparse2).matches(fp(&sparse).components()).kind,
+        MatchKind::Mismatch
+    );
 }
 
 #[test]
@@ -146,13 +161,22 @@ fn fallback_id_persists_and_is_per_directory() {
     // A garbled fallback file is kept and reported, never replaced.
     std::fs::write(dir.path().join(FALLBACK_ID_FILE), "\n").unwrap();
     assert!(fallback_id(dir.path()).is_err());
-    assert_eq!(std::fs::read_to_string(dir.path().join(FALLBACK_ID_FILE)).unwrap(), "\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(FALLBACK_ID_FILE)).unwrap(),
+        "\n"
+    );
 }
 
 #[test]
 fn vendor_id_is_used_and_marked() {
-    let a = Fingerprint::builder("app").vendor_machine_id("installer-123").compute().unwrap();
-    let b = Fingerprint::builder("app").vendor_machine_id("installer-456").compute().unwrap();
+    let a = Fingerprint::builder("app")
+        .vendor_machine_id("installer-123")
+        .compute()
+        .unwrap();
+    let b = Fingerprint::builder("app")
+        .vendor_machine_id("installer-456")
+        .compute()
+        .unwrap();
     assert_eq!(a.confidence(), Confidence::Vendor);
     assert_ne!(a.id(), b.id());
 }

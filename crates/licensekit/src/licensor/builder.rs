@@ -1,0 +1,283 @@
+//! Configuration of a [`Licensor`]: the app identity and every policy knob.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::api::{Client, Environment, RetryPolicy};
+use crate::clock::{Clock, SystemClock};
+use crate::error::Error;
+use crate::fingerprint::Fingerprint;
+use crate::storage::{CredentialStore, KeyStorage};
+
+use super::policy::Policy;
+use super::{Inner, Licensor};
+
+/// The vendor's application, as `directories::ProjectDirs` names it: it decides where the
+/// cache lives and which keychain entry holds the key. Every program that should share one
+/// activation (the app, `licensectl`) must use the same identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    /// Reverse-domain qualifier, e.g. `com`.
+    pub qualifier: String,
+    /// Organisation, e.g. `Example`.
+    pub organisation: String,
+    /// Application, e.g. `PhotoTool`.
+    pub application: String,
+}
+
+impl App {
+    /// An app identity.
+    pub fn new(qualifier: &str, organisation: &str, application: &str) -> App {
+        App {
+            qualifier: qualifier.to_owned(),
+            organisation: organisation.to_owned(),
+            application: application.to_owned(),
+        }
+    }
+
+    /// Parses `qualifier.organisation.application` (the organisation may itself contain
+    /// dots: the first part is the qualifier and the last the application).
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] when there are fewer than three non-empty parts.
+    pub fn parse(id: &str) -> Result<App, Error> {
+        let bad = || {
+            Error::invalid_input(format!(
+                "the app identity must be qualifier.organisation.application, got {id:?}"
+            ))
+        };
+        let (qualifier, rest) = id.split_once('.').ok_or_else(bad)?;
+        let (organisation, application) = rest.rsplit_once('.').ok_or_else(bad)?;
+        if [qualifier, organisation, application]
+            .iter()
+            .any(|p| p.trim().is_empty() || p.chars().any(char::is_control))
+        {
+            return Err(bad());
+        }
+        Ok(App::new(qualifier, organisation, application))
+    }
+
+    /// `qualifier.organisation.application`.
+    pub fn id(&self) -> String {
+        format!(
+            "{}.{}.{}",
+            self.qualifier, self.organisation, self.application
+        )
+    }
+}
+
+/// Options for a [`Licensor`]. Start with [`Licensor::builder`].
+pub struct LicensorBuilder {
+    app: App,
+    environment: Environment,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry: RetryPolicy,
+    grace: Duration,
+    revalidate_every: Duration,
+    clock_tolerance: Duration,
+    retry_after_failure: Duration,
+    vendor_secret: Vec<u8>,
+    key_storage: KeyStorage,
+    data_dir: Option<PathBuf>,
+    clock: Arc<dyn Clock>,
+    fingerprint: Option<Fingerprint>,
+    vendor_machine_id: Option<String>,
+}
+
+impl LicensorBuilder {
+    pub(super) fn new(app: App) -> LicensorBuilder {
+        LicensorBuilder {
+            app,
+            environment: Environment::Live,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            grace: Duration::from_secs(14 * 24 * 3600),
+            revalidate_every: Duration::from_secs(24 * 3600),
+            clock_tolerance: Duration::from_secs(2 * 3600),
+            retry_after_failure: Duration::from_secs(15 * 60),
+            vendor_secret: Vec::new(),
+            key_storage: KeyStorage::Keyring,
+            data_dir: None,
+            clock: Arc::new(SystemClock),
+            fingerprint: None,
+            vendor_machine_id: None,
+        }
+    }
+
+    /// The server (default [`Environment::Live`]).
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// Connect timeout (default 5 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+
+    /// Whole-request timeout (default 30 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+
+    /// Retry schedule of the API client.
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// How long the license keeps working without reaching the server, counted from the
+    /// last successful validation (default 14 days).
+    pub fn grace_period(mut self, d: Duration) -> Self {
+        self.grace = d;
+        self
+    }
+
+    /// How old the last answer may be before a check asks the server again (default 24 h).
+    pub fn revalidate_every(mut self, d: Duration) -> Self {
+        self.revalidate_every = d;
+        self
+    }
+
+    /// How far the clock may go back before it counts as a rollback (default 2 h).
+    pub fn clock_tolerance(mut self, d: Duration) -> Self {
+        self.clock_tolerance = d;
+        self
+    }
+
+    /// After a failed attempt to reach the server, how long checks answer from the cache
+    /// before trying again (default 15 min), so that an offline app does not wait on the
+    /// network at every check.
+    pub fn retry_after_failure(mut self, d: Duration) -> Self {
+        self.retry_after_failure = d;
+        self
+    }
+
+    /// A secret of the vendor's, mixed into the cache MAC. Set one: without it, anyone who
+    /// knows the license key can forge a cache file.
+    pub fn vendor_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
+        self.vendor_secret = secret.into();
+        self
+    }
+
+    /// Where the credentials go (default [`KeyStorage::Keyring`]).
+    pub fn key_storage(mut self, storage: KeyStorage) -> Self {
+        self.key_storage = storage;
+        self
+    }
+
+    /// Overrides the data directory (default `ProjectDirs::data_local_dir()`).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// The clock (default the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// A machine ID of the vendor's own, used instead of the OS one.
+    pub fn vendor_machine_id(mut self, id: impl Into<String>) -> Self {
+        self.vendor_machine_id = Some(id.into());
+        self
+    }
+
+    /// A fingerprint computed by the caller, used as is.
+    pub fn fingerprint(mut self, fingerprint: Fingerprint) -> Self {
+        self.fingerprint = Some(fingerprint);
+        self
+    }
+
+    /// Resolves the data directory, computes the fingerprint and builds the Licensor.
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] for a bad base URL or when no data directory can be
+    /// found; [`crate::ErrorKind::Io`] when it cannot be created.
+    pub fn build(self) -> Result<Licensor, Error> {
+        let data_dir = match self.data_dir {
+            Some(d) => d,
+            None => directories::ProjectDirs::from(
+                &self.app.qualifier,
+                &self.app.organisation,
+                &self.app.application,
+            )
+            .ok_or_else(|| Error::invalid_input("no home directory to keep license data in"))?
+            .data_local_dir()
+            .to_owned(),
+        };
+        create_private_dir(&data_dir)?;
+        let app_id = self.app.id();
+        let fingerprint = match self.fingerprint {
+            Some(f) => f,
+            None => {
+                let mut b = Fingerprint::builder(&app_id).fallback_dir(&data_dir);
+                if let Some(id) = self.vendor_machine_id {
+                    b = b.vendor_machine_id(id);
+                }
+                b.compute()?
+            }
+        };
+        let client = Client::builder()
+            .environment(self.environment)
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .retry_policy(self.retry)
+            .build()?;
+        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        Ok(Licensor {
+            inner: Arc::new(Inner {
+                store: CredentialStore::new(self.key_storage, &app_id, &data_dir),
+                app_id,
+                cache_path: data_dir.join(crate::cache::CACHE_FILE),
+                lock_path: data_dir.join(LOCK_FILE),
+                data_dir,
+                client,
+                policy: Policy {
+                    revalidate_every: secs(self.revalidate_every),
+                    grace: secs(self.grace),
+                    clock_tolerance: secs(self.clock_tolerance),
+                    retry_after_failure: secs(self.retry_after_failure),
+                },
+                vendor_secret: zeroize::Zeroizing::new(self.vendor_secret),
+                creds: Mutex::new(None),
+                clock: self.clock,
+                fingerprint,
+            }),
+        })
+    }
+}
+
+/// Name of the lock file in the data directory.
+pub const LOCK_FILE: &str = "license.lock";
+
+fn create_private_dir(dir: &std::path::Path) -> Result<(), Error> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir).map_err(|e| Error::io(dir, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_parse() {
+        let a = App::parse("com.example.PhotoTool").unwrap();
+        assert_eq!(a, App::new("com", "example", "PhotoTool"));
+        assert_eq!(a.id(), "com.example.PhotoTool");
+        let b = App::parse("io.acme.labs.Tool").unwrap();
+        assert_eq!(b.organisation, "acme.labs");
+        for bad in ["", "a", "a.b", "a..b", ".a.b", "a.b."] {
+            assert!(App::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! What a license check returns.
+
+use std::time::SystemTime;
+
+use crate::fingerprint::MatchKind;
+use crate::key::InstanceId;
+use crate::storage::StorageKind;
+
+/// The state of the license on this machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LicenseState {
+    /// No activation on this machine.
+    NotActivated,
+    /// Activated and confirmed by the server within the revalidation interval.
+    Active,
+    /// The server could not be reached; the license keeps working until `until`.
+    Grace {
+        /// End of the grace period: last successful validation plus the grace period.
+        until: SystemTime,
+    },
+    /// The server has not been reached for longer than the grace period.
+    GraceExpired,
+    /// The server said the key or this activation is no longer valid (disabled, expired,
+    /// deactivated elsewhere). Going offline does not undo this.
+    Revoked,
+    /// The cache belongs to another machine.
+    FingerprintMismatch,
+    /// The cache was edited, or is unreadable or missing, and the server could not be asked.
+    Tampered,
+    /// The clock is earlier than a time already seen, by more than the tolerance.
+    ClockRollback,
+}
+
+impl LicenseState {
+    /// A stable lower-case name: `not_activated`, `active`, `grace`, `grace_expired`,
+    /// `revoked`, `fingerprint_mismatch`, `tampered`, `clock_rollback`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            LicenseState::NotActivated => "not_activated",
+            LicenseState::Active => "active",
+            LicenseState::Grace { .. } => "grace",
+            LicenseState::GraceExpired => "grace_expired",
+            LicenseState::Revoked => "revoked",
+            LicenseState::FingerprintMismatch => "fingerprint_mismatch",
+            LicenseState::Tampered => "tampered",
+            LicenseState::ClockRollback => "clock_rollback",
+        }
+    }
+
+    /// True when the app should run as licensed: [`LicenseState::Active`] or
+    /// [`LicenseState::Grace`].
+    pub fn is_licensed(&self) -> bool {
+        matches!(self, LicenseState::Active | LicenseState::Grace { .. })
+    }
+}
+
+/// The result of a check: the state and what is known about the activation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicenseStatus {
+    /// The state.
+    pub state: LicenseState,
+    /// The activation's instance ID.
+    pub instance_id: Option<InstanceId>,
+    /// The license key's ID (`lic_…`), not the key.
+    pub license_key_id: Option<String>,
+    /// The key in redacted form (`****-8f43`).
+    pub key_hint: Option<String>,
+    /// Product ID.
+    pub product_id: Option<String>,
+    /// Product name.
+    pub product_name: Option<String>,
+    /// Customer email.
+    pub customer_email: Option<String>,
+    /// When the activation was created on the server.
+    pub activated_at: Option<SystemTime>,
+    /// Last successful online validation.
+    pub last_validated: Option<SystemTime>,
+    /// When the license stops working if the server cannot be reached.
+    pub grace_deadline: Option<SystemTime>,
+    /// Whether this check talked to the server.
+    pub network_used: bool,
+    /// How this machine compares with the one the cache was written on.
+    pub fingerprint_match: Option<MatchKind>,
+    /// Where the credentials are kept.
+    pub key_storage: Option<StorageKind>,
+    /// The cache was unusable and has been rebuilt from the credentials by an online
+    /// validation (the unusable file is kept beside it as `license.json.corrupt-*`).
+    pub recovered: bool,
+}
+
+impl LicenseStatus {
+    /// A status with only a state.
+    pub(crate) fn bare(state: LicenseState) -> LicenseStatus {
+        LicenseStatus {
+            state,
+            instance_id: None,
+            license_key_id: None,
+            key_hint: None,
+            product_id: None,
+            product_name: None,
+            customer_email: None,
+            activated_at: None,
+            last_validated: None,
+            grace_deadline: None,
+            network_used: false,
+            fingerprint_match: None,
+            key_storage: None,
+            recovered: false,
+        }
+    }
+
+    /// Shorthand for `self.state.is_licensed()`.
+    pub fn is_licensed(&self) -> bool {
+        self.state.is_licensed()
+    }
+}

@@ -1,0 +1,103 @@
+//! `Licensor::check()` on a fresh cache, against the floor measured in the same run: read the
+//! cache file, parse it, verify its MAC.
+//!
+//! `cargo bench -p licensekit-tests --bench check`; `LK_BENCH_QUICK=1` for CI's short run.
+//! Targets: median under 50 µs and within 3× of the floor.
+
+use std::time::{Duration, Instant};
+
+use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
+use licensekit::{App, CACHE_FILE, KeyStorage, LicenseKey, LicenseState, Licensor};
+use licensekit_emulator::{Emulator, KeySpec};
+
+const KEY: &str = "BENCH-KEY-0123456789abcdef";
+const SECRET: &[u8] = b"bench vendor secret";
+
+fn main() {
+    let quick = std::env::var_os("LK_BENCH_QUICK").is_some();
+    let n = if quick { 2_000 } else { 20_000 };
+    let emu = Emulator::start(vec![KeySpec::new(KEY)]).expect("emulator");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let raw = RawComponents {
+        machine_id: "bench-machine".into(),
+        hostname: Some("bench".into()),
+        os: Some("os".into()),
+        cpu: Some("cpu".into()),
+        ram_gib: Some(16),
+        mac: None,
+    };
+    let licensor = Licensor::builder(App::new("com", "Example", "Bench"))
+        .environment(licensekit::api::Environment::Custom(emu.url()))
+        .data_dir(dir.path())
+        .key_storage(KeyStorage::File)
+        .vendor_secret(SECRET)
+        .fingerprint(Fingerprint::from_raw(
+            "com.Example.Bench",
+            &raw,
+            Confidence::High,
+        ))
+        .build()
+        .expect("licensor");
+    licensor.activate(KEY).expect("activate");
+    let first = licensor.check().expect("check");
+    assert_eq!(first.state, LicenseState::Active);
+
+    let key = LicenseKey::new(KEY).expect("key");
+    let path = dir.path().join(CACHE_FILE);
+    let floor = measure(n, || {
+        assert!(licensekit::bench_support::read_and_verify_cache(
+            &path, SECRET, &key
+        ));
+    });
+    let check = measure(n, || {
+        let st = licensor.check().expect("check");
+        assert!(!st.network_used);
+    });
+    let ratio = check.median.as_secs_f64() / floor.median.as_secs_f64();
+    println!("floor: read + parse + verify MAC ({n} runs): {floor}");
+    println!("Licensor::check() on a fresh cache ({n} runs): {check}");
+    println!("check / floor: {ratio:.2}x");
+    let met = check.median < Duration::from_micros(50) && ratio <= 3.0;
+    println!(
+        "target (median < 50 us and within 3x of the floor): {}",
+        if met { "met" } else { "MISSED" }
+    );
+}
+
+struct Figures {
+    median: Duration,
+    p90: Duration,
+    p99: Duration,
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let us = |d: Duration| d.as_secs_f64() * 1e6;
+        write!(
+            f,
+            "median {:.1} us, p90 {:.1} us, p99 {:.1} us",
+            us(self.median),
+            us(self.p90),
+            us(self.p99)
+        )
+    }
+}
+
+fn measure(n: usize, mut f: impl FnMut()) -> Figures {
+    for _ in 0..n / 10 {
+        f();
+    }
+    let mut times: Vec<Duration> = (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    Figures {
+        median: times[n / 2],
+        p90: times[n * 9 / 10],
+        p99: times[n * 99 / 100],
+    }
+}
