@@ -1,0 +1,376 @@
+//! `licensectl`: activate, check, deactivate and watch a licensekit license from the command
+//! line, with the same app identity (and so the same cache and credentials) as the app's own
+//! linked library. A thin shell over [`licensekit::Licensor`]: no policy lives here.
+
+mod demo;
+mod output;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use licensekit::api::Environment;
+use licensekit::{App, Error, KeyStorage, Licensor};
+use serde_json::json;
+
+use output::{error_exit, exit, state_exit};
+
+const EXIT_CODES: &str = "Exit codes:
+  0  licensed (active or in grace), or the command succeeded
+  1  other failure (local storage, I/O)
+  2  usage error
+  3  not activated
+  4  revoked by the server
+  5  grace period expired (offline too long)
+  6  tampered cache, fingerprint mismatch or clock rollback
+  7  license server unreachable (or activation outcome unknown)
+  8  license server refused (unknown key, limit reached, inactive key)";
+
+#[derive(Parser)]
+#[command(name = "licensectl", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    /// The application, as qualifier.organisation.application (e.g. com.example.PhotoTool).
+    #[arg(long, env = "LICENSECTL_APP", global = true)]
+    app: Option<String>,
+    /// Which Dodo Payments server.
+    #[arg(long = "env", value_enum, default_value_t = Env::Live, global = true)]
+    environment: Env,
+    /// Another server (https://, or http:// on loopback), e.g. the emulator.
+    #[arg(long, global = true)]
+    base_url: Option<String>,
+    /// Override the data directory.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Where the license key is kept.
+    #[arg(long, value_enum, default_value_t = Storage::Keyring, global = true)]
+    key_storage: Storage,
+    /// Print JSON objects instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Log records to stderr (-vv for debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Env {
+    Live,
+    Test,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Storage {
+    Keyring,
+    File,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Activate a license key on this machine (`-` reads it from stdin).
+    Activate {
+        /// The key, or `-` to read it from stdin (keeps it out of shell history).
+        key: String,
+    },
+    /// Show the license state (exit code says it too).
+    Status {
+        /// Never touch the network.
+        #[arg(long, conflicts_with = "refresh")]
+        offline: bool,
+        /// Ask the server now, whatever the age of the cache.
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Release this machine's activation.
+    Deactivate {
+        /// Remove local state even if the server cannot be reached.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show this machine's fingerprint for the app.
+    Fingerprint {
+        /// Show each component's hash.
+        #[arg(long)]
+        components: bool,
+    },
+    /// Revalidate on an interval and print one line per state change, until SIGINT/SIGTERM.
+    Watch {
+        /// How often to revalidate: 500ms, 30s, 15m, 1h, 1d.
+        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        interval: Duration,
+    },
+    /// Walk through the whole lifecycle against a built-in local server.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    init_logging(cli.verbose);
+    if matches!(cli.command, Command::Demo) {
+        return ExitCode::from(demo::run());
+    }
+    let code = match licensor(&cli).and_then(|l| run(&cli, &l)) {
+        Ok(code) => code,
+        Err(e) => {
+            report_error(&e, cli.json);
+            error_exit(&e)
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn licensor(cli: &Cli) -> Result<Licensor, Error> {
+    let app = cli.app.as_deref().ok_or_else(|| {
+        Error::new(licensekit::ErrorKind::InvalidInput(
+            "--app (or LICENSECTL_APP) is required, e.g. --app com.example.PhotoTool".into(),
+        ))
+    })?;
+    let environment = match (&cli.base_url, cli.environment) {
+        (Some(url), _) => Environment::Custom(url.clone()),
+        (None, Env::Live) => Environment::Live,
+        (None, Env::Test) => Environment::Test,
+    };
+    let mut b = Licensor::builder(App::parse(app)?)
+        .environment(environment)
+        .key_storage(match cli.key_storage {
+            Storage::Keyring => KeyStorage::Keyring,
+            Storage::File => KeyStorage::File,
+        });
+    if let Some(dir) = &cli.data_dir {
+        b = b.data_dir(dir);
+    }
+    b.build()
+}
+
+fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Error> {
+    match &cli.command {
+        Command::Activate { key } => {
+            let key = if key == "-" {
+                read_stdin_key()?
+            } else {
+                key.clone()
+            };
+            let status = licensor.activate(&key)?;
+            print_status(cli.json, &status);
+            Ok(state_exit(&status.state))
+        }
+        Command::Status { offline, refresh } => {
+            let status = if *offline {
+                licensor.check_offline()?
+            } else if *refresh {
+                licensor.revalidate()?
+            } else {
+                licensor.check()?
+            };
+            print_status(cli.json, &status);
+            Ok(state_exit(&status.state))
+        }
+        Command::Deactivate { force } => {
+            let outcome = licensor.deactivate(*force)?;
+            let (name, text) = match outcome {
+                licensekit::Deactivation::SlotFreed => (
+                    "slot_freed",
+                    "deactivated: the activation slot is free again",
+                ),
+                licensekit::Deactivation::AlreadyGone => (
+                    "already_gone",
+                    "deactivated: the server had already released this activation",
+                ),
+                licensekit::Deactivation::LocalOnly => (
+                    "local_only",
+                    "local license data removed, but the server could not be reached: \
+                     the slot stays in use until it is released from the vendor's dashboard",
+                ),
+            };
+            if cli.json {
+                println!("{}", json!({ "deactivated": true, "outcome": name }));
+            } else {
+                println!("{text}");
+            }
+            Ok(exit::OK)
+        }
+        Command::Fingerprint { components } => {
+            let f = licensor.fingerprint();
+            if cli.json {
+                let mut v = json!({
+                    "fingerprint": f.id(),
+                    "short": f.short(),
+                    "instance_name": f.instance_name(),
+                    "confidence": f.confidence(),
+                    "host_kind": f.host_kind(),
+                });
+                if *components {
+                    v["components"] = serde_json::to_value(f.components()).unwrap_or_default();
+                }
+                println!("{v}");
+            } else {
+                println!("fingerprint: {}", f.id());
+                println!("  short          {}", f.short());
+                println!("  instance name  {}", f.instance_name());
+                println!("  confidence     {:?}", f.confidence());
+                println!("  host           {:?}", f.host_kind());
+                if *components {
+                    let c = f.components();
+                    let hex = |d: Option<licensekit::fingerprint::Digest>| {
+                        d.map_or("-".to_owned(), |d| d.to_hex())
+                    };
+                    println!("  machine_id     {}", c.machine_id.to_hex());
+                    println!("  hostname       {}", hex(c.hostname));
+                    println!("  os             {}", hex(c.os));
+                    println!("  cpu            {}", hex(c.cpu));
+                    println!("  ram            {}", hex(c.ram));
+                    println!("  mac            {}", hex(c.mac));
+                }
+            }
+            Ok(exit::OK)
+        }
+        Command::Watch { interval } => watch(cli.json, licensor, *interval),
+        Command::Demo => Ok(exit::OK),
+    }
+}
+
+fn watch(json_out: bool, licensor: &Licensor, interval: Duration) -> Result<u8, Error> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let stop_tx = tx.clone();
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    })
+    .map_err(|e| Error::new(licensekit::ErrorKind::InvalidInput(format!("signals: {e}"))))?;
+    let handle = licensor.watch(interval, move |status| {
+        if json_out {
+            let mut v = output::status_json(status);
+            v["event"] = json!("state");
+            println!("{v}");
+        } else {
+            let when = output::time(Some(std::time::SystemTime::now()));
+            println!("{} {}", when.as_str().unwrap_or("-"), status_line(status));
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    });
+    let _ = rx.recv();
+    handle.stop();
+    drop(tx);
+    if json_out {
+        println!("{}", json!({ "event": "stopped" }));
+    } else {
+        eprintln!("licensectl: watch stopped");
+    }
+    Ok(exit::OK)
+}
+
+fn status_line(s: &licensekit::LicenseStatus) -> String {
+    match s.state {
+        licensekit::LicenseState::Grace { until } => format!(
+            "grace until {}",
+            output::time(Some(until)).as_str().unwrap_or("-")
+        ),
+        other => other.name().replace('_', " "),
+    }
+}
+
+fn print_status(json_out: bool, status: &licensekit::LicenseStatus) {
+    if json_out {
+        println!("{}", output::status_json(status));
+    } else {
+        println!("{}", output::status_text(status));
+    }
+}
+
+fn report_error(e: &Error, json_out: bool) {
+    if json_out {
+        println!("{}", output::error_json(e));
+    } else {
+        eprintln!("licensectl: {e}\n  {}", output::error_advice(e));
+    }
+}
+
+fn read_stdin_key() -> Result<String, Error> {
+    let mut s = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut s)
+        .map_err(|e| Error::new(licensekit::ErrorKind::InvalidInput(format!("stdin: {e}"))))?;
+    Ok(s)
+}
+
+/// `500ms`, `30s`, `15m`, `1h`, `1d`, or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().map_err(|_| format!("not a duration: {s:?}"))?;
+    let d = match unit {
+        "ms" => Duration::from_millis(n),
+        "" | "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        "d" => Duration::from_secs(n * 86_400),
+        _ => return Err(format!("unknown unit in {s:?}: use ms, s, m, h or d")),
+    };
+    if d.is_zero() {
+        return Err("the interval must be positive".into());
+    }
+    Ok(d)
+}
+
+/// Log records to stderr, when asked for with -v.
+struct StderrLog(log::LevelFilter);
+
+impl log::Log for StderrLog {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= self.0
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            eprintln!("[{} {}] {}", r.level(), r.target(), r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => log::LevelFilter::Info,
+        _ => log::LevelFilter::Debug,
+    };
+    if log::set_boxed_logger(Box::new(StderrLog(level))).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86_400));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5y").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

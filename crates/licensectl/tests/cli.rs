@@ -1,0 +1,263 @@
+//! The built `licensectl` binary against the emulator: every command, JSON shapes, exit codes,
+//! stdin key input, and `watch` printing a revocation and exiting on SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use licensekit_emulator::{Emulator, KeySpec, KeyStatus};
+use serde_json::Value;
+
+const KEY: &str = "CLI-SECRET-KEY-5f0e1d2c3b4a69788796a5b4";
+const BIN: &str = env!("CARGO_BIN_EXE_licensectl");
+
+struct Setup {
+    emu: Emulator,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(limit: Option<u32>) -> Setup {
+        let mut spec = KeySpec::new(KEY);
+        spec.activations_limit = limit;
+        Setup {
+            emu: Emulator::start(vec![spec]).unwrap(),
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args([
+            "--app",
+            "com.example.CliTest",
+            "--base-url",
+            &self.emu.url(),
+        ])
+        .arg("--data-dir")
+        .arg(self.dir.path())
+        .args(["--key-storage", "file"])
+        .args(args)
+        .env("NO_COLOR", "1");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let out = self.cmd(args).output().unwrap();
+        assert_no_key(&out);
+        out
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value) {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.run(&all);
+        let v = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+        (out.status.code().unwrap(), v)
+    }
+}
+
+fn assert_no_key(out: &Output) {
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains(KEY), "key leaked: {all}");
+}
+
+#[test]
+fn activate_status_fingerprint_deactivate_with_json_and_exit_codes() {
+    let s = Setup::new(Some(1));
+    let (code, v) = s.json(&["status"]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("not_activated")));
+
+    let (code, v) = s.json(&["activate", KEY]);
+    assert_eq!(code, 0, "{v}");
+    for field in [
+        "state",
+        "licensed",
+        "instance_id",
+        "license_key_id",
+        "key",
+        "product_id",
+        "product_name",
+        "customer_email",
+        "activated_at",
+        "last_validated",
+        "grace_deadline",
+        "network_used",
+        "fingerprint_match",
+        "key_storage",
+        "recovered",
+    ] {
+        assert!(v.get(field).is_some(), "missing {field} in {v}");
+    }
+    assert_eq!(v["state"], "active");
+    assert_eq!(v["licensed"], true);
+    assert_eq!(v["key"], "****-a5b4");
+    assert_eq!(v["key_storage"], "file");
+
+    let (code, v) = s.json(&["status", "--offline"]);
+    assert_eq!((code, v["network_used"].as_bool()), (0, Some(false)));
+    let out = s.run(&["status"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("license: active"));
+
+    let (code, v) = s.json(&["fingerprint", "--components"]);
+    assert_eq!(code, 0);
+    assert_eq!(v["fingerprint"].as_str().unwrap().len(), 64);
+    assert!(v["components"]["machine_id"].is_string());
+    let out = s.run(&["fingerprint"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("instance name"));
+
+    let (code, v) = s.json(&["deactivate"]);
+    assert_eq!((code, v["outcome"].as_str()), (0, Some("slot_freed")));
+    assert!(s.emu.instances_of(KEY).is_empty());
+    let (code, _) = s.json(&["status"]);
+    assert_eq!(code, 3);
+    let (code, v) = s.json(&["deactivate"]);
+    assert_eq!(code, 3, "{v}");
+}
+
+#[test]
+fn key_from_stdin_with_trailing_newline() {
+    let s = Setup::new(None);
+    let mut child = s
+        .cmd(&["--json", "activate", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{KEY}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_no_key(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(s.emu.instances_of(KEY).len(), 1);
+}
+
+#[test]
+fn refused_revoked_tampered_network_and_usage_exit_codes() {
+    let s = Setup::new(Some(1));
+    s.emu
+        .add_key(KeySpec::new("OTHER-KEY-000000000001").with_limit(0));
+    let (code, v) = s.json(&["activate", "OTHER-KEY-000000000001"]);
+    assert_eq!(code, 8, "{v}");
+    assert!(
+        v["error"]["advice"]
+            .as_str()
+            .unwrap()
+            .contains("deactivate another machine")
+    );
+    let out = s.run(&["activate", "NO-SUCH-KEY-00000000001"]);
+    assert_eq!(out.status.code(), Some(8));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("typos"));
+
+    assert_eq!(s.run(&["activate", KEY]).status.code(), Some(0));
+    s.emu.set_key_status(KEY, KeyStatus::Disabled);
+    let (code, v) = s.json(&["status", "--refresh"]);
+    assert_eq!((code, v["state"].as_str()), (4, Some("revoked")));
+
+    std::fs::write(s.dir.path().join("license.json"), b"garbage").unwrap();
+    s.emu.stop();
+    let (code, v) = s.json(&["status"]);
+    assert_eq!((code, v["state"].as_str()), (6, Some("tampered")));
+
+    let fresh = Setup::new(None);
+    fresh.emu.stop();
+    let (code, v) = fresh.json(&["activate", KEY]);
+    assert_eq!(code, 7, "{v}");
+
+    let out = Command::new(BIN).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = Command::new(BIN)
+        .args(["status"])
+        .env_remove("LICENSECTL_APP")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = s.run(&["watch", "--interval", "0s"]);
+    assert_eq!(out.status.code(), Some(2));
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes"));
+}
+
+#[test]
+fn watch_prints_revocation_and_exits_on_sigterm() {
+    let s = Setup::new(None);
+    assert_eq!(s.run(&["activate", KEY]).status.code(), Some(0));
+    let mut child = s
+        .cmd(&["--json", "watch", "--interval", "200ms"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["state"], "active");
+    assert_eq!(first["event"], "state");
+    s.emu.set_key_status(KEY, KeyStatus::Disabled);
+    let second: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(second["state"], "revoked");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "watch did not exit on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    let last: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(last["event"], "stopped");
+}
+
+#[test]
+fn demo_runs_quickly_with_no_network_and_leaves_nothing() {
+    let home = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let out = Command::new(BIN)
+        .arg("demo")
+        .env("HOME", home.path())
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(took < Duration::from_secs(10), "demo took {took:?}");
+    for expected in ["[1/7]", "grace", "revoked", "SlotFreed", "not activated"] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+    assert_eq!(
+        std::fs::read_dir(home.path()).unwrap().count(),
+        0,
+        "demo wrote to HOME"
+    );
+}
