@@ -107,6 +107,14 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of stdout goes away
+    // (`licensectl demo | head`) instead of panicking in println!.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE disposition before any thread is started; no
+    // handler code of ours is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
