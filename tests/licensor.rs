@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use licensekit::clock::ManualClock;
 use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
+use licensekit::licensor::LicensorBuilder;
 use licensekit::{App, CACHE_FILE, Deactivation, ErrorKind, KeyStorage, LicenseState, Licensor};
 use licensekit_emulator::{Emulator, Endpoint, Fault, KeyStatus};
 use licensekit_tests::{KEY, emulator, fast_retries};
@@ -28,6 +29,20 @@ fn raw(machine: &str) -> RawComponents {
 
 fn fingerprint(machine: &str) -> Fingerprint {
     Fingerprint::from_raw("com.example.Test", &raw(machine), Confidence::High)
+}
+
+/// The builder every test Licensor starts from: the test app, file key storage, the vendor
+/// secret, the given server, directory, clock and machine.
+fn builder(url: String, dir: &Path, clock: Arc<ManualClock>, fp: Fingerprint) -> LicensorBuilder {
+    Licensor::builder(App::new("com", "Example", "Test"))
+        .environment(licensekit::api::Environment::Custom(url))
+        .data_dir(dir)
+        .key_storage(KeyStorage::File)
+        .vendor_secret(*b"vendor secret for tests")
+        .clock(clock)
+        .fingerprint(fp)
+        .retry_policy(fast_retries())
+        .timeout(Duration::from_secs(2))
 }
 
 struct Setup {
@@ -52,17 +67,14 @@ impl Setup {
     }
 
     fn licensor_on(&self, dir: &Path, machine: &str) -> Licensor {
-        Licensor::builder(App::new("com", "Example", "Test"))
-            .environment(licensekit::api::Environment::Custom(self.emu.url()))
-            .data_dir(dir)
-            .key_storage(KeyStorage::File)
-            .vendor_secret(*b"vendor secret for tests")
-            .clock(self.clock.clone())
-            .fingerprint(fingerprint(machine))
-            .retry_policy(fast_retries())
-            .timeout(Duration::from_secs(2))
-            .build()
-            .unwrap()
+        builder(
+            self.emu.url(),
+            dir,
+            self.clock.clone(),
+            fingerprint(machine),
+        )
+        .build()
+        .unwrap()
     }
 
     fn validations(&self) -> u64 {
@@ -424,17 +436,8 @@ fn cache_copied_to_another_machine_is_a_mismatch() {
     // The same machine with a small change (hostname) is still fine.
     let mut r = raw("machine-a");
     r.hostname = Some("renamed".into());
-    let renamed = Licensor::builder(App::new("com", "Example", "Test"))
-        .environment(licensekit::api::Environment::Custom(s.emu.url()))
-        .data_dir(s.dir.path())
-        .key_storage(KeyStorage::File)
-        .vendor_secret(*b"vendor secret for tests")
-        .clock(s.clock.clone())
-        .fingerprint(Fingerprint::from_raw(
-            "com.example.Test",
-            &r,
-            Confidence::High,
-        ))
+    let fp = Fingerprint::from_raw("com.example.Test", &r, Confidence::High);
+    let renamed = builder(s.emu.url(), s.dir.path(), s.clock.clone(), fp)
         .build()
         .unwrap();
     assert_eq!(renamed.check().unwrap().state, LicenseState::Active);
@@ -479,13 +482,7 @@ fn child_checks_license() {
     let clock = Arc::new(ManualClock::new(
         SystemTime::UNIX_EPOCH + Duration::from_secs(time.parse().unwrap()),
     ));
-    let l = Licensor::builder(App::new("com", "Example", "Test"))
-        .environment(licensekit::api::Environment::Custom(url))
-        .data_dir(dir)
-        .key_storage(KeyStorage::File)
-        .vendor_secret(*b"vendor secret for tests")
-        .clock(clock)
-        .fingerprint(fingerprint("machine-a"))
+    let l = builder(url, Path::new(&dir), clock, fingerprint("machine-a"))
         .build()
         .unwrap();
     let st = l.check().unwrap();

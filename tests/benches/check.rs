@@ -4,7 +4,10 @@
 //! `cargo bench -p licensekit-tests --bench check`; `LK_BENCH_QUICK=1` for CI's short run.
 //! Targets: median under 50 µs and within 3× of the floor.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod measure;
+use measure::measure;
 
 use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
 use licensekit::{App, CACHE_FILE, KeyStorage, LicenseKey, LicenseState, Licensor};
@@ -62,42 +65,4 @@ fn main() {
         "target (median < 50 us and within 3x of the floor): {}",
         if met { "met" } else { "MISSED" }
     );
-}
-
-struct Figures {
-    median: Duration,
-    p90: Duration,
-    p99: Duration,
-}
-
-impl std::fmt::Display for Figures {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let us = |d: Duration| d.as_secs_f64() * 1e6;
-        write!(
-            f,
-            "median {:.1} us, p90 {:.1} us, p99 {:.1} us",
-            us(self.median),
-            us(self.p90),
-            us(self.p99)
-        )
-    }
-}
-
-fn measure(n: usize, mut f: impl FnMut()) -> Figures {
-    for _ in 0..n / 10 {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    Figures {
-        median: times[n / 2],
-        p90: times[n * 9 / 10],
-        p99: times[n * 99 / 100],
-    }
 }

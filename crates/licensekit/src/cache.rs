@@ -125,18 +125,24 @@ pub(crate) fn parse(
 }
 
 /// Serialises and MACs a record.
-pub(crate) fn encode(record: &CacheRecord, vendor_secret: &[u8], key: &LicenseKey) -> Vec<u8> {
-    let raw = serde_json::to_string(record).unwrap_or_default();
-    let mac = mac(vendor_secret, key, &record.fingerprint, raw.as_bytes());
-    let raw = RawValue::from_string(raw)
-        .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).expect("null is JSON"));
+pub(crate) fn encode(
+    record: &CacheRecord,
+    vendor_secret: &[u8],
+    key: &LicenseKey,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let raw = serde_json::value::to_raw_value(record)?;
+    let mac = mac(
+        vendor_secret,
+        key,
+        &record.fingerprint,
+        raw.get().as_bytes(),
+    );
     serde_json::to_vec(&FileOut {
         format: FORMAT,
         version: VERSION,
         record: &raw,
         mac,
     })
-    .unwrap_or_default()
 }
 
 /// Writes a record atomically and durably.
@@ -146,7 +152,9 @@ pub(crate) fn store(
     vendor_secret: &[u8],
     key: &LicenseKey,
 ) -> Result<(), Error> {
-    crate::fsutil::replace(path, &encode(record, vendor_secret, key))
+    let bytes = encode(record, vendor_secret, key)
+        .map_err(|e| Error::io(path, &std::io::Error::other(e.to_string())))?;
+    crate::fsutil::replace(path, &bytes)
 }
 
 /// Moves an unusable cache file aside (never deletes it) and returns where it went.
@@ -227,14 +235,14 @@ pub(crate) mod tests {
 
     #[test]
     fn round_trip_and_no_plaintext_key() {
-        let bytes = encode(&record(), b"secret", &key());
+        let bytes = encode(&record(), b"secret", &key()).unwrap();
         assert!(!String::from_utf8_lossy(&bytes).contains(key().expose()));
         assert_eq!(parse(&bytes, b"secret", &key()).unwrap(), record());
     }
 
     #[test]
     fn wrong_secret_or_key_fails_the_mac() {
-        let bytes = encode(&record(), b"secret", &key());
+        let bytes = encode(&record(), b"secret", &key()).unwrap();
         assert_eq!(parse(&bytes, b"other", &key()), Err(CacheProblem::BadMac));
         let other = LicenseKey::new("CACHE-TEST-KEY-zzzz").unwrap();
         assert_eq!(parse(&bytes, b"secret", &other), Err(CacheProblem::BadMac));
@@ -255,7 +263,7 @@ pub(crate) mod tests {
                 Err(CacheProblem::Unreadable(_))
             ));
         }
-        let bytes = encode(&record(), b"s", &key());
+        let bytes = encode(&record(), b"s", &key()).unwrap();
         let text = String::from_utf8(bytes).unwrap();
         let truncated = &text[..text.len() / 2];
         assert!(matches!(

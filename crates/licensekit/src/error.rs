@@ -183,7 +183,6 @@ impl Error {
         })
     }
 
-    #[allow(dead_code)] // used by the cache and key storage
     pub(crate) fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
         Error::new(ErrorKind::Io {
             path: path.into(),
@@ -191,7 +190,6 @@ impl Error {
         })
     }
 
-    #[allow(dead_code)] // used by the key storage
     pub(crate) fn key_storage(msg: impl Into<String>) -> Error {
         Error::new(ErrorKind::KeyStorage(msg.into()))
     }

@@ -149,6 +149,17 @@ pub enum MatchKind {
     Mismatch,
 }
 
+impl MatchKind {
+    /// `exact`, `fuzzy` or `mismatch`.
+    pub fn name(self) -> &'static str {
+        match self {
+            MatchKind::Exact => "exact",
+            MatchKind::Fuzzy => "fuzzy",
+            MatchKind::Mismatch => "mismatch",
+        }
+    }
+}
+
 /// The result of [`Fingerprint::matches`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Match {

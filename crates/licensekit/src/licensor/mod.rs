@@ -43,7 +43,7 @@ use crate::api::Client;
 use crate::cache::{self, CacheProblem, CacheRecord};
 use crate::clock::{Clock, from_unix, unix};
 use crate::error::{Error, ErrorKind};
-use crate::fingerprint::{Fingerprint, Match, MatchKind};
+use crate::fingerprint::{Fingerprint, Match};
 use crate::key::LicenseKey;
 use crate::storage::{CredentialStore, Credentials, StorageKind};
 use policy::{Decision, Policy, decide, offline_state};
@@ -197,7 +197,8 @@ impl Licensor {
         }
         let now = self.now();
         let record = fresh_record(&creds, now, true);
-        let creds = self.remember(Some(creds)).expect("just stored");
+        let creds = Arc::new(creds);
+        self.remember(Some(Arc::clone(&creds)));
         if let Err(e) = cache::store(&inner.cache_path, &record, &inner.vendor_secret, &creds.key) {
             // The credentials are safe; the next check rebuilds the cache online.
             log::error!("activated, but the cache could not be written: {e}");
@@ -374,13 +375,7 @@ impl Licensor {
         let inner = &self.inner;
         let matched = inner.fingerprint.matches(&creds.fingerprint);
         let now = self.now();
-        let bare = |state, network| {
-            let record = fresh_record(creds, now, true);
-            let mut s = self.status(&record, creds, state, network, Some(&matched));
-            s.last_validated = None;
-            s.grace_deadline = None;
-            s
-        };
+        let bare = |state, network| self.creds_status(creds, state, network, Some(&matched));
         if !matched.is_same_machine() {
             return Ok(bare(LicenseState::FingerprintMismatch, false));
         }
@@ -443,13 +438,13 @@ impl Licensor {
             return Ok(Some(c));
         }
         let loaded = self.inner.store.load()?;
-        Ok(self.remember(loaded))
+        let loaded = loaded.map(Arc::new);
+        self.remember(loaded.clone());
+        Ok(loaded)
     }
 
-    fn remember(&self, creds: Option<Credentials>) -> Option<Arc<Credentials>> {
-        let creds = creds.map(Arc::new);
-        *self.inner.creds.lock().unwrap_or_else(|p| p.into_inner()) = creds.clone();
-        creds
+    fn remember(&self, creds: Option<Arc<Credentials>>) {
+        *self.inner.creds.lock().unwrap_or_else(|p| p.into_inner()) = creds;
     }
 
     fn not_activated(&self) -> LicenseStatus {
@@ -483,6 +478,7 @@ impl Licensor {
         }
     }
 
+    /// A status from a verified cache record: the credentials' facts plus the record's times.
     fn status(
         &self,
         record: &CacheRecord,
@@ -495,16 +491,31 @@ impl Licensor {
             .last_validated
             .saturating_add(self.inner.policy.grace);
         LicenseStatus {
-            state,
-            instance_id: Some(creds.instance_id.clone()),
-            license_key_id: Some(record.license_key_id.clone()),
-            key_hint: Some(creds.key.redacted()),
-            product_id: Some(record.product_id.clone()),
-            product_name: record.product_name.clone(),
-            customer_email: Some(record.customer_email.clone()),
-            activated_at: record.activated_at.map(from_unix),
             last_validated: Some(from_unix(record.last_validated)),
             grace_deadline: Some(from_unix(grace_deadline)),
+            ..self.creds_status(creds, state, network_used, matched)
+        }
+    }
+
+    /// A status from the credentials alone (no usable cache record).
+    fn creds_status(
+        &self,
+        creds: &Credentials,
+        state: LicenseState,
+        network_used: bool,
+        matched: Option<&Match>,
+    ) -> LicenseStatus {
+        LicenseStatus {
+            state,
+            instance_id: Some(creds.instance_id.clone()),
+            license_key_id: Some(creds.license_key_id.clone()),
+            key_hint: Some(creds.key.redacted()),
+            product_id: Some(creds.product_id.clone()),
+            product_name: creds.product_name.clone(),
+            customer_email: Some(creds.customer_email.clone()),
+            activated_at: creds.activated_at.map(from_unix),
+            last_validated: None,
+            grace_deadline: None,
             network_used,
             fingerprint_match: matched.map(|m| m.kind),
             key_storage: self.inner.store.kind(),
@@ -534,17 +545,6 @@ fn fresh_record(creds: &Credentials, now: i64, valid: bool) -> CacheRecord {
         high_water: now,
         revoked: !valid,
         fingerprint: creds.fingerprint.clone(),
-    }
-}
-
-impl MatchKind {
-    /// `exact`, `fuzzy` or `mismatch`.
-    pub fn name(self) -> &'static str {
-        match self {
-            MatchKind::Exact => "exact",
-            MatchKind::Fuzzy => "fuzzy",
-            MatchKind::Mismatch => "mismatch",
-        }
     }
 }
 

@@ -1,9 +1,12 @@
 //! Cold fingerprint computation against `sysinfo::System::new_all()`, in one run.
 //!
-//! `cargo bench -p licensekit --bench fingerprint`; set `LK_BENCH_QUICK=1` for the short run
+//! `cargo bench -p licensekit-tests --bench fingerprint`; set `LK_BENCH_QUICK=1` for the short run
 //! CI does. Targets: fingerprint median under 2 ms and at least 10× faster than `new_all()`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+mod measure;
+use measure::measure;
 
 use licensekit::fingerprint::Fingerprint;
 
@@ -38,42 +41,4 @@ fn main() {
         "target (median < 2 ms and >= 10x faster): {}",
         if met { "met" } else { "MISSED" }
     );
-}
-
-struct Figures {
-    median: Duration,
-    p90: Duration,
-    min: Duration,
-}
-
-impl std::fmt::Display for Figures {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "median {:.3} ms, p90 {:.3} ms, min {:.3} ms",
-            ms(self.median),
-            ms(self.p90),
-            ms(self.min)
-        )
-    }
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-fn measure(n: usize, mut f: impl FnMut()) -> Figures {
-    let mut times: Vec<Duration> = (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    Figures {
-        median: times[n / 2],
-        p90: times[n * 9 / 10],
-        min: times[0],
-    }
 }
