@@ -289,4 +289,28 @@ pub(crate) mod tests {
         let moved2 = set_aside(&path, 42).unwrap();
         assert_ne!(moved, moved2);
     }
+
+    mod hostile {
+        use super::*;
+        use crate::proptest_config::{config, mutated};
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                prop_assert!(parse(&bytes, b"s", &key()).is_err());
+            }
+
+            #[test]
+            fn edited_cache_is_detected(bytes in mutated(encode(&record(), b"s", &key()).unwrap())) {
+                // Whitespace outside the record can parse; any accepted file must carry the
+                // original record.
+                if let Ok(parsed) = parse(&bytes, b"s", &key()) {
+                    prop_assert_eq!(parsed, record());
+                }
+            }
+        }
+    }
 }

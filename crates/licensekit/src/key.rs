@@ -207,4 +207,36 @@ mod tests {
         let json: Result<InstanceId, _> = serde_json::from_str("\"\"");
         assert!(json.is_err());
     }
+
+    mod hostile {
+        use super::*;
+        use crate::proptest_config::config;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn any_text_gives_a_key_or_a_typed_error(raw in any::<String>()) {
+                match LicenseKey::new(&raw) {
+                    Ok(k) => {
+                        prop_assert_eq!(k.expose(), raw.trim());
+                        prop_assert!(k.expose().len() <= MAX_KEY_LEN);
+                        prop_assert!(!k.expose().chars().any(char::is_control));
+                        if k.expose().chars().count() >= 12 {
+                            let shown = format!("{k:?} {k}");
+                            prop_assert!(!shown.contains(k.expose()));
+                        }
+                    }
+                    Err(e) => {
+                        prop_assert!(matches!(e.kind(), ErrorKind::InvalidInput(_)));
+                        let trimmed = raw.trim();
+                        if trimmed.chars().count() >= 8 {
+                            prop_assert!(!e.to_string().contains(trimmed));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -26,6 +26,8 @@ pub mod fingerprint;
 mod fsutil;
 mod key;
 pub mod licensor;
+#[cfg(test)]
+mod proptest_config;
 mod storage;
 
 pub use error::{DodoCode, Error, ErrorKind};

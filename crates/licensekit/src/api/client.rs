@@ -200,11 +200,7 @@ impl Client {
                     body,
                     ..
                 } => {
-                    let parsed = body.and_then(|b| {
-                        serde_json::from_slice::<Instance>(&b).map_err(|e| {
-                            Error::invalid_response(None, format!("activation body: {e}"))
-                        })
-                    });
+                    let parsed = body.and_then(|b| parse_instance(&b));
                     return parsed.map_err(|e| {
                         ambiguous(&format!("the server accepted the activation but {e}"))
                     });
@@ -243,11 +239,7 @@ impl Client {
             license_key: key.expose(),
             license_key_instance_id: instance.map(InstanceId::as_str),
         });
-        let (result, _) = self.send_idempotent("/licenses/validate", &body, key, |b| {
-            serde_json::from_slice::<ValidateLicenseKeyResponse>(b)
-                .map(|r| r.valid)
-                .map_err(|e| Error::invalid_response(Some(200), format!("validate body: {e}")))
-        });
+        let (result, _) = self.send_idempotent("/licenses/validate", &body, key, parse_validate);
         result
     }
 
@@ -351,6 +343,19 @@ impl Client {
             }
         }
     }
+}
+
+/// Parses an activation answer.
+fn parse_instance(body: &[u8]) -> Result<Instance, Error> {
+    serde_json::from_slice::<Instance>(body)
+        .map_err(|e| Error::invalid_response(None, format!("activation body: {e}")))
+}
+
+/// Parses a validation answer.
+fn parse_validate(body: &[u8]) -> Result<bool, Error> {
+    serde_json::from_slice::<ValidateLicenseKeyResponse>(body)
+        .map(|r| r.valid)
+        .map_err(|e| Error::invalid_response(Some(200), format!("validate body: {e}")))
 }
 
 /// Reads a response body, refusing more than [`MAX_RESPONSE_BYTES`].
@@ -536,5 +541,43 @@ mod tests {
         ));
         let e = error_from_answer(500, Ok(Vec::new()), &key);
         assert!(matches!(e.kind(), ErrorKind::InvalidResponse { .. }));
+    }
+
+    mod hostile {
+        use super::*;
+        use crate::proptest_config::{config, mutated};
+        use proptest::prelude::*;
+
+        const KEY: &str = "PROP-SECRET-KEY-0123456789";
+        const INSTANCE: &str = r#"{"id":"lki_1","business_id":"b","created_at":"2024-01-01T00:00:00Z","customer":{"customer_id":"c","name":"n","email":"e"},"license_key_id":"lic","name":"n","product":{"product_id":"p","name":null}}"#;
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512), status in 100u16..600) {
+                let key = LicenseKey::new(KEY).unwrap();
+                let _ = parse_instance(&bytes);
+                let _ = parse_validate(&bytes);
+                let e = error_from_answer(status, Ok(bytes), &key);
+                prop_assert!(!e.to_string().contains(KEY));
+            }
+
+            #[test]
+            fn mutated_bodies_never_panic(
+                instance in mutated(INSTANCE.as_bytes().to_vec()),
+                valid in mutated(br#"{"valid":true}"#.to_vec()),
+                error in mutated(format!(r#"{{"code":"LICENSE_KEY_NOT_FOUND","message":"no {KEY}"}}"#).into_bytes()),
+            ) {
+                let key = LicenseKey::new(KEY).unwrap();
+                if let Ok(i) = parse_instance(&instance) {
+                    prop_assert!(!i.id.as_str().is_empty());
+                }
+                let _ = parse_validate(&valid);
+                let e = error_from_answer(422, Ok(error), &key);
+                let shown = format!("{e} {e:?}");
+                prop_assert!(!shown.contains(KEY));
+            }
+        }
     }
 }
