@@ -1,5 +1,10 @@
 //! Where the license key and instance ID are kept: the OS credential store through
-//! `keyring`, a file readable only by the user, or memory.
+//! `keyring-core` (the API of keyring 4) with the platform's native store (macOS Keychain,
+//! Windows Credential Manager, the Secret Service over libdbus elsewhere), a file readable
+//! only by the user, or memory.
+//!
+//! The store is licensekit's own: it does not set keyring-core's process-wide default, so a
+//! host app using keyring-core itself is not disturbed.
 //!
 //! With [`KeyStorage::Keyring`], a store that is unavailable (headless Linux without a
 //! Secret Service, a locked keychain) falls back to the file, and [`StorageKind`] reports
@@ -7,7 +12,7 @@
 //! written, the caller gets the error.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -183,7 +188,7 @@ impl CredentialStore {
             KeyStorage::Keyring => {
                 if let Ok(entry) = self.entry() {
                     match entry.delete_credential() {
-                        Ok(()) | Err(keyring::Error::NoEntry) => {}
+                        Ok(()) | Err(keyring_core::Error::NoEntry) => {}
                         Err(e) => log::warn!("could not delete from the OS credential store: {e}"),
                     }
                 }
@@ -194,8 +199,8 @@ impl CredentialStore {
         Ok(())
     }
 
-    fn entry(&self) -> Result<keyring::Entry, keyring::Error> {
-        keyring::Entry::new(&self.service, "license")
+    fn entry(&self) -> Result<keyring_core::Entry, keyring_core::Error> {
+        os_store()?.build(&self.service, "license", None)
     }
 
     fn load_keyring(&self) -> Result<Option<Credentials>, Error> {
@@ -209,7 +214,7 @@ impl CredentialStore {
                     Error::key_storage("the OS credential store holds unreadable credentials")
                 })
             }
-            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(e) => Err(Error::key_storage(e.to_string())),
         }
     }
@@ -256,6 +261,40 @@ impl CredentialStore {
             Err(e) => Err(Error::io(&self.file, &e)),
         }
     }
+}
+
+/// The platform's credential store, opened once per process.
+fn os_store() -> Result<Arc<keyring_core::CredentialStore>, keyring_core::Error> {
+    static STORE: OnceLock<Result<Arc<keyring_core::CredentialStore>, String>> = OnceLock::new();
+    STORE
+        .get_or_init(|| open_os_store().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(|e| keyring_core::Error::NoStorageAccess(e.into()))
+}
+
+#[cfg(target_os = "macos")]
+fn open_os_store() -> Result<Arc<keyring_core::CredentialStore>, keyring_core::Error> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(windows)]
+fn open_os_store() -> Result<Arc<keyring_core::CredentialStore>, keyring_core::Error> {
+    Ok(windows_native_keyring_store::Store::new()?)
+}
+
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+fn open_os_store() -> Result<Arc<keyring_core::CredentialStore>, keyring_core::Error> {
+    Ok(dbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn open_os_store() -> Result<Arc<keyring_core::CredentialStore>, keyring_core::Error> {
+    Err(keyring_core::Error::NotSupportedByStore(
+        "no OS credential store on this platform".into(),
+    ))
 }
 
 fn to_json(creds: &Credentials) -> Result<String, Error> {

@@ -1,0 +1,155 @@
+//! The OS credential store, for real: a Secret Service (gnome-keyring) on a session bus when
+//! one is running (CI starts one under `dbus-run-session`), and the file fallback when there
+//! is no bus.
+
+use std::path::Path;
+use std::process::Command;
+
+use licensekit::{App, CREDENTIALS_FILE, KeyStorage, LicenseState, Licensor, StorageKind};
+use licensekit_tests::{KEY, emulator};
+
+const CHILD_DIR: &str = "LK_KEYRING_CHILD_DIR";
+const CHILD_URL: &str = "LK_KEYRING_CHILD_URL";
+const CHILD_APP: &str = "LK_KEYRING_CHILD_APP";
+
+fn licensor(app: &str, url: String, dir: &Path) -> Licensor {
+    Licensor::builder(App::new("com", "LicensekitTest", app))
+        .environment(licensekit::api::Environment::Custom(url))
+        .data_dir(dir)
+        .key_storage(KeyStorage::Keyring)
+        .build()
+        .unwrap()
+}
+
+/// Run as a child: checks the license and prints the state and the storage in use.
+#[test]
+fn child_reports_storage() {
+    let (Some(dir), Ok(url), Ok(app)) = (
+        std::env::var_os(CHILD_DIR),
+        std::env::var(CHILD_URL),
+        std::env::var(CHILD_APP),
+    ) else {
+        return;
+    };
+    let st = licensor(&app, url, Path::new(&dir)).check().unwrap();
+    println!(
+        "CHILD state={} storage={}",
+        st.state.name(),
+        st.key_storage.map_or("none", |k| k.as_str())
+    );
+}
+
+fn child(app: &str, url: &str, dir: &Path, bus: Option<&str>) -> String {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "child_reports_storage",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env(CHILD_DIR, dir)
+    .env(CHILD_URL, url)
+    .env(CHILD_APP, app);
+    if let Some(bus) = bus {
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+    }
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    stdout
+        .split("CHILD ")
+        .nth(1)
+        .map(|rest| rest.lines().next().unwrap_or("").to_owned())
+        .unwrap_or_else(|| panic!("child printed nothing: {stdout}"))
+}
+
+/// Needs a running Secret Service; CI runs it under dbus-run-session with gnome-keyring.
+#[test]
+#[ignore = "needs a Secret Service on the session bus (see .ci/run)"]
+fn secret_service_store_read_back_across_processes_and_delete() {
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let app = format!("Keyring{}", std::process::id());
+    let l = licensor(&app, emu.url(), dir.path());
+    let st = l.activate(KEY).unwrap();
+    assert_eq!(
+        st.key_storage,
+        Some(StorageKind::Keyring),
+        "no Secret Service reachable?"
+    );
+    assert!(
+        !dir.path().join(CREDENTIALS_FILE).exists(),
+        "the key must not be in a file"
+    );
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(f.unwrap().path()).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains(KEY));
+    }
+
+    assert_eq!(
+        child(&app, &emu.url(), dir.path(), None),
+        "state=active storage=keyring"
+    );
+
+    l.deactivate(false).unwrap();
+    assert_eq!(
+        child(&app, &emu.url(), dir.path(), None),
+        "state=not_activated storage=none"
+    );
+    assert_eq!(
+        licensor(&app, emu.url(), dir.path()).check().unwrap().state,
+        LicenseState::NotActivated
+    );
+}
+
+#[test]
+fn without_a_session_bus_the_file_fallback_is_used_and_reported() {
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let app = format!("NoBus{}", std::process::id());
+    // A child whose bus address leads nowhere activates; a second one reads it back.
+    let bus = "unix:path=/nonexistent/licensekit-test-bus";
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_activates",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_DIR, dir.path())
+        .env(CHILD_URL, emu.url())
+        .env(CHILD_APP, &app)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ACTIVATED storage=file"), "{stdout}");
+    let creds = dir.path().join(CREDENTIALS_FILE);
+    assert!(creds.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&creds).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+    }
+    assert_eq!(
+        child(&app, &emu.url(), dir.path(), Some(bus)),
+        "state=active storage=file"
+    );
+}
+
+/// Run as a child: activates and prints the storage used.
+#[test]
+fn child_activates() {
+    let (Some(dir), Ok(url), Ok(app)) = (
+        std::env::var_os(CHILD_DIR),
+        std::env::var(CHILD_URL),
+        std::env::var(CHILD_APP),
+    ) else {
+        return;
+    };
+    let st = licensor(&app, url, Path::new(&dir)).activate(KEY).unwrap();
+    println!(
+        "ACTIVATED storage={}",
+        st.key_storage.map_or("none", |k| k.as_str())
+    );
+}
