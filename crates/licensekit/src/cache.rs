@@ -81,6 +81,8 @@ pub(crate) enum CacheProblem {
     Unreadable(String),
     /// It parses but its MAC does not verify (edited, or another key's).
     BadMac,
+    /// It is genuine but records another activation of the key than the credentials hold.
+    OtherInstance,
 }
 
 /// Loads and verifies the cache at `path`.

@@ -249,6 +249,7 @@ impl LicensorBuilder {
                 creds: Mutex::new(None),
                 clock: self.clock,
                 fingerprint,
+                swept: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }

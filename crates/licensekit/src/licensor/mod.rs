@@ -69,7 +69,12 @@ struct Inner {
     creds: Mutex<Option<Arc<Credentials>>>,
     clock: Arc<dyn Clock>,
     fingerprint: Fingerprint,
+    /// Whether orphaned temp files have been looked for yet.
+    swept: std::sync::atomic::AtomicBool,
 }
+
+/// Age beyond which a temp file in the data directory is an orphan of a killed writer.
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl std::fmt::Debug for Licensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -266,8 +271,7 @@ impl Licensor {
             let Some(creds) = self.credentials(reloaded)? else {
                 return Ok(self.not_activated());
             };
-            let inner = &self.inner;
-            match cache::load(&inner.cache_path, &inner.vendor_secret, &creds.key)? {
+            match self.load_record(&creds)? {
                 Ok(record) => return self.judge_record(record, &creds, net, lock_held),
                 // The remembered credentials may be stale (another process re-activated or
                 // deactivated): read them again once before judging the cache.
@@ -275,6 +279,20 @@ impl Licensor {
                 Err(problem) => return self.recover(problem, &creds, net, lock_held),
             }
         }
+    }
+
+    /// Loads and verifies the cache, and checks that it records the activation `creds` hold.
+    fn load_record(&self, creds: &Credentials) -> Result<Result<CacheRecord, CacheProblem>, Error> {
+        let inner = &self.inner;
+        Ok(
+            cache::load(&inner.cache_path, &inner.vendor_secret, &creds.key)?.and_then(|r| {
+                if r.instance_id == creds.instance_id.as_str() {
+                    Ok(r)
+                } else {
+                    Err(CacheProblem::OtherInstance)
+                }
+            }),
+        )
     }
 
     /// Applies the policy to a verified record.
@@ -299,26 +317,31 @@ impl Licensor {
         let state = match (decide(&record, now, &policy), net) {
             (Decision::Answer(state), _) => state,
             (Decision::GoOnline, Net::Forbidden) => offline_state(&record, now, &policy),
-            (Decision::GoOnline, _) => return self.ask_server(creds, &policy, &matched, lock_held),
+            (Decision::GoOnline, _) => return self.ask_server(&policy, lock_held),
         };
         Ok(self.status(&record, creds, state, false, Some(&matched)))
     }
 
     /// Validates online under the lock and records the answer.
-    fn ask_server(
-        &self,
-        creds: &Credentials,
-        policy: &Policy,
-        matched: &Match,
-        lock_held: bool,
-    ) -> Result<LicenseStatus, Error> {
+    fn ask_server(&self, policy: &Policy, lock_held: bool) -> Result<LicenseStatus, Error> {
         let _lock = if lock_held { None } else { Some(self.lock()?) };
         let inner = &self.inner;
-        // Another process may have asked while this one waited for the lock.
-        let mut record = match cache::load(&inner.cache_path, &inner.vendor_secret, &creds.key)? {
+        // Another process may have asked, re-activated or deactivated while this one waited
+        // for the lock: read both again.
+        let Some(creds) = self.credentials(true)? else {
+            return Ok(self.not_activated());
+        };
+        let creds = &*creds;
+        let mut record = match self.load_record(creds)? {
             Ok(r) => r,
             Err(problem) => return self.recover(problem, creds, Net::Allowed, true),
         };
+        let matched = inner.fingerprint.matches(&record.fingerprint);
+        if !matched.is_same_machine() {
+            let state = LicenseState::FingerprintMismatch;
+            return Ok(self.status(&record, creds, state, false, Some(&matched)));
+        }
+        let matched = &matched;
         if let Decision::Answer(state) = decide(&record, self.now(), policy) {
             return Ok(self.status(&record, creds, state, false, Some(matched)));
         }
@@ -372,6 +395,22 @@ impl Licensor {
         lock_held: bool,
     ) -> Result<LicenseStatus, Error> {
         log::debug!("license cache unusable: {problem:?}");
+        // Writers hold the lock between saving credentials and writing the cache: take it
+        // and look again, so a write in progress in another process is not mistaken for
+        // tampering.
+        let (_lock, fresh, problem) = if lock_held {
+            (None, None, problem)
+        } else {
+            let lock = self.lock()?;
+            let Some(fresh) = self.credentials(true)? else {
+                return Ok(self.not_activated());
+            };
+            match self.load_record(&fresh)? {
+                Ok(record) => return self.judge_record(record, &fresh, net, true),
+                Err(p) => (Some(lock), Some(fresh), p),
+            }
+        };
+        let creds = fresh.as_deref().unwrap_or(creds);
         let inner = &self.inner;
         let matched = inner.fingerprint.matches(&creds.fingerprint);
         let now = self.now();
@@ -382,12 +421,6 @@ impl Licensor {
         if net == Net::Forbidden {
             return Ok(bare(LicenseState::Tampered, false));
         }
-        let _lock = if lock_held { None } else { Some(self.lock()?) };
-        // Another process may have rebuilt it meanwhile.
-        let problem = match cache::load(&inner.cache_path, &inner.vendor_secret, &creds.key)? {
-            Ok(record) => return self.judge_record(record, creds, net, true),
-            Err(p) => p,
-        };
         if problem != CacheProblem::Missing {
             let aside = cache::set_aside(&inner.cache_path, now)?;
             log::warn!(
@@ -467,6 +500,15 @@ impl Licensor {
             .open(path)
             .map_err(|e| Error::io(path, &e))?;
         file.lock().map_err(|e| Error::io(path, &e))?;
+        if !self
+            .inner
+            .swept
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            // Temp files of writers killed mid-write; a live writer holds this lock, so one
+            // older than a few seconds is an orphan.
+            crate::fsutil::remove_stale_temps(&self.inner.data_dir, STALE_TEMP_AGE);
+        }
         Ok(LockGuard(file))
     }
 
