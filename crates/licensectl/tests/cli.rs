@@ -261,3 +261,26 @@ fn demo_runs_quickly_with_no_network_and_leaves_nothing() {
         "demo wrote to HOME"
     );
 }
+
+#[test]
+fn verbose_logs_never_show_the_key() {
+    let s = Setup::new(Some(1));
+    for args in [
+        &["-vv", "activate", KEY][..],
+        &["-vv", "--json", "status", "--refresh"],
+        &["-vv", "fingerprint", "--components"],
+        &["-vv", "activate", "SOME-OTHER-KEY-000000001"],
+        &["-vv", "deactivate"],
+        &["-vv", "--json", "activate", KEY],
+    ] {
+        let out = s.run(args); // asserts the key is in neither stdout nor stderr
+        assert!(!out.stderr.is_empty() || !out.stdout.is_empty());
+    }
+    s.emu.stop();
+    let out = s.run(&["-vv", "deactivate"]);
+    assert_eq!(out.status.code(), Some(7));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("[DEBUG"),
+        "logs were on"
+    );
+}
