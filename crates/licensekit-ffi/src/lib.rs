@@ -5,6 +5,7 @@
 //! message. The header `include/licensekit.h` is generated from this file by cbindgen.
 
 #![allow(non_camel_case_types)]
+#![warn(missing_docs)]
 
 mod error;
 mod strings;
