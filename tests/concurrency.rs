@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use licensekit::clock::{Clock, ManualClock, SystemClock};
-use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
-use licensekit::{App, ErrorKind, KeyStorage, LicenseState, Licensor};
+use licensekit::{ErrorKind, LicenseState, Licensor};
 use licensekit_emulator::Endpoint;
-use licensekit_tests::{KEY, emulator, fast_retries};
+use licensekit_tests::{KEY, emulator, licensor_builder};
 
 const PROCESSES: usize = 8;
 const OPS: usize = 200;
@@ -22,26 +21,8 @@ const ENV_TIME: &str = "LK_CONC_TIME";
 const T0: u64 = 1_800_000_000;
 
 fn licensor(url: String, dir: &Path, clock: Arc<dyn Clock>) -> Licensor {
-    let raw = RawComponents {
-        machine_id: "concurrency-machine".into(),
-        hostname: Some("conc".into()),
-        os: None,
-        cpu: None,
-        ram_gib: None,
-        mac: None,
-    };
-    Licensor::builder(App::new("com", "Example", "Concurrency"))
-        .environment(licensekit::api::Environment::Custom(url))
-        .data_dir(dir)
-        .key_storage(KeyStorage::File)
-        .vendor_secret(*b"concurrency secret")
+    licensor_builder("Concurrency", url, dir)
         .clock(clock)
-        .retry_policy(fast_retries())
-        .fingerprint(Fingerprint::from_raw(
-            "com.Example.Concurrency",
-            &raw,
-            Confidence::High,
-        ))
         .build()
         .unwrap()
 }

@@ -6,35 +6,15 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
-use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
-use licensekit::{App, KeyStorage, LicenseState, Licensor};
-use licensekit_tests::{KEY, emulator};
+use licensekit::{LicenseState, Licensor};
+use licensekit_tests::{KEY, emulator, licensor_builder};
 
 const CHILD_DIR: &str = "LK_CRASH_CHILD_DIR";
 const CHILD_URL: &str = "LK_CRASH_CHILD_URL";
 const TRIALS: u32 = 200;
 
 fn licensor(url: String, dir: &Path) -> Licensor {
-    let raw = RawComponents {
-        machine_id: "crash-test-machine".into(),
-        hostname: Some("crash".into()),
-        os: None,
-        cpu: None,
-        ram_gib: None,
-        mac: None,
-    };
-    Licensor::builder(App::new("com", "Example", "Crash"))
-        .environment(licensekit::api::Environment::Custom(url))
-        .data_dir(dir)
-        .key_storage(KeyStorage::File)
-        .vendor_secret(*b"crash secret")
-        .fingerprint(Fingerprint::from_raw(
-            "com.Example.Crash",
-            &raw,
-            Confidence::High,
-        ))
-        .build()
-        .unwrap()
+    licensor_builder("Crash", url, dir).build().unwrap()
 }
 
 /// Run as a child: rewrites the cache (one online revalidation per loop) until killed.

@@ -9,10 +9,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use licensekit::clock::ManualClock;
-use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
-use licensekit::{App, ErrorKind, KeyStorage, LicenseState, Licensor};
+use licensekit::{ErrorKind, LicenseState, Licensor};
 use licensekit_emulator::{Emulator, Endpoint, Fault};
-use licensekit_tests::{KEY, dead_url, emulator, fast_retries};
+use licensekit_tests::{KEY, dead_url, emulator, licensor_builder};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
@@ -92,30 +91,24 @@ fn blackhole() -> Blackhole {
 }
 
 fn licensor(url: &str, dir: &Path, clock: Arc<ManualClock>) -> Licensor {
-    let raw = RawComponents {
-        machine_id: "matrix-machine".into(),
-        hostname: Some("matrix".into()),
-        os: None,
-        cpu: None,
-        ram_gib: None,
-        mac: None,
-    };
-    Licensor::builder(App::new("com", "Example", "Matrix"))
-        .environment(licensekit::api::Environment::Custom(url.to_owned()))
-        .data_dir(dir)
-        .key_storage(KeyStorage::File)
-        .vendor_secret(*b"matrix secret")
+    licensor_builder("Matrix", url, dir)
         .clock(clock)
-        .fingerprint(Fingerprint::from_raw(
-            "com.Example.Matrix",
-            &raw,
-            Confidence::High,
-        ))
-        .retry_policy(fast_retries())
         .connect_timeout(Duration::from_millis(300))
         .timeout(Duration::from_millis(400))
         .build()
         .unwrap()
+}
+
+/// After an operation: waits out a slow fault's late processing, then reports the
+/// instances on the server and the local state.
+fn settle(r: &Run, cell: &Cell, l: &Licensor) -> (usize, LicenseState) {
+    if matches!(cell, Cell::Server(Fault::Delay { .. })) {
+        std::thread::sleep(Duration::from_millis(800));
+    }
+    (
+        r.emu.instances_of(KEY).len(),
+        l.check_offline().unwrap().state,
+    )
 }
 
 struct Run {
@@ -160,15 +153,7 @@ fn activate_under_every_fault() {
             let r = run(&cell, Endpoint::Activate, count);
             let l = licensor(&r.url, r.dir.path(), r.clock.clone());
             let outcome = l.activate(KEY);
-            std::thread::sleep(Duration::from_millis(
-                if matches!(cell, Cell::Server(Fault::Delay { .. })) {
-                    800
-                } else {
-                    0
-                },
-            ));
-            let on_server = r.emu.instances_of(KEY).len();
-            let local = l.check_offline().unwrap().state;
+            let (on_server, local) = settle(&r, &cell, &l);
             match &outcome {
                 Ok(st) => {
                     assert_eq!(st.state, LicenseState::Active, "{cell:?} x{count}");
@@ -247,15 +232,7 @@ fn deactivate_under_every_fault() {
             }
             let l = licensor(&r.url, r.dir.path(), r.clock.clone());
             let outcome = l.deactivate(false);
-            std::thread::sleep(Duration::from_millis(
-                if matches!(cell, Cell::Server(Fault::Delay { .. })) {
-                    800
-                } else {
-                    0
-                },
-            ));
-            let on_server = r.emu.instances_of(KEY).len();
-            let local = l.check_offline().unwrap().state;
+            let (on_server, local) = settle(&r, &cell, &l);
             match outcome {
                 Ok(_) => {
                     assert_eq!(on_server, 0, "{cell:?} x{count}: freed on the server");

@@ -50,3 +50,33 @@ pub fn dead_url() -> String {
     drop(listener);
     format!("http://{addr}")
 }
+
+/// A fingerprint for a made-up machine called `name`, so tests do not depend on the host.
+pub fn machine(name: &str) -> licensekit::fingerprint::Fingerprint {
+    use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
+    let raw = RawComponents {
+        machine_id: format!("{name}-machine-id"),
+        hostname: Some(name.to_owned()),
+        os: Some("TestOS 1".into()),
+        cpu: Some("TestCPU / x86_64".into()),
+        ram_gib: Some(16),
+        mac: None,
+    };
+    Fingerprint::from_raw("licensekit-tests", &raw, Confidence::High)
+}
+
+/// A Licensor builder for test app `app` on server `url` and directory `dir`: file key
+/// storage, a vendor secret, the made-up machine `app`, fast retries.
+pub fn licensor_builder(
+    app: &str,
+    url: impl Into<String>,
+    dir: &std::path::Path,
+) -> licensekit::licensor::LicensorBuilder {
+    licensekit::Licensor::builder(licensekit::App::new("com", "Example", app))
+        .environment(Environment::Custom(url.into()))
+        .data_dir(dir)
+        .key_storage(licensekit::KeyStorage::File)
+        .vendor_secret(format!("{app} vendor secret").into_bytes())
+        .fingerprint(machine(app))
+        .retry_policy(fast_retries())
+}
