@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::http::Response;
 use crate::state::Endpoint;
+use crate::stream::Stream;
 
 /// One fault. In JSON (the control surface) a fault is an object tagged by `kind`, for
 /// example `{"kind": "status", "status": 429, "retry_after": "1"}`.
@@ -153,11 +154,11 @@ impl Fault {
 
 impl AfterProcessing {
     /// Sends (or withholds) a processed request's answer as planned.
-    pub fn deliver(&self, mut response: Response, stream: &mut TcpStream) -> std::io::Result<()> {
+    pub fn deliver(&self, mut response: Response, stream: &mut Stream) -> std::io::Result<()> {
         match self {
             AfterProcessing::Send => response.write_to(stream),
             AfterProcessing::Drop => {
-                drop_connection(stream, false);
+                drop_connection(stream.tcp(), false);
                 Ok(())
             }
             AfterProcessing::Truncate => {
@@ -165,7 +166,7 @@ impl AfterProcessing {
                 stream.write_all(&response.head(full))?;
                 stream.write_all(&response.body[..response.body.len() / 2])?;
                 stream.flush()?;
-                drop_connection(stream, false);
+                drop_connection(stream.tcp(), false);
                 Ok(())
             }
             AfterProcessing::Malform => {

@@ -3,7 +3,8 @@
 //! length, reset the connection.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+
+use crate::stream::Stream;
 
 /// Longest request head read.
 const MAX_HEAD: usize = 16 * 1024;
@@ -91,15 +92,17 @@ impl Response {
     }
 
     /// Writes the whole answer.
-    pub fn write_to(&self, stream: &mut TcpStream) -> io::Result<()> {
+    pub fn write_to(&self, stream: &mut Stream) -> io::Result<()> {
         stream.write_all(&self.head(self.body.len()))?;
         stream.write_all(&self.body)?;
-        stream.flush()
+        stream.flush()?;
+        stream.finish();
+        Ok(())
     }
 }
 
 /// Reads one request. `Ok(None)` when the peer closed before sending anything.
-pub fn read_request(stream: &TcpStream) -> io::Result<Option<Request>> {
+pub fn read_request(stream: &mut Stream) -> io::Result<Option<Request>> {
     let mut reader = BufReader::new(stream);
     let mut head = Vec::new();
     loop {

@@ -14,15 +14,20 @@
 //! ```
 //!
 //! The server speaks HTTP/1.1, one request per connection, over plain TCP on the address it
-//! is given (a loopback address in every use here). It is written directly on
-//! `std::net` so that faults can drop, reset or cut short a connection at any point.
+//! is given (a loopback address in every use here), or over TLS with a throwaway CA
+//! ([`Emulator::start_tls`]). It is written directly on `std::net` so that faults can drop,
+//! reset or cut short a connection at any point. [`ConnectProxy`] is a small HTTP CONNECT
+//! proxy for testing clients behind one.
 
 #![warn(missing_docs)]
 
 mod control;
 mod faults;
 mod http;
+mod proxy;
 mod state;
+mod stream;
+mod tls;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -32,11 +37,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 pub use faults::Fault;
-pub use state::{Endpoint, InstanceRecord, KeySpec, KeyStatus};
+pub use proxy::ConnectProxy;
+pub use state::{DEFAULT_PRODUCT_ID, Endpoint, InstanceRecord, KeySpec, KeyStatus};
 
 use faults::{FaultQueue, Plan, drop_connection};
 use http::Response;
 use state::State;
+use stream::Stream;
+use tls::TlsIdentity;
 
 /// State shared by the server's threads.
 pub(crate) struct Shared {
@@ -62,6 +70,7 @@ struct Listening {
 pub struct Emulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
+    tls: Option<TlsIdentity>,
     listening: Mutex<Option<Listening>>,
 }
 
@@ -79,6 +88,31 @@ impl Emulator {
     /// # Errors
     /// When the address cannot be bound.
     pub fn start_on(addr: SocketAddr, keys: Vec<KeySpec>) -> io::Result<Emulator> {
+        Emulator::start_with(addr, keys, None)
+    }
+
+    /// Starts serving HTTPS on a free port of 127.0.0.1 with the given keys, with a
+    /// certificate signed by a CA made for this emulator alone ([`Emulator::ca_pem`]).
+    ///
+    /// # Errors
+    /// When no socket can be bound or the certificates cannot be made.
+    pub fn start_tls(keys: Vec<KeySpec>) -> io::Result<Emulator> {
+        Emulator::start_tls_on(SocketAddr::from(([127, 0, 0, 1], 0)), keys)
+    }
+
+    /// As [`Emulator::start_tls`], on `addr`.
+    ///
+    /// # Errors
+    /// When the address cannot be bound or the certificates cannot be made.
+    pub fn start_tls_on(addr: SocketAddr, keys: Vec<KeySpec>) -> io::Result<Emulator> {
+        Emulator::start_with(addr, keys, Some(tls::generate()?))
+    }
+
+    fn start_with(
+        addr: SocketAddr,
+        keys: Vec<KeySpec>,
+        tls: Option<TlsIdentity>,
+    ) -> io::Result<Emulator> {
         let mut state = State::default();
         for key in keys {
             state.upsert_key(key);
@@ -92,15 +126,22 @@ impl Emulator {
         let emulator = Emulator {
             shared,
             addr,
+            tls,
             listening: Mutex::new(None),
         };
         emulator.listen(listener);
         Ok(emulator)
     }
 
-    /// The base URL, `http://127.0.0.1:PORT`.
+    /// The base URL: `http://127.0.0.1:PORT`, or `https://…` when serving TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The PEM of the CA that signed the server certificate, when serving TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(|t| t.ca_pem.as_str())
     }
 
     /// The bound address.
@@ -193,12 +234,17 @@ impl Emulator {
         let stop = Arc::new(AtomicBool::new(false));
         let shared = Arc::clone(&self.shared);
         let flag = Arc::clone(&stop);
+        let tls = self.tls.as_ref().map(|t| Arc::clone(&t.server));
         let thread = std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if flag.load(Ordering::SeqCst) {
                     break;
                 }
-                let Ok(stream) = stream else { continue };
+                let Ok(tcp) = stream else { continue };
+                let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(30)));
+                let Ok(stream) = Stream::accept(tcp, tls.as_ref()) else {
+                    continue;
+                };
                 let shared = Arc::clone(&shared);
                 std::thread::spawn(move || serve(&shared, stream));
             }
@@ -224,9 +270,8 @@ pub fn load_keys(path: &Path) -> io::Result<Vec<KeySpec>> {
 }
 
 /// Serves one connection: one request, one answer (or a fault).
-fn serve(shared: &Shared, mut stream: TcpStream) {
-    let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(30)));
-    let request = match http::read_request(&stream) {
+fn serve(shared: &Shared, mut stream: Stream) {
+    let request = match http::read_request(&mut stream) {
         Ok(Some(r)) => r,
         Ok(None) => return,
         Err(e) => {
@@ -260,7 +305,7 @@ fn serve(shared: &Shared, mut stream: TcpStream) {
         Plan::Answer(response) => {
             let _ = response.write_to(&mut stream);
         }
-        Plan::Drop(reset) => drop_connection(&stream, reset),
+        Plan::Drop(reset) => drop_connection(stream.tcp(), reset),
         Plan::Process(after) => {
             let response = shared.state().handle(endpoint, &request.body);
             let _ = after.deliver(response, &mut stream);

@@ -56,8 +56,11 @@ pub struct KeySpec {
 fn active() -> KeyStatus {
     KeyStatus::Active
 }
+/// The product id of a [`KeySpec`] that names none.
+pub const DEFAULT_PRODUCT_ID: &str = "pdt_emulator";
+
 fn default_product_id() -> String {
-    "pdt_emulator".into()
+    DEFAULT_PRODUCT_ID.into()
 }
 fn default_customer_id() -> String {
     "cus_emulator".into()
