@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use licensekit::api::{Client, Environment, RetryPolicy};
+use licensekit::api::{Client, Environment, RetryPolicy, TrustStore};
 use licensekit::{DodoCode, Error, ErrorKind, InstanceId, LicenseKey};
 use licensekit_emulator::{Emulator, Endpoint, Fault, KeySpec, KeyStatus};
 use licensekit_tests::{KEY, client, dead_url, emulator, fast_retries, key};
@@ -408,4 +408,54 @@ fn no_retry_policy_means_one_attempt() {
         .unwrap();
     assert!(c.validate(&key(), None).is_err());
     assert_eq!(emu.request_count(Endpoint::Validate), 1);
+}
+
+/// A client for an HTTPS emulator, with the given trust settings.
+fn tls_client(emu: &Emulator, ca_file: Option<&std::path::Path>, trust: TrustStore) -> Client {
+    let b = Client::builder()
+        .environment(Environment::Custom(emu.url()))
+        .retry_policy(fast_retries())
+        .trust_store(trust);
+    match ca_file {
+        Some(path) => b.ca_file(path),
+        None => b,
+    }
+    .build()
+    .unwrap()
+}
+
+#[test]
+fn an_untrusted_certificate_is_its_own_error_and_a_ca_file_fixes_it() {
+    let emu = Emulator::start_tls(vec![KeySpec::new(KEY)]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, emu.ca_pem().unwrap()).unwrap();
+
+    // The bundled roots, and the system store, do not know the emulator's throwaway CA.
+    for trust in [TrustStore::Bundled, TrustStore::System] {
+        let client = tls_client(&emu, None, trust);
+        let e = checked(client.validate(&key(), None).unwrap_err());
+        assert!(matches!(e.kind(), ErrorKind::Certificate(_)), "{e:?}");
+        assert!(e.is_unreachable() && !e.is_rejection());
+        let e = checked(client.activate(&key(), "machine").unwrap_err());
+        assert!(matches!(e.kind(), ErrorKind::Certificate(_)), "{e:?}");
+    }
+    assert_eq!(
+        emu.request_count(Endpoint::Validate) + emu.request_count(Endpoint::Activate),
+        0,
+        "no request got through"
+    );
+
+    let client = tls_client(&emu, Some(&ca), TrustStore::Bundled);
+    let instance = client.activate(&key(), "machine").unwrap();
+    assert!(client.validate(&key(), Some(&instance.id)).unwrap());
+    client.deactivate(&key(), &instance.id).unwrap();
+
+    // A CA file with the system store is a contradiction, refused at build time.
+    let e = Client::builder()
+        .trust_store(TrustStore::System)
+        .ca_file(&ca)
+        .build()
+        .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::InvalidInput(_)), "{e:?}");
 }

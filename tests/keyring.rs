@@ -14,6 +14,7 @@ const CHILD_APP: &str = "LK_KEYRING_CHILD_APP";
 
 fn licensor(app: &str, url: String, dir: &Path) -> Licensor {
     Licensor::builder(App::new("com", "LicensekitTest", app))
+        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
         .environment(licensekit::api::Environment::Custom(url))
         .data_dir(dir)
         .key_storage(KeyStorage::Keyring)

@@ -31,9 +31,20 @@ fn fingerprint(machine: &str) -> Fingerprint {
     Fingerprint::from_raw("com.example.Test", &raw(machine), Confidence::High)
 }
 
-/// The builder every test Licensor starts from: the test app, file key storage, the vendor
-/// secret, the given server, directory, clock and machine.
+/// The builder every test Licensor starts from: the test app accepting the emulator's
+/// product, file key storage, the vendor secret, the given server, directory, clock and
+/// machine.
 fn builder(url: String, dir: &Path, clock: Arc<ManualClock>, fp: Fingerprint) -> LicensorBuilder {
+    unbound_builder(url, dir, clock, fp).product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
+}
+
+/// As [`builder`], with no product binding yet.
+fn unbound_builder(
+    url: String,
+    dir: &Path,
+    clock: Arc<ManualClock>,
+    fp: Fingerprint,
+) -> LicensorBuilder {
     Licensor::builder(App::new("com", "Example", "Test"))
         .environment(licensekit::api::Environment::Custom(url))
         .data_dir(dir)
@@ -318,7 +329,19 @@ fn every_edited_field_is_tampered() {
         .keys()
         .cloned()
         .collect();
-    assert!(fields.len() >= 13, "{fields:?}");
+    // The record holds only what the credentials do not.
+    assert_eq!(
+        fields,
+        [
+            "instance_id",
+            "last_validated",
+            "last_answer",
+            "last_failure",
+            "high_water",
+            "revoked",
+            "fingerprint"
+        ],
+    );
     s.emu.stop();
     for field in &fields {
         std::fs::write(s.cache(), &good).unwrap();
@@ -345,7 +368,7 @@ fn every_edited_field_is_tampered() {
         ),
         (
             "version",
-            Box::new(|v: &mut serde_json::Value| v["version"] = serde_json::json!(2)),
+            Box::new(|v: &mut serde_json::Value| v["version"] = serde_json::json!(3)),
         ),
         (
             "format",
@@ -360,6 +383,16 @@ fn every_edited_field_is_tampered() {
             "{what}"
         );
     }
+    // An edited secret id is named as a secret mismatch: an error, never a license.
+    std::fs::write(s.cache(), &good).unwrap();
+    edit_record(&s.cache(), "", |v| {
+        v["secret_id"] = serde_json::json!("0011223344556677")
+    });
+    let e = s.licensor().check().unwrap_err();
+    assert!(
+        matches!(e.kind(), ErrorKind::VendorSecretMismatch { .. }),
+        "{e:?}"
+    );
     // Untouched, it is fine again.
     std::fs::write(s.cache(), &good).unwrap();
     assert_eq!(s.licensor().check().unwrap().state, LicenseState::Active);
@@ -537,9 +570,11 @@ fn watch_reports_revocation() {
     let l = s.licensor();
     l.activate(KEY).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let handle = l.watch(Duration::from_millis(100), move |st| {
-        let _ = tx.send(st.state);
-    });
+    let handle = l
+        .watch(Duration::from_millis(100), move |st| {
+            let _ = tx.send(st.state);
+        })
+        .unwrap();
     assert_eq!(
         rx.recv_timeout(Duration::from_secs(5)).unwrap(),
         LicenseState::Active
@@ -550,6 +585,10 @@ fn watch_reports_revocation() {
         LicenseState::Revoked
     );
     handle.stop();
+    assert!(
+        l.watch(Duration::ZERO, |_| {}).is_err(),
+        "a zero interval is refused"
+    );
     // Stopped: no more callbacks even when the state changes again.
     s.emu.set_key_status(KEY, KeyStatus::Active);
     std::thread::sleep(Duration::from_millis(300));
@@ -562,10 +601,12 @@ fn watch_survives_a_panicking_callback() {
     let l = s.licensor();
     l.activate(KEY).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let _handle = l.watch(Duration::from_millis(50), move |st| {
-        let _ = tx.send(st.state);
-        panic!("callback bug");
-    });
+    let _handle = l
+        .watch(Duration::from_millis(50), move |st| {
+            let _ = tx.send(st.state);
+            panic!("callback bug");
+        })
+        .unwrap();
     assert_eq!(
         rx.recv_timeout(Duration::from_secs(5)).unwrap(),
         LicenseState::Active
@@ -662,6 +703,7 @@ fn the_key_is_not_in_the_cache_and_memory_storage_writes_no_key() {
 
     let dir = tempfile::tempdir().unwrap();
     let l = Licensor::builder(App::new("com", "Example", "Mem"))
+        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
         .environment(licensekit::api::Environment::Custom(s.emu.url()))
         .data_dir(dir.path())
         .key_storage(KeyStorage::Memory)
@@ -677,4 +719,166 @@ fn the_key_is_not_in_the_cache_and_memory_storage_writes_no_key() {
         let bytes = std::fs::read(f.unwrap().path()).unwrap_or_default();
         assert!(!String::from_utf8_lossy(&bytes).contains(KEY));
     }
+}
+
+const OTHER_PRODUCT_KEY: &str = "OTHER-PRODUCT-KEY-5a4b3c2d1e0f9988";
+const OTHER_PRODUCT: &str = "pdt_someone_elses_app";
+
+impl Setup {
+    /// Adds a key of another merchant's product, with one activation slot.
+    fn add_other_product_key(&self) {
+        let mut spec = licensekit_emulator::KeySpec::new(OTHER_PRODUCT_KEY).with_limit(1);
+        spec.product_id = OTHER_PRODUCT.into();
+        self.emu.add_key(spec);
+    }
+
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != licensekit::licensor::LOCK_FILE)
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+#[test]
+fn a_builder_without_a_product_binding_is_refused() {
+    let s = Setup::new(None);
+    let e = Licensor::builder(App::new("com", "Example", "Test"))
+        .data_dir(s.dir.path())
+        .build()
+        .unwrap_err();
+    assert!(matches!(e.kind(), ErrorKind::InvalidInput(_)));
+    let text = e.to_string();
+    assert!(
+        text.contains("product_ids") && text.contains("any_product"),
+        "{text}"
+    );
+    let both = builder(
+        s.emu.url(),
+        s.dir.path(),
+        s.clock.clone(),
+        fingerprint("machine-a"),
+    )
+    .any_product()
+    .build();
+    assert!(both.is_err(), "product_ids and any_product together");
+    let any = unbound_builder(
+        s.emu.url(),
+        s.dir.path(),
+        s.clock.clone(),
+        fingerprint("machine-a"),
+    )
+    .any_product()
+    .build()
+    .unwrap();
+    assert!(any.activate(KEY).unwrap().is_licensed());
+}
+
+#[test]
+fn a_key_of_another_product_is_released_and_nothing_is_stored() {
+    let s = Setup::new(None);
+    s.add_other_product_key();
+    let l = s.licensor();
+    let e = l.activate(OTHER_PRODUCT_KEY).unwrap_err();
+    let ErrorKind::WrongProduct {
+        product_id,
+        release_failed,
+    } = e.kind()
+    else {
+        panic!("expected WrongProduct, got {e:?}");
+    };
+    assert_eq!(product_id, OTHER_PRODUCT);
+    assert_eq!(release_failed, &None);
+    let shown = format!("{e} {e:?}");
+    assert!(shown.contains(OTHER_PRODUCT) && !shown.contains(OTHER_PRODUCT_KEY));
+    assert!(
+        s.emu.instances_of(OTHER_PRODUCT_KEY).is_empty(),
+        "slot released"
+    );
+    assert!(s.files().is_empty(), "stored: {:?}", s.files());
+    assert_eq!(l.check().unwrap().state, LicenseState::NotActivated);
+    // The one slot is free again: the app that sells that product can still use it.
+    let owner = unbound_builder(
+        s.emu.url(),
+        &s.dir.path().join("owner"),
+        s.clock.clone(),
+        fingerprint("machine-a"),
+    )
+    .product_ids([OTHER_PRODUCT])
+    .build()
+    .unwrap();
+    assert!(owner.activate(OTHER_PRODUCT_KEY).unwrap().is_licensed());
+}
+
+#[test]
+fn a_failed_release_is_reported_and_the_slot_named() {
+    let s = Setup::new(None);
+    s.add_other_product_key();
+    s.emu.inject(
+        Endpoint::Deactivate,
+        Fault::Status {
+            status: 500,
+            retry_after: None,
+            retry_after_ms: None,
+        },
+        10,
+    );
+    let e = s.licensor().activate(OTHER_PRODUCT_KEY).unwrap_err();
+    let ErrorKind::WrongProduct {
+        release_failed: Some(why),
+        ..
+    } = e.kind()
+    else {
+        panic!("expected a failed release, got {e:?}");
+    };
+    assert!(why.contains("500"), "{why}");
+    assert!(e.to_string().contains("may still be held"), "{e}");
+    assert_eq!(s.emu.instances_of(OTHER_PRODUCT_KEY).len(), 1);
+    assert!(s.files().is_empty(), "stored: {:?}", s.files());
+}
+
+#[test]
+fn a_stored_activation_of_a_product_no_longer_accepted_is_wrong_product() {
+    let s = Setup::new(None);
+    s.licensor().activate(KEY).unwrap();
+    let narrowed = || {
+        unbound_builder(
+            s.emu.url(),
+            s.dir.path(),
+            s.clock.clone(),
+            fingerprint("machine-a"),
+        )
+        .product_ids(["pdt_new_edition"])
+        .build()
+        .unwrap()
+    };
+    // Even with a stale cache, nothing asks the server: the product alone decides.
+    s.clock.advance(3 * DAY);
+    for st in [
+        narrowed().check().unwrap(),
+        narrowed().check_offline().unwrap(),
+        narrowed().revalidate().unwrap(),
+    ] {
+        assert_eq!(st.state, LicenseState::WrongProduct);
+        assert!(!st.is_licensed() && !st.network_used);
+        assert_eq!(st.product_id.as_deref(), Some("pdt_emulator"));
+    }
+    assert_eq!(LicenseState::WrongProduct.name(), "wrong_product");
+    assert_eq!(s.validations(), 0);
+    // A key of an accepted product replaces it.
+    s.add_other_product_key();
+    let wider = unbound_builder(
+        s.emu.url(),
+        s.dir.path(),
+        s.clock.clone(),
+        fingerprint("machine-a"),
+    )
+    .product_ids([OTHER_PRODUCT])
+    .build()
+    .unwrap();
+    wider.activate(OTHER_PRODUCT_KEY).unwrap();
+    assert_eq!(wider.check().unwrap().state, LicenseState::Active);
 }

@@ -87,6 +87,7 @@ fn the_key_never_leaks() {
         mac: None,
     };
     let l = Licensor::builder(App::new("com", "Example", "Secrets"))
+        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
         .environment(licensekit::api::Environment::Custom(emu.url()))
         .data_dir(dir.path())
         .key_storage(KeyStorage::File)
@@ -116,9 +117,11 @@ fn the_key_never_leaks() {
     emu.set_key_status(KEY, KeyStatus::Disabled);
     seen(&mut shown, l.revalidate()); // revoked
     let (tx, rx) = std::sync::mpsc::channel();
-    let w = l.watch(Duration::from_millis(50), move |s| {
-        let _ = tx.send(format!("{s:?}"));
-    });
+    let w = l
+        .watch(Duration::from_millis(50), move |s| {
+            let _ = tx.send(format!("{s:?}"));
+        })
+        .unwrap();
     shown.push(rx.recv_timeout(Duration::from_secs(5)).unwrap());
     w.stop();
     emu.set_key_status(KEY, KeyStatus::Active);

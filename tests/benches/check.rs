@@ -30,6 +30,7 @@ fn main() {
         mac: None,
     };
     let licensor = Licensor::builder(App::new("com", "Example", "Bench"))
+        .product_ids(["pdt_emulator"])
         .environment(licensekit::api::Environment::Custom(emu.url()))
         .data_dir(dir.path())
         .key_storage(KeyStorage::File)

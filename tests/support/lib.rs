@@ -73,6 +73,7 @@ pub fn licensor_builder(
     dir: &std::path::Path,
 ) -> licensekit::licensor::LicensorBuilder {
     licensekit::Licensor::builder(licensekit::App::new("com", "Example", app))
+        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
         .environment(Environment::Custom(url.into()))
         .data_dir(dir)
         .key_storage(licensekit::KeyStorage::File)

@@ -13,6 +13,10 @@ use licensekit_emulator::{Emulator, Endpoint, KeySpec, KeyStatus};
 use crate::output::{self, Colour, exit};
 
 const DEMO_KEY: &str = "DEMO-2b1f8e2d-c41e-4e8f-b2d3-d9fd61c38f43";
+/// The demo app's own product.
+const DEMO_PRODUCT: &str = "pdt_phototool_pro";
+/// A key some other merchant sold for some other product.
+const OTHER_KEY: &str = "OTHER-9c0d7e4a-1f2b-4c3d-8e5f-a6b7c8d9e0f1";
 const DAY: Duration = Duration::from_secs(86_400);
 
 pub fn run() -> u8 {
@@ -30,10 +34,14 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     let mut spec = KeySpec::new(DEMO_KEY).with_limit(2);
     spec.product_name = Some("PhotoTool Pro".into());
     spec.customer_email = "ada@example.com".into();
-    let server = Emulator::start(vec![spec])?;
+    spec.product_id = DEMO_PRODUCT.into();
+    let mut other = KeySpec::new(OTHER_KEY).with_limit(1);
+    other.product_id = "pdt_someone_elses_app".into();
+    let server = Emulator::start(vec![spec, other])?;
     let dir = tempfile::tempdir()?;
     let clock = Arc::new(ManualClock::new(SystemTime::now()));
     let licensor = Licensor::builder(App::new("com", "Example", "LicensectlDemo"))
+        .product_ids([DEMO_PRODUCT])
         .environment(Environment::Custom(server.url()))
         .data_dir(dir.path())
         .key_storage(KeyStorage::Memory)
@@ -47,16 +55,33 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
         .timeout(Duration::from_secs(3))
         .build()?;
 
-    let step = |n: u32, title: &str| println!("\n{} {title}", c.green(&format!("[{n}/7]")));
+    let step = |n: u32, title: &str| println!("\n{} {title}", c.green(&format!("[{n}/8]")));
     println!("licensekit demo: a desktop app's license, start to finish.");
     println!(
-        "A local stand-in for Dodo Payments' license API is running at {} with one key \
-         (limit 2 machines).\nLicense data goes to a temporary directory; the key is kept in \
+        "A local stand-in for Dodo Payments' license API is running at {} with the app's \
+         key (limit 2 machines) and a key of another product.\nLicense data goes to a temporary directory; the key is kept in \
          memory only. Time is simulated, so days pass in an instant.",
         server.url()
     );
 
-    step(1, "The customer activates their key on this machine.");
+    step(
+        1,
+        "Someone tries a key bought for another product (any Dodo merchant can mint keys).",
+    );
+    match licensor.activate(OTHER_KEY) {
+        Err(e) if matches!(e.kind(), licensekit::ErrorKind::WrongProduct { .. }) => {
+            println!("  {}", c.red(&format!("refused: {e}")));
+        }
+        Err(e) => return Err(e.into()),
+        Ok(_) => return Err("a key of another product was accepted".into()),
+    }
+    println!(
+        "  The app accepts only {DEMO_PRODUCT}. Slots that key holds on the server: {} of 1, \
+         so its owner loses nothing.",
+        server.instances_of(OTHER_KEY).len()
+    );
+
+    step(2, "The customer activates their own key on this machine.");
     let st = licensor.activate(DEMO_KEY)?;
     show(&st);
     println!(
@@ -66,7 +91,7 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step(
-        2,
+        3,
         "Next app start, an hour later: the answer comes from the cache.",
     );
     clock.advance(Duration::from_secs(3600));
@@ -79,7 +104,7 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     step(
-        3,
+        4,
         "The customer boards a plane: the server is unreachable for three days.",
     );
     server.stop();
@@ -88,27 +113,27 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     show(&st);
     println!("  The app keeps working: the grace period runs 14 days from the last confirmation.");
 
-    step(4, "They land; the server is reachable again.");
+    step(5, "They land; the server is reachable again.");
     server.resume()?;
     clock.advance(Duration::from_secs(3600));
     show(&licensor.check()?);
 
     step(
-        5,
+        6,
         "The merchant disables the key (a refund, say). A day later the app revalidates.",
     );
     server.set_key_status(DEMO_KEY, KeyStatus::Disabled);
     clock.advance(DAY + Duration::from_secs(60));
     show(&licensor.check()?);
 
-    step(6, "Offline again, the revocation sticks: it was recorded.");
+    step(7, "Offline again, the revocation sticks: it was recorded.");
     server.stop();
     clock.advance(2 * DAY);
     show(&licensor.check()?);
     server.resume()?;
 
     step(
-        7,
+        8,
         "The merchant re-enables the key, and the customer moves to a new computer.",
     );
     server.set_key_status(DEMO_KEY, KeyStatus::Active);

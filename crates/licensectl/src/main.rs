@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use licensekit::api::Environment;
+use licensekit::api::{Environment, TrustStore};
 use licensekit::{App, Error, KeyStorage, Licensor};
 use serde_json::json;
 
@@ -20,13 +20,19 @@ use output::{error_exit, exit, state_exit};
 const EXIT_CODES: &str = "Exit codes:
   0  licensed (active or in grace), or the command succeeded
   1  other failure (local storage, I/O)
-  2  usage error
+  2  usage error, or a vendor secret that is not the app's
   3  not activated
   4  revoked by the server
   5  grace period expired (offline too long)
   6  tampered cache, fingerprint mismatch or clock rollback
-  7  license server unreachable (or activation outcome unknown)
-  8  license server refused (unknown key, limit reached, inactive key)";
+  7  license server unreachable, its certificate untrusted, or activation outcome unknown
+  8  refused: unknown key, limit reached, inactive key, or a key of another product
+
+The vendor secret (the app's .vendor_secret(...)) comes from LICENSEKIT_VENDOR_SECRET or
+--vendor-secret-file, never from an argument, which other users can read in the process list.";
+
+/// The environment variable holding the vendor secret.
+const VENDOR_SECRET_ENV: &str = "LICENSEKIT_VENDOR_SECRET";
 
 #[derive(Parser)]
 #[command(name = "licensectl", version, about, after_help = EXIT_CODES)]
@@ -40,6 +46,24 @@ struct Cli {
     /// Another server (https://, or http:// on loopback), e.g. the emulator.
     #[arg(long, global = true)]
     base_url: Option<String>,
+    /// A Dodo product id (pdt_...) whose keys the app accepts; repeat for several. activate,
+    /// status and watch need this or --any-product.
+    #[arg(long = "product", value_name = "PDT", global = true, action = clap::ArgAction::Append)]
+    products: Vec<String>,
+    /// Accept keys of any product (a support tool, not the licensed app itself).
+    #[arg(long, global = true, conflicts_with = "products")]
+    any_product: bool,
+    /// Read the app's vendor secret from this file (its bytes, less one trailing newline).
+    /// Or set LICENSEKIT_VENDOR_SECRET.
+    #[arg(long, value_name = "PATH", global = true)]
+    vendor_secret_file: Option<PathBuf>,
+    /// Also trust the CA certificates in this PEM file (a TLS-inspecting proxy's CA).
+    #[arg(long, value_name = "PATH", global = true)]
+    ca_file: Option<PathBuf>,
+    /// Where trusted root certificates come from: the Mozilla roots built in (bundled), or
+    /// the operating system's store (system).
+    #[arg(long, value_enum, default_value_t = Trust::Bundled, global = true)]
+    trust_store: Trust,
     /// Override the data directory.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
@@ -60,6 +84,12 @@ struct Cli {
 enum Env {
     Live,
     Test,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Trust {
+    Bundled,
+    System,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -140,11 +170,13 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
+fn usage(msg: impl Into<String>) -> Error {
+    Error::new(licensekit::ErrorKind::InvalidInput(msg.into()))
+}
+
 fn licensor(cli: &Cli) -> Result<Licensor, Error> {
     let app = cli.app.as_deref().ok_or_else(|| {
-        Error::new(licensekit::ErrorKind::InvalidInput(
-            "--app (or LICENSECTL_APP) is required, e.g. --app com.example.PhotoTool".into(),
-        ))
+        usage("--app (or LICENSECTL_APP) is required, e.g. --app com.example.PhotoTool")
     })?;
     let environment = match (&cli.base_url, cli.environment) {
         (Some(url), _) => Environment::Custom(url.clone()),
@@ -153,14 +185,60 @@ fn licensor(cli: &Cli) -> Result<Licensor, Error> {
     };
     let mut b = Licensor::builder(App::parse(app)?)
         .environment(environment)
+        .vendor_secret(vendor_secret(cli.vendor_secret_file.as_deref())?)
+        .trust_store(match cli.trust_store {
+            Trust::Bundled => TrustStore::Bundled,
+            Trust::System => TrustStore::System,
+        })
         .key_storage(match cli.key_storage {
             Storage::Keyring => KeyStorage::Keyring,
             Storage::File => KeyStorage::File,
         });
+    let needs_product = matches!(
+        cli.command,
+        Command::Activate { .. } | Command::Status { .. } | Command::Watch { .. }
+    );
+    b = match (cli.products.is_empty(), cli.any_product) {
+        (false, _) => b.product_ids(&cli.products),
+        (true, true) => b.any_product(),
+        (true, false) if needs_product => {
+            return Err(usage(
+                "which products' keys does the app accept? Pass --product PDT (the app's Dodo \
+                 product id; repeat for several), or --any-product",
+            ));
+        }
+        // deactivate and fingerprint work whatever the product.
+        (true, false) => b.any_product(),
+    };
     if let Some(dir) = &cli.data_dir {
         b = b.data_dir(dir);
     }
+    if let Some(path) = &cli.ca_file {
+        b = b.ca_file(path);
+    }
     b.build()
+}
+
+/// The vendor secret: from the file, else from the environment, else none.
+fn vendor_secret(file: Option<&std::path::Path>) -> Result<Vec<u8>, Error> {
+    let from_env = std::env::var_os(VENDOR_SECRET_ENV);
+    match (file, from_env) {
+        (Some(_), Some(_)) => Err(usage(format!(
+            "give the vendor secret once: --vendor-secret-file or {VENDOR_SECRET_ENV}, not both"
+        ))),
+        (Some(path), None) => {
+            let mut bytes = std::fs::read(path)
+                .map_err(|e| usage(format!("--vendor-secret-file {}: {e}", path.display())))?;
+            for end in [b'\n', b'\r'] {
+                if bytes.last() == Some(&end) {
+                    bytes.pop();
+                }
+            }
+            Ok(bytes)
+        }
+        (None, Some(value)) => Ok(value.into_encoded_bytes()),
+        (None, None) => Ok(Vec::new()),
+    }
 }
 
 fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Error> {
@@ -197,7 +275,8 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Error> {
                     "already_gone",
                     "deactivated: the server had already released this activation",
                 ),
-                licensekit::Deactivation::LocalOnly => (
+                // LocalOnly, and any outcome added later: say the least that is sure.
+                _ => (
                     "local_only",
                     "local license data removed, but the server could not be reached: \
                      the slot stays in use until it is released from the vendor's dashboard",
@@ -268,7 +347,7 @@ fn watch(json_out: bool, licensor: &Licensor, interval: Duration) -> Result<u8, 
         }
         use std::io::Write;
         let _ = std::io::stdout().flush();
-    });
+    })?;
     let _ = rx.recv();
     handle.stop();
     drop(tx);

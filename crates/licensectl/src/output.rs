@@ -12,7 +12,7 @@ pub mod exit {
     pub const OK: u8 = 0;
     /// Any other failure (local storage, I/O).
     pub const OTHER: u8 = 1;
-    /// Bad command line.
+    /// Bad command line, or a vendor secret that is not the app's.
     pub const USAGE: u8 = 2;
     /// No activation on this machine.
     pub const NOT_ACTIVATED: u8 = 3;
@@ -22,9 +22,10 @@ pub mod exit {
     pub const GRACE_EXPIRED: u8 = 5;
     /// Tampered cache, fingerprint mismatch or clock rollback.
     pub const INTEGRITY: u8 = 6;
-    /// The license server could not be reached (or the activation outcome is unknown).
+    /// The license server could not be reached, its certificate is not trusted, or the
+    /// activation outcome is unknown.
     pub const NETWORK: u8 = 7;
-    /// The license server refused the request (unknown key, limit reached, inactive key).
+    /// Refused: unknown key, limit reached, inactive key, or a key of another product.
     pub const REFUSED: u8 = 8;
 }
 
@@ -35,16 +36,18 @@ pub fn state_exit(state: &LicenseState) -> u8 {
         LicenseState::NotActivated => exit::NOT_ACTIVATED,
         LicenseState::Revoked => exit::REVOKED,
         LicenseState::GraceExpired => exit::GRACE_EXPIRED,
-        LicenseState::FingerprintMismatch
-        | LicenseState::Tampered
-        | LicenseState::ClockRollback => exit::INTEGRITY,
+        LicenseState::WrongProduct => exit::REFUSED,
+        // Tampered, fingerprint mismatch, clock rollback, and any state added later: the
+        // local data cannot be trusted.
+        _ => exit::INTEGRITY,
     }
 }
 
 /// The exit code for an error.
 pub fn error_exit(e: &Error) -> u8 {
     match e.kind() {
-        ErrorKind::InvalidInput(_) => exit::USAGE,
+        ErrorKind::InvalidInput(_) | ErrorKind::VendorSecretMismatch { .. } => exit::USAGE,
+        ErrorKind::WrongProduct { .. } => exit::REFUSED,
         ErrorKind::NotActivated => exit::NOT_ACTIVATED,
         ErrorKind::AlreadyActivated { .. } => exit::REFUSED,
         _ if e.is_rejection() => exit::REFUSED,
@@ -145,6 +148,9 @@ pub fn state_advice(state: &LicenseState) -> Option<&'static str> {
         LicenseState::ClockRollback => {
             Some("the system clock is behind; fix the date and time, or connect to the internet")
         }
+        LicenseState::WrongProduct => Some(
+            "the stored key is for a different product than this app: activate a key bought for this app",
+        ),
         _ => None,
     }
 }
@@ -166,6 +172,16 @@ pub fn error_advice(e: &Error) -> &'static str {
         (ErrorKind::AmbiguousActivation(_), _) => {
             "the activation may have been recorded; run `licensectl activate` again once online \
              (it may use a second slot), or ask the vendor to check the key's activations"
+        }
+        (ErrorKind::WrongProduct { .. }, _) => {
+            "this key was bought for a different product: use the key you received for this app"
+        }
+        (ErrorKind::VendorSecretMismatch { .. }, _) => {
+            "give licensectl the app's vendor secret: LICENSEKIT_VENDOR_SECRET or --vendor-secret-file"
+        }
+        (ErrorKind::Certificate(_), _) => {
+            "a proxy that inspects TLS (a company network, a debugging proxy) stands in the way: \
+             pass its CA certificate with --ca-file PATH, or --trust-store system"
         }
         (ErrorKind::Network(_) | ErrorKind::Timeout, _) => {
             "check the internet connection or proxy settings (HTTPS_PROXY), then try again"

@@ -29,6 +29,10 @@ pub enum ErrorKind {
     },
     /// No answer: DNS failure, connection refused or reset, TLS failure, proxy failure.
     Network(String),
+    /// The server's certificate was not trusted (or the server refused the handshake): most
+    /// often a proxy that inspects TLS with a company CA. Trust that CA with a CA file, or
+    /// choose the system trust store (`api::TrustStore`).
+    Certificate(String),
     /// The server did not answer within the configured time.
     Timeout,
     /// An answer arrived but is not what the API describes: bad JSON, wrong shape, too
@@ -55,6 +59,8 @@ pub enum ErrorKind {
     },
     /// The credential store (OS keychain or its file fallback) failed.
     KeyStorage(String),
+    /// The operating system could not start a thread (for a watch).
+    Thread(String),
     /// The operation needs an activation and this machine has none.
     NotActivated,
     /// This machine already holds a working activation of a different key; deactivate it
@@ -62,6 +68,22 @@ pub enum ErrorKind {
     AlreadyActivated {
         /// The redacted form of the key already active.
         active_key: String,
+    },
+    /// The key was sold for a product this app does not accept. The new activation was
+    /// released on the server at once and nothing was stored.
+    WrongProduct {
+        /// The key's product, as the server reported it.
+        product_id: String,
+        /// Why releasing the activation failed, when it did: the slot may then still be
+        /// held on the server.
+        release_failed: Option<String>,
+    },
+    /// The license cache was written with a different vendor secret than this program was
+    /// given: a configuration error (two programs of one app must share the secret), not
+    /// tampering. The file is left as it is.
+    VendorSecretMismatch {
+        /// The cache file.
+        path: PathBuf,
     },
 }
 
@@ -164,6 +186,7 @@ impl Error {
     pub fn is_unreachable(&self) -> bool {
         match &self.kind {
             ErrorKind::Network(_)
+            | ErrorKind::Certificate(_)
             | ErrorKind::Timeout
             | ErrorKind::AmbiguousActivation(_)
             | ErrorKind::InvalidResponse { .. } => true,
@@ -217,6 +240,11 @@ impl fmt::Display for Error {
             ErrorKind::Network(detail) => {
                 write!(f, "could not reach the license server: {detail}")
             }
+            ErrorKind::Certificate(detail) => write!(
+                f,
+                "the license server's certificate is not trusted ({detail}); a proxy that \
+                 inspects TLS needs its CA trusted through a CA file"
+            ),
             ErrorKind::Timeout => f.write_str("the license server did not answer in time"),
             ErrorKind::InvalidResponse {
                 status: Some(status),
@@ -237,11 +265,34 @@ impl fmt::Display for Error {
             ),
             ErrorKind::Io { path, detail } => write!(f, "{}: {detail}", path.display()),
             ErrorKind::KeyStorage(msg) => write!(f, "credential storage failed: {msg}"),
+            ErrorKind::Thread(msg) => write!(f, "could not start a thread: {msg}"),
             ErrorKind::NotActivated => f.write_str("this machine holds no activation"),
             ErrorKind::AlreadyActivated { active_key } => write!(
                 f,
                 "this machine already holds a working activation of key {active_key}; \
                  deactivate it first"
+            ),
+            ErrorKind::WrongProduct {
+                product_id,
+                release_failed: None,
+            } => write!(
+                f,
+                "the key belongs to a different product ({product_id}) than this app; the \
+                 activation was released again"
+            ),
+            ErrorKind::WrongProduct {
+                product_id,
+                release_failed: Some(why),
+            } => write!(
+                f,
+                "the key belongs to a different product ({product_id}) than this app, and \
+                 releasing the activation failed ({why}): the activation slot may still be held"
+            ),
+            ErrorKind::VendorSecretMismatch { path } => write!(
+                f,
+                "{} was written with a different vendor secret than this program's: give \
+                 every program of the app the same vendor secret",
+                path.display()
             ),
         }
     }

@@ -2,6 +2,7 @@
 //! mapping of every failure to an [`ErrorKind`].
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use ureq::http::{HeaderMap, Uri};
@@ -9,6 +10,7 @@ use ureq::{Agent, Body};
 
 use super::MAX_RESPONSE_BYTES;
 use super::retry::{RetryPolicy, should_retry_header};
+use super::tls::{self, TrustStore};
 use super::types::{
     ActivateLicenseKeyRequest, DeactivateLicenseKeyRequest, ErrorBody, Instance,
     ValidateLicenseKeyRequest, ValidateLicenseKeyResponse,
@@ -47,6 +49,8 @@ pub struct ClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
     retry: RetryPolicy,
+    trust: TrustStore,
+    ca_file: Option<PathBuf>,
 }
 
 impl Default for ClientBuilder {
@@ -56,6 +60,8 @@ impl Default for ClientBuilder {
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
+            trust: TrustStore::Bundled,
+            ca_file: None,
         }
     }
 }
@@ -86,14 +92,30 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the base URL and builds the client.
+    /// Where trusted root certificates come from (default [`TrustStore::Bundled`], the
+    /// Mozilla roots compiled in). See [`TrustStore`] for what each choice trades away.
+    pub fn trust_store(mut self, trust: TrustStore) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    /// Also trusts the certificates of this PEM file, beside the bundled roots: the company
+    /// CA of a network whose proxy inspects TLS. Read when the client is built.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    /// Checks the base URL, reads the CA file and builds the client.
     ///
     /// # Errors
-    /// [`ErrorKind::InvalidInput`] for a malformed base URL, or plain `http://` to a host that
-    /// is not a loopback address.
+    /// [`ErrorKind::InvalidInput`] for a malformed base URL, plain `http://` to a host that
+    /// is not a loopback address, a CA file with no certificate, or a CA file with
+    /// [`TrustStore::System`]; [`ErrorKind::Io`] when the CA file cannot be read.
     pub fn build(self) -> Result<Client, Error> {
         let base = self.environment.base_url().to_owned();
         check_base_url(&base)?;
+        let roots = tls::root_certs(self.trust, self.ca_file.as_deref())?;
         let user_agent = format!(
             "licensekit/{} ({}; {})",
             env!("CARGO_PKG_VERSION"),
@@ -106,6 +128,11 @@ impl ClientBuilder {
                 .max_redirects(0)
                 .timeout_connect(Some(self.connect_timeout))
                 .timeout_global(Some(self.timeout))
+                .tls_config(
+                    ureq::tls::TlsConfig::builder()
+                        .root_certs(roots.clone())
+                        .build(),
+                )
                 .user_agent(user_agent.as_str());
             if !pooled {
                 config = config
@@ -190,7 +217,11 @@ impl Client {
                 Attempt::Failed {
                     error,
                     not_sent: true,
-                } => (None, error),
+                } if !is_certificate(&error) => (None, error),
+                Attempt::Failed {
+                    error,
+                    not_sent: true,
+                } => return Err(error),
                 Attempt::Failed {
                     error,
                     not_sent: false,
@@ -282,7 +313,9 @@ impl Client {
         loop {
             let attempt = self.send(&self.agent, path, body, key);
             let (unknown, retryable, headers, result) = match attempt {
-                Attempt::Failed { error, not_sent } => (!not_sent, true, None, Err(error)),
+                Attempt::Failed { error, not_sent } => {
+                    (!not_sent, !is_certificate(&error), None, Err(error))
+                }
                 Attempt::Answered {
                     status,
                     headers,
@@ -384,6 +417,10 @@ fn read_body(body: &mut Body, status: u16, key: &LicenseKey) -> Result<Vec<u8>, 
 fn classify(e: &ureq::Error, key: &LicenseKey) -> (Error, bool) {
     use std::io::ErrorKind as Io;
     use ureq::Timeout;
+    if let Some(certificate) = tls::certificate_failure(e) {
+        // The handshake failed before the request was sent.
+        return (certificate, true);
+    }
     let text = key.scrub(&e.to_string());
     match e {
         ureq::Error::Timeout(t) => (
@@ -440,6 +477,11 @@ fn error_from_answer(status: u16, body: Result<Vec<u8>, Error>, key: &LicenseKey
         Err(_) if body.is_empty() => Error::invalid_response(Some(status), "empty error body"),
         Err(_) => Error::invalid_response(Some(status), "error body is not Dodo's error JSON"),
     }
+}
+
+/// A certificate failure does not heal by itself: never worth a retry.
+fn is_certificate(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::Certificate(_))
 }
 
 fn ambiguous(detail: &str) -> Error {

@@ -16,10 +16,12 @@
 
 mod client;
 mod retry;
+mod tls;
 mod types;
 
 pub use client::{Client, ClientBuilder, Environment};
 pub use retry::RetryPolicy;
+pub use tls::TrustStore;
 pub use types::{Customer, Instance, Product};
 
 /// Longest response body read, in bytes.

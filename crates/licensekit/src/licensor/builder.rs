@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::api::{Client, Environment, RetryPolicy};
+use crate::api::{Client, Environment, RetryPolicy, TrustStore};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::fingerprint::Fingerprint;
@@ -36,6 +36,31 @@ impl App {
         }
     }
 
+    /// An app identity whose parts are checked: none empty, none with a control character,
+    /// and no dot in the qualifier or the application (so that [`App::id`] parses back).
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] naming the part that is wrong.
+    pub fn try_new(qualifier: &str, organisation: &str, application: &str) -> Result<App, Error> {
+        for (name, part) in [
+            ("qualifier", qualifier),
+            ("organisation", organisation),
+            ("application", application),
+        ] {
+            if part.trim().is_empty() || part.chars().any(char::is_control) {
+                return Err(Error::invalid_input(format!(
+                    "the app's {name} must be non-empty printable text, got {part:?}"
+                )));
+            }
+        }
+        if qualifier.contains('.') || application.contains('.') {
+            return Err(Error::invalid_input(
+                "only the app's organisation may contain a dot",
+            ));
+        }
+        Ok(App::new(qualifier, organisation, application))
+    }
+
     /// Parses `qualifier.organisation.application` (the organisation may itself contain
     /// dots: the first part is the qualifier and the last the application).
     ///
@@ -49,13 +74,7 @@ impl App {
         };
         let (qualifier, rest) = id.split_once('.').ok_or_else(bad)?;
         let (organisation, application) = rest.rsplit_once('.').ok_or_else(bad)?;
-        if [qualifier, organisation, application]
-            .iter()
-            .any(|p| p.trim().is_empty() || p.chars().any(char::is_control))
-        {
-            return Err(bad());
-        }
-        Ok(App::new(qualifier, organisation, application))
+        App::try_new(qualifier, organisation, application).map_err(|_| bad())
     }
 
     /// `qualifier.organisation.application`.
@@ -67,9 +86,34 @@ impl App {
     }
 }
 
-/// Options for a [`Licensor`]. Start with [`Licensor::builder`].
+/// Which products' keys the app accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Products {
+    /// Keys of these Dodo product ids only.
+    Only(Vec<String>),
+    /// Keys of any product of any Dodo merchant.
+    Any,
+}
+
+impl Products {
+    /// Whether a key of `product_id` licenses the app.
+    pub(crate) fn allows(&self, product_id: &str) -> bool {
+        match self {
+            Products::Only(ids) => ids.iter().any(|id| id == product_id),
+            Products::Any => true,
+        }
+    }
+}
+
+/// Options for a [`Licensor`]. Start with [`Licensor::builder`], and name the products
+/// whose keys the app accepts with [`LicensorBuilder::product_ids`] (or, knowingly,
+/// [`LicensorBuilder::any_product`]): `build` refuses a builder with neither.
 pub struct LicensorBuilder {
     app: App,
+    product_ids: Vec<String>,
+    any_product: bool,
+    trust: TrustStore,
+    ca_file: Option<PathBuf>,
     environment: Environment,
     connect_timeout: Duration,
     timeout: Duration,
@@ -90,6 +134,10 @@ impl LicensorBuilder {
     pub(super) fn new(app: App) -> LicensorBuilder {
         LicensorBuilder {
             app,
+            product_ids: Vec::new(),
+            any_product: false,
+            trust: TrustStore::Bundled,
+            ca_file: None,
             environment: Environment::Live,
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
@@ -107,9 +155,45 @@ impl LicensorBuilder {
         }
     }
 
+    /// Accepts keys of these Dodo product ids (`pdt_…`); may be called more than once.
+    /// Dodo's activate endpoint is public and any merchant can mint keys, so an app must say
+    /// which products are its own: a key of another product is refused at activation
+    /// ([`crate::ErrorKind::WrongProduct`], its slot released) and a stored activation of
+    /// another product is [`crate::LicenseState::WrongProduct`], never licensed.
+    pub fn product_ids<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.product_ids.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Accepts a key of any product, from any Dodo merchant. Only for tools that are not
+    /// themselves the licensed product (a support utility); an app that sells licenses wants
+    /// [`LicensorBuilder::product_ids`].
+    pub fn any_product(mut self) -> Self {
+        self.any_product = true;
+        self
+    }
+
     /// The server (default [`Environment::Live`]).
     pub fn environment(mut self, environment: Environment) -> Self {
         self.environment = environment;
+        self
+    }
+
+    /// Where trusted root certificates come from (default: the Mozilla roots compiled in).
+    /// See [`TrustStore`].
+    pub fn trust_store(mut self, trust: TrustStore) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    /// Also trusts the certificates of this PEM file (a company CA of a TLS-inspecting
+    /// proxy), beside the bundled roots.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
         self
     }
 
@@ -198,9 +282,12 @@ impl LicensorBuilder {
     /// Resolves the data directory, computes the fingerprint and builds the Licensor.
     ///
     /// # Errors
-    /// [`crate::ErrorKind::InvalidInput`] for a bad base URL or when no data directory can be
-    /// found; [`crate::ErrorKind::Io`] when it cannot be created.
+    /// [`crate::ErrorKind::InvalidInput`] without a product binding (neither
+    /// [`LicensorBuilder::product_ids`] nor [`LicensorBuilder::any_product`], or both), for
+    /// an empty product id, a bad base URL or CA file, or when no data directory can be
+    /// found; [`crate::ErrorKind::Io`] when it cannot be created or the CA file read.
     pub fn build(self) -> Result<Licensor, Error> {
+        let products = products(self.product_ids, self.any_product)?;
         let data_dir = match self.data_dir {
             Some(d) => d,
             None => directories::ProjectDirs::from(
@@ -229,12 +316,18 @@ impl LicensorBuilder {
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .retry_policy(self.retry)
-            .build()?;
+            .trust_store(self.trust);
+        let client = match self.ca_file {
+            Some(path) => client.ca_file(path),
+            None => client,
+        }
+        .build()?;
         let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         Ok(Licensor {
             inner: Arc::new(Inner {
                 store: CredentialStore::new(self.key_storage, &app_id, &data_dir),
                 app_id,
+                products,
                 cache_path: data_dir.join(crate::cache::CACHE_FILE),
                 lock_path: data_dir.join(LOCK_FILE),
                 data_dir,
@@ -252,6 +345,25 @@ impl LicensorBuilder {
                 swept: std::sync::atomic::AtomicBool::new(false),
             }),
         })
+    }
+}
+
+/// The product binding from the builder's two settings.
+fn products(ids: Vec<String>, any: bool) -> Result<Products, Error> {
+    if ids.iter().any(|id| id.trim().is_empty()) {
+        return Err(Error::invalid_input("a product id is empty"));
+    }
+    match (ids.is_empty(), any) {
+        (false, false) => Ok(Products::Only(ids)),
+        (true, true) => Ok(Products::Any),
+        (true, false) => Err(Error::invalid_input(
+            "no product binding: call LicensorBuilder::product_ids([\"pdt_…\"]) with the Dodo \
+             product ids whose keys this app accepts, or LicensorBuilder::any_product() to \
+             accept keys of any product",
+        )),
+        (false, true) => Err(Error::invalid_input(
+            "both product_ids(…) and any_product() were given: choose one",
+        )),
     }
 }
 
@@ -277,8 +389,28 @@ mod tests {
         assert_eq!(a.id(), "com.example.PhotoTool");
         let b = App::parse("io.acme.labs.Tool").unwrap();
         assert_eq!(b.organisation, "acme.labs");
-        for bad in ["", "a", "a.b", "a..b", ".a.b", "a.b."] {
+        for bad in ["", "a", "a.b", "a..b", ".a.b", "a.b.", "a. .b", "a.\u{7}.b"] {
             assert!(App::parse(bad).is_err(), "{bad}");
         }
+        assert!(App::try_new("com", "acme.labs", "Tool").is_ok());
+        assert!(App::try_new("co.uk", "acme", "Tool").is_err());
+        assert!(App::try_new("com", "acme", "Tool.exe").is_err());
+        assert!(App::try_new("com", "", "Tool").is_err());
+    }
+
+    #[test]
+    fn product_binding_is_required_and_unambiguous() {
+        let none = products(Vec::new(), false).unwrap_err().to_string();
+        assert!(
+            none.contains("product_ids(") && none.contains("any_product()"),
+            "{none}"
+        );
+        assert!(products(vec!["pdt_a".into()], true).is_err());
+        assert!(products(vec![" ".into()], false).is_err());
+        assert_eq!(products(Vec::new(), true).unwrap(), Products::Any);
+        let only = products(vec!["pdt_a".into(), "pdt_b".into()], false).unwrap();
+        assert!(only.allows("pdt_a") && only.allows("pdt_b"));
+        assert!(!only.allows("pdt_c") && !only.allows("") && !only.allows("PDT_A"));
+        assert!(Products::Any.allows("pdt_anything"));
     }
 }

@@ -4,6 +4,7 @@
 //! use licensekit::licensor::{App, Licensor};
 //!
 //! let licensor = Licensor::builder(App::new("com", "Example", "PhotoTool"))
+//!     .product_ids(["pdt_0NVbT1bXE1XGeYJb2ZVx8"])
 //!     .vendor_secret(*b"a secret compiled into the app")
 //!     .build()?;
 //! if licensor.check()?.state == licensekit::LicenseState::NotActivated {
@@ -15,6 +16,8 @@
 //! ```
 //!
 //! ## Policy
+//! - A stored activation of a product the app does not accept is `WrongProduct`, whatever
+//!   else is true.
 //! - A definite answer from the server younger than the revalidation interval (by the clock
 //!   and by the latest time ever seen) is used from disk, with no network.
 //! - Older: ask the server. Valid → refresh. Invalid, or the key inactive → `Revoked`,
@@ -22,9 +25,20 @@
 //!   last success plus the grace period, then `GraceExpired`.
 //! - The clock going back beyond the tolerance → `ClockRollback`, until a successful online
 //!   validation.
-//! - Processes of one app share the cache: checks read it without locking (writes are atomic
-//!   renames), and anything that may write takes a cross-process lock, then reads again, so
-//!   that when one process has just asked the server the others use its answer.
+//!
+//! ## The path of a check, in the order the code runs
+//! 1. **Snapshot** ([`Licensor::snapshot`]): the credentials (remembered in memory), the
+//!    cache file verified against them, and the one comparison of this machine's
+//!    fingerprint with the recorded one. No lock: cache writes are atomic renames.
+//! 2. **Decide** ([`Licensor::decide`]): the pure policy turns the snapshot into an answer,
+//!    or into an [`Action`] that needs the network or a write.
+//! 3. Only for an action: take the cross-process **lock**, read a fresh snapshot and decide
+//!    again, since another process may have done the work while this one waited.
+//! 4. **Act** ([`Licensor::act`]), holding the lock (the [`LockGuard`] is passed by reference
+//!    as proof): validate online, rebuild an unusable cache, or rewrite an old-format one,
+//!    and **record** the outcome in the cache.
+//!
+//! `activate` and `deactivate` take the lock first and run steps 1 to 4 under it.
 
 mod builder;
 mod policy;
@@ -40,12 +54,13 @@ pub use status::{LicenseState, LicenseStatus};
 pub use watch::WatchHandle;
 
 use crate::api::Client;
-use crate::cache::{self, CacheProblem, CacheRecord};
+use crate::cache::{self, CacheProblem, CacheRecord, Loaded};
 use crate::clock::{Clock, from_unix, unix};
 use crate::error::{Error, ErrorKind};
 use crate::fingerprint::{Fingerprint, Match};
 use crate::key::LicenseKey;
 use crate::storage::{CredentialStore, Credentials, StorageKind};
+use builder::Products;
 use policy::{Decision, Policy, decide, offline_state};
 
 /// Checks, activates and deactivates the license of one application on this machine.
@@ -58,6 +73,7 @@ pub struct Licensor {
 
 struct Inner {
     app_id: String,
+    products: Products,
     data_dir: PathBuf,
     cache_path: PathBuf,
     lock_path: PathBuf,
@@ -88,6 +104,7 @@ impl std::fmt::Debug for Licensor {
 
 /// What [`Licensor::deactivate`] achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Deactivation {
     /// The server freed the activation slot.
     SlotFreed,
@@ -109,8 +126,35 @@ enum Net {
     Refresh(i64),
 }
 
-/// Holds the cross-process lock until dropped.
+/// Proof that this process holds the cross-process lock; released when dropped.
 struct LockGuard(#[allow(dead_code)] File);
+
+/// What is on disk for the app, read without the lock.
+struct Snapshot {
+    creds: Arc<Credentials>,
+    /// The verified cache of the activation `creds` hold, or why there is none.
+    cache: Result<Loaded, CacheProblem>,
+    /// This machine against the recorded fingerprint (the cache's, else the credentials').
+    matched: Match,
+}
+
+/// What a snapshot calls for.
+enum Step {
+    /// The answer, with no write and no network.
+    Answer(LicenseState),
+    /// Work that needs the lock.
+    Act(Action),
+}
+
+/// Work done under the lock.
+enum Action {
+    /// Ask the server, then record its answer in this record.
+    Validate(Box<CacheRecord>),
+    /// The cache is unusable: set it aside and rebuild it from the credentials online.
+    Rebuild(CacheProblem),
+    /// The cache is of an older format: rewrite this record as it is, giving this state.
+    Migrate(Box<CacheRecord>, LicenseState),
+}
 
 impl Licensor {
     /// Starts a [`LicensorBuilder`] for `app`.
@@ -122,10 +166,11 @@ impl Licensor {
     /// module docs for the policy).
     ///
     /// # Errors
-    /// Only when local storage fails (the data directory or credential store cannot be
-    /// read). Network trouble is a state (`Grace`, `GraceExpired`), not an error.
+    /// When local storage fails (the data directory or credential store cannot be read),
+    /// and [`ErrorKind::VendorSecretMismatch`] when the cache was written with another vendor
+    /// secret. Network trouble is a state (`Grace`, `GraceExpired`), not an error.
     pub fn check(&self) -> Result<LicenseStatus, Error> {
-        self.evaluate(Net::Allowed, false)
+        self.evaluate(Net::Allowed)
     }
 
     /// The license state without touching the network: a stale cache gives `Grace` or
@@ -134,7 +179,7 @@ impl Licensor {
     /// # Errors
     /// As [`Licensor::check`].
     pub fn check_offline(&self) -> Result<LicenseStatus, Error> {
-        self.evaluate(Net::Forbidden, false)
+        self.evaluate(Net::Forbidden)
     }
 
     /// Asks the server now, whatever the age of the cache (unless another process of the
@@ -143,23 +188,24 @@ impl Licensor {
     /// # Errors
     /// As [`Licensor::check`].
     pub fn revalidate(&self) -> Result<LicenseStatus, Error> {
-        self.evaluate(Net::Refresh(0), false)
+        self.evaluate(Net::Refresh(0))
     }
 
-    /// Activates `key` on this machine: fingerprint, instance name, API call, credentials,
-    /// cache. If this machine already holds a working activation of the same key, that one
-    /// is returned and no slot is spent.
+    /// Activates `key` on this machine: fingerprint, instance name, API call, product check,
+    /// credentials, cache. If this machine already holds a working activation of the same
+    /// key, that one is returned and no slot is spent.
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a malformed key; [`ErrorKind::AlreadyActivated`] when a
-    /// different key is working here; the API's errors, including
+    /// different key is working here; [`ErrorKind::WrongProduct`] for a key of a product the
+    /// app does not accept (its activation released again); the API's errors, including
     /// [`ErrorKind::AmbiguousActivation`]; storage errors (after which the new activation is
     /// released again on the server, so no slot is lost).
     pub fn activate(&self, key: &str) -> Result<LicenseStatus, Error> {
         let key = LicenseKey::new(key)?;
-        let _lock = self.lock()?;
+        let lock = self.lock()?;
         if let Some(existing) = self.credentials(true)? {
-            let status = self.evaluate(Net::Allowed, true)?;
+            let status = self.evaluate_locked(&lock, Net::Allowed)?;
             if status.is_licensed() {
                 if existing.key == key {
                     log::info!("key {key} is already active on this machine; no slot spent");
@@ -190,25 +236,23 @@ impl Licensor {
             customer_email: instance.customer.email,
             fingerprint: inner.fingerprint.components().clone(),
         };
+        if !inner.products.allows(&creds.product_id) {
+            return Err(self.release_wrong_product(&creds));
+        }
         if let Err(e) = inner.store.save(&creds) {
             log::error!("activation {} could not be stored: {e}", creds.instance_id);
-            if let Err(undo) = inner.client.deactivate(&creds.key, &creds.instance_id) {
-                log::error!(
-                    "and releasing activation {} failed too: {undo}",
-                    creds.instance_id
-                );
-            }
+            self.release(&creds);
             return Err(e);
         }
-        let now = self.now();
-        let record = fresh_record(&creds, now, true);
+        let record = fresh_record(&creds, self.now(), true);
         let creds = Arc::new(creds);
         self.remember(Some(Arc::clone(&creds)));
-        if let Err(e) = cache::store(&inner.cache_path, &record, &inner.vendor_secret, &creds.key) {
+        if let Err(e) = self.record(&creds, &record) {
             // The credentials are safe; the next check rebuilds the cache online.
             log::error!("activated, but the cache could not be written: {e}");
         }
-        Ok(self.status(&record, &creds, LicenseState::Active, true, None))
+        let matched = inner.fingerprint.matches(&record.fingerprint);
+        Ok(self.status(&creds, Some(&record), LicenseState::Active, true, &matched))
     }
 
     /// Releases this machine's activation on the server, then removes the local credentials
@@ -264,191 +308,254 @@ impl Licensor {
         &self.inner.app_id
     }
 
-    /// The policy, given the credentials.
-    fn evaluate(&self, net: Net, lock_held: bool) -> Result<LicenseStatus, Error> {
-        let mut reloaded = false;
-        loop {
-            let Some(creds) = self.credentials(reloaded)? else {
-                return Ok(self.not_activated());
-            };
-            match self.load_record(&creds)? {
-                Ok(record) => return self.judge_record(record, &creds, net, lock_held),
-                // The remembered credentials may be stale (another process re-activated or
-                // deactivated): read them again once before judging the cache.
-                Err(_) if !reloaded => reloaded = true,
-                Err(problem) => return self.recover(problem, &creds, net, lock_held),
+    /// Steps 1 and 2 without the lock; 3 and 4 under it when there is work to do.
+    fn evaluate(&self, net: Net) -> Result<LicenseStatus, Error> {
+        let Some(snap) = self.snapshot(false)? else {
+            return Ok(self.not_activated());
+        };
+        match self.decide(&snap, net)? {
+            Step::Answer(state) => Ok(self.snapshot_status(&snap, state)),
+            Step::Act(_) => {
+                let lock = self.lock()?;
+                self.evaluate_locked(&lock, net)
             }
         }
     }
 
-    /// Loads and verifies the cache, and checks that it records the activation `creds` hold.
-    fn load_record(&self, creds: &Credentials) -> Result<Result<CacheRecord, CacheProblem>, Error> {
+    /// Steps 1 to 4 with the lock held: a fresh snapshot, a decision, and the action.
+    fn evaluate_locked(&self, lock: &LockGuard, net: Net) -> Result<LicenseStatus, Error> {
+        let Some(snap) = self.snapshot(true)? else {
+            return Ok(self.not_activated());
+        };
+        match self.decide(&snap, net)? {
+            Step::Answer(state) => Ok(self.snapshot_status(&snap, state)),
+            Step::Act(action) => self.act(lock, &snap, action, net),
+        }
+    }
+
+    /// Step 1: the credentials, the verified cache of their activation, and the one
+    /// fingerprint comparison. `reload` reads the credentials from the store again.
+    fn snapshot(&self, reload: bool) -> Result<Option<Snapshot>, Error> {
+        let Some(creds) = self.credentials(reload)? else {
+            return Ok(None);
+        };
         let inner = &self.inner;
-        Ok(
-            cache::load(&inner.cache_path, &inner.vendor_secret, &creds.key)?.and_then(|r| {
-                if r.instance_id == creds.instance_id.as_str() {
-                    Ok(r)
+        let cache =
+            cache::load(&inner.cache_path, &inner.vendor_secret, &creds.key)?.and_then(|loaded| {
+                if loaded.record.instance_id == creds.instance_id.as_str() {
+                    Ok(loaded)
                 } else {
                     Err(CacheProblem::OtherInstance)
                 }
-            }),
-        )
+            });
+        let recorded = match &cache {
+            Ok(loaded) => &loaded.record.fingerprint,
+            Err(_) => &creds.fingerprint,
+        };
+        let matched = inner.fingerprint.matches(recorded);
+        Ok(Some(Snapshot {
+            creds,
+            cache,
+            matched,
+        }))
     }
 
-    /// Applies the policy to a verified record.
-    fn judge_record(
-        &self,
-        record: CacheRecord,
-        creds: &Credentials,
-        net: Net,
-        lock_held: bool,
-    ) -> Result<LicenseStatus, Error> {
-        let matched = self.inner.fingerprint.matches(&record.fingerprint);
-        if !matched.is_same_machine() {
+    /// Step 2: the answer a snapshot gives, or the work it needs.
+    fn decide(&self, snap: &Snapshot, net: Net) -> Result<Step, Error> {
+        if !self.inner.products.allows(&snap.creds.product_id) {
             log::warn!(
-                "the license cache belongs to another machine ({:?})",
-                matched.changed
+                "the stored activation is of product {}, which this app does not accept",
+                snap.creds.product_id
             );
-            let state = LicenseState::FingerprintMismatch;
-            return Ok(self.status(&record, creds, state, false, Some(&matched)));
+            return Ok(Step::Answer(LicenseState::WrongProduct));
         }
+        if !snap.matched.is_same_machine() {
+            log::warn!(
+                "the license data belongs to another machine ({:?})",
+                snap.matched.changed
+            );
+            return Ok(Step::Answer(LicenseState::FingerprintMismatch));
+        }
+        let loaded = match &snap.cache {
+            Ok(loaded) => loaded,
+            Err(CacheProblem::SecretMismatch) => {
+                return Err(ErrorKind::VendorSecretMismatch {
+                    path: self.inner.cache_path.clone(),
+                }
+                .into());
+            }
+            Err(problem) => return Ok(Step::Act(Action::Rebuild(problem.clone()))),
+        };
         let policy = self.policy_for(net);
         let now = self.now();
-        let state = match (decide(&record, now, &policy), net) {
+        let state = match (decide(&loaded.record, now, &policy), net) {
             (Decision::Answer(state), _) => state,
-            (Decision::GoOnline, Net::Forbidden) => offline_state(&record, now, &policy),
-            (Decision::GoOnline, _) => return self.ask_server(&policy, lock_held),
+            (Decision::GoOnline, Net::Forbidden) => offline_state(&loaded.record, now, &policy),
+            (Decision::GoOnline, _) => {
+                return Ok(Step::Act(Action::Validate(Box::new(loaded.record.clone()))));
+            }
         };
-        Ok(self.status(&record, creds, state, false, Some(&matched)))
+        Ok(if loaded.legacy {
+            Step::Act(Action::Migrate(Box::new(loaded.record.clone()), state))
+        } else {
+            Step::Answer(state)
+        })
     }
 
-    /// Validates online under the lock and records the answer.
-    fn ask_server(&self, policy: &Policy, lock_held: bool) -> Result<LicenseStatus, Error> {
-        let _lock = if lock_held { None } else { Some(self.lock()?) };
-        let inner = &self.inner;
-        // Another process may have asked, re-activated or deactivated while this one waited
-        // for the lock: read both again.
-        let Some(creds) = self.credentials(true)? else {
-            return Ok(self.not_activated());
+    /// Step 4, under the lock: do the work and record the outcome.
+    fn act(
+        &self,
+        _lock: &LockGuard,
+        snap: &Snapshot,
+        action: Action,
+        net: Net,
+    ) -> Result<LicenseStatus, Error> {
+        let (creds, matched) = (&snap.creds, &snap.matched);
+        let (record, state, network_used) = match action {
+            Action::Migrate(record, state) => {
+                log::info!("rewriting the license cache in the current format");
+                (*record, state, false)
+            }
+            Action::Validate(mut record) => {
+                let state = self.validate_into(creds, &mut record, &self.policy_for(net));
+                (*record, state, true)
+            }
+            Action::Rebuild(problem) => return self.rebuild(creds, problem, net, matched),
         };
-        let creds = &*creds;
-        let mut record = match self.load_record(creds)? {
-            Ok(r) => r,
-            Err(problem) => return self.recover(problem, creds, Net::Allowed, true),
-        };
-        let matched = inner.fingerprint.matches(&record.fingerprint);
-        if !matched.is_same_machine() {
-            let state = LicenseState::FingerprintMismatch;
-            return Ok(self.status(&record, creds, state, false, Some(&matched)));
-        }
-        let matched = &matched;
-        if let Decision::Answer(state) = decide(&record, self.now(), policy) {
-            return Ok(self.status(&record, creds, state, false, Some(matched)));
-        }
-        let answer = inner.client.validate(&creds.key, Some(&creds.instance_id));
+        self.record(creds, &record)?;
+        Ok(self.status(creds, Some(&record), state, network_used, matched))
+    }
+
+    /// Asks the server about `creds` and updates `record` with the answer.
+    fn validate_into(
+        &self,
+        creds: &Credentials,
+        record: &mut CacheRecord,
+        policy: &Policy,
+    ) -> LicenseState {
+        let answer = self
+            .inner
+            .client
+            .validate(&creds.key, Some(&creds.instance_id));
         let now = self.now();
-        let state = match answer {
+        match answer {
             Ok(true) => {
                 record.last_validated = now;
                 record.last_answer = now;
                 record.last_failure = None;
                 record.high_water = now;
                 record.revoked = false;
-                record.fingerprint = inner.fingerprint.components().clone();
+                record.fingerprint = self.inner.fingerprint.components().clone();
                 LicenseState::Active
             }
             Ok(false) => {
-                self.mark_revoked(&mut record, now, "the server says the license is not valid");
+                mark_revoked(record, now, "the server says the license is not valid");
                 LicenseState::Revoked
             }
             Err(e) if is_gone(&e) => {
-                self.mark_revoked(&mut record, now, &e.to_string());
+                mark_revoked(record, now, &e.to_string());
                 LicenseState::Revoked
             }
             Err(e) => {
                 log::warn!("could not revalidate the license: {e}");
-                let seen = policy::effective_now(&record, now);
+                let seen = policy::effective_now(record, now);
                 record.last_failure = Some(seen);
                 record.high_water = seen;
-                offline_state(&record, now, policy)
+                offline_state(record, now, policy)
             }
-        };
-        cache::store(&inner.cache_path, &record, &inner.vendor_secret, &creds.key)?;
-        Ok(self.status(&record, creds, state, true, Some(matched)))
+        }
     }
 
-    fn mark_revoked(&self, record: &mut CacheRecord, now: i64, why: &str) {
-        log::warn!("license revoked: {why}");
-        record.revoked = true;
-        record.last_answer = now;
-        record.last_failure = None;
-        record.high_water = now;
-    }
-
-    /// The cache is missing, unreadable or fails its MAC: keep the file aside and rebuild it
-    /// from the credentials with one online validation, when allowed and possible.
-    fn recover(
+    /// The cache is missing, unreadable or fails its MAC, and a fresh look under the lock
+    /// confirmed it: keep the file aside and rebuild it from the credentials with one
+    /// online validation, when allowed and possible.
+    fn rebuild(
         &self,
-        problem: CacheProblem,
         creds: &Credentials,
+        problem: CacheProblem,
         net: Net,
-        lock_held: bool,
+        matched: &Match,
     ) -> Result<LicenseStatus, Error> {
         log::debug!("license cache unusable: {problem:?}");
-        // Writers hold the lock between saving credentials and writing the cache: take it
-        // and look again, so a write in progress in another process is not mistaken for
-        // tampering.
-        let (_lock, fresh, problem) = if lock_held {
-            (None, None, problem)
-        } else {
-            let lock = self.lock()?;
-            let Some(fresh) = self.credentials(true)? else {
-                return Ok(self.not_activated());
-            };
-            match self.load_record(&fresh)? {
-                Ok(record) => return self.judge_record(record, &fresh, net, true),
-                Err(p) => (Some(lock), Some(fresh), p),
-            }
-        };
-        let creds = fresh.as_deref().unwrap_or(creds);
-        let inner = &self.inner;
-        let matched = inner.fingerprint.matches(&creds.fingerprint);
-        let now = self.now();
-        let bare = |state, network| self.creds_status(creds, state, network, Some(&matched));
-        if !matched.is_same_machine() {
-            return Ok(bare(LicenseState::FingerprintMismatch, false));
-        }
+        let tampered = |network| self.status(creds, None, LicenseState::Tampered, network, matched);
         if net == Net::Forbidden {
-            return Ok(bare(LicenseState::Tampered, false));
+            return Ok(tampered(false));
         }
-        if problem != CacheProblem::Missing {
-            let aside = cache::set_aside(&inner.cache_path, now)?;
+        if problem == CacheProblem::Missing {
+            log::warn!("the license cache is missing; rebuilding it online");
+        } else {
+            let aside = cache::set_aside(&self.inner.cache_path, self.now())?;
             log::warn!(
                 "the license cache was unusable ({problem:?}); kept as {}",
                 aside.display()
             );
-        } else {
-            log::warn!("the license cache is missing; rebuilding it online");
         }
-        let valid = match inner.client.validate(&creds.key, Some(&creds.instance_id)) {
+        let valid = match self
+            .inner
+            .client
+            .validate(&creds.key, Some(&creds.instance_id))
+        {
             Ok(valid) => valid,
             Err(e) if is_gone(&e) => false,
             Err(e) => {
                 log::warn!("could not rebuild the license cache: {e}");
-                return Ok(bare(LicenseState::Tampered, true));
+                return Ok(tampered(true));
             }
         };
-        let now = self.now();
-        let record = fresh_record(creds, now, valid);
-        cache::store(&inner.cache_path, &record, &inner.vendor_secret, &creds.key)?;
+        let record = fresh_record(creds, self.now(), valid);
+        self.record(creds, &record)?;
         let state = if valid {
             LicenseState::Active
         } else {
             LicenseState::Revoked
         };
-        let mut status = self.status(&record, creds, state, true, Some(&matched));
+        let mut status = self.status(creds, Some(&record), state, true, matched);
         status.recovered = true;
         Ok(status)
+    }
+
+    /// Releases a just-made activation of a product the app does not accept, and says how
+    /// that went.
+    fn release_wrong_product(&self, creds: &Credentials) -> Error {
+        log::warn!(
+            "the key belongs to product {}, which this app does not accept; releasing \
+             activation {}",
+            creds.product_id,
+            creds.instance_id
+        );
+        let release_failed = self
+            .inner
+            .client
+            .deactivate(&creds.key, &creds.instance_id)
+            .err()
+            .map(|e| {
+                log::error!(
+                    "releasing activation {} failed: {e}; its slot may still be held",
+                    creds.instance_id
+                );
+                e.to_string()
+            });
+        ErrorKind::WrongProduct {
+            product_id: creds.product_id.clone(),
+            release_failed,
+        }
+        .into()
+    }
+
+    /// Releases a just-made activation that could not be kept, logging any failure.
+    fn release(&self, creds: &Credentials) {
+        if let Err(undo) = self.inner.client.deactivate(&creds.key, &creds.instance_id) {
+            log::error!(
+                "and releasing activation {} failed too: {undo}",
+                creds.instance_id
+            );
+        }
+    }
+
+    /// Writes the cache record of `creds`.
+    fn record(&self, creds: &Credentials, record: &CacheRecord) -> Result<(), Error> {
+        let inner = &self.inner;
+        cache::store(&inner.cache_path, record, &inner.vendor_secret, &creds.key)
     }
 
     fn policy_for(&self, net: Net) -> Policy {
@@ -520,33 +627,24 @@ impl Licensor {
         }
     }
 
-    /// A status from a verified cache record: the credentials' facts plus the record's times.
-    fn status(
-        &self,
-        record: &CacheRecord,
-        creds: &Credentials,
-        state: LicenseState,
-        network_used: bool,
-        matched: Option<&Match>,
-    ) -> LicenseStatus {
-        let grace_deadline = record
-            .last_validated
-            .saturating_add(self.inner.policy.grace);
-        LicenseStatus {
-            last_validated: Some(from_unix(record.last_validated)),
-            grace_deadline: Some(from_unix(grace_deadline)),
-            ..self.creds_status(creds, state, network_used, matched)
-        }
+    /// The status of a snapshot answered without acting.
+    fn snapshot_status(&self, snap: &Snapshot, state: LicenseState) -> LicenseStatus {
+        let record = snap.cache.as_ref().ok().map(|l| &l.record);
+        self.status(&snap.creds, record, state, false, &snap.matched)
     }
 
-    /// A status from the credentials alone (no usable cache record).
-    fn creds_status(
+    /// A status: the credentials' facts, plus the record's times when there is a usable one.
+    fn status(
         &self,
         creds: &Credentials,
+        record: Option<&CacheRecord>,
         state: LicenseState,
         network_used: bool,
-        matched: Option<&Match>,
+        matched: &Match,
     ) -> LicenseStatus {
+        let last_validated = record.map(|r| r.last_validated);
+        let grace_deadline =
+            last_validated.map(|t| from_unix(t.saturating_add(self.inner.policy.grace)));
         LicenseStatus {
             state,
             instance_id: Some(creds.instance_id.clone()),
@@ -556,14 +654,22 @@ impl Licensor {
             product_name: creds.product_name.clone(),
             customer_email: Some(creds.customer_email.clone()),
             activated_at: creds.activated_at.map(from_unix),
-            last_validated: None,
-            grace_deadline: None,
+            last_validated: last_validated.map(from_unix),
+            grace_deadline,
             network_used,
-            fingerprint_match: matched.map(|m| m.kind),
+            fingerprint_match: Some(matched.kind),
             key_storage: self.inner.store.kind(),
             recovered: false,
         }
     }
+}
+
+fn mark_revoked(record: &mut CacheRecord, now: i64, why: &str) {
+    log::warn!("license revoked: {why}");
+    record.revoked = true;
+    record.last_answer = now;
+    record.last_failure = None;
+    record.high_water = now;
 }
 
 /// A server answer meaning the key or activation no longer exists or works.
@@ -575,12 +681,6 @@ fn is_gone(e: &Error) -> bool {
 fn fresh_record(creds: &Credentials, now: i64, valid: bool) -> CacheRecord {
     CacheRecord {
         instance_id: creds.instance_id.as_str().to_owned(),
-        license_key_id: creds.license_key_id.clone(),
-        key_hint: creds.key.redacted(),
-        product_id: creds.product_id.clone(),
-        product_name: creds.product_name.clone(),
-        customer_email: creds.customer_email.clone(),
-        activated_at: creds.activated_at,
         last_validated: now,
         last_answer: now,
         last_failure: None,

@@ -6,8 +6,10 @@ use crate::fingerprint::MatchKind;
 use crate::key::InstanceId;
 use crate::storage::StorageKind;
 
-/// The state of the license on this machine.
+/// The state of the license on this machine. New states may be added in minor releases:
+/// match on [`LicenseState::is_licensed`] for the one decision every app makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum LicenseState {
     /// No activation on this machine.
     NotActivated,
@@ -29,11 +31,14 @@ pub enum LicenseState {
     Tampered,
     /// The clock is earlier than a time already seen, by more than the tolerance.
     ClockRollback,
+    /// The stored activation is of a product this app no longer accepts (an update narrowed
+    /// its product ids). Never licensed; activate a key of an accepted product.
+    WrongProduct,
 }
 
 impl LicenseState {
     /// A stable lower-case name: `not_activated`, `active`, `grace`, `grace_expired`,
-    /// `revoked`, `fingerprint_mismatch`, `tampered`, `clock_rollback`.
+    /// `revoked`, `fingerprint_mismatch`, `tampered`, `clock_rollback`, `wrong_product`.
     pub fn name(&self) -> &'static str {
         match self {
             LicenseState::NotActivated => "not_activated",
@@ -44,6 +49,7 @@ impl LicenseState {
             LicenseState::FingerprintMismatch => "fingerprint_mismatch",
             LicenseState::Tampered => "tampered",
             LicenseState::ClockRollback => "clock_rollback",
+            LicenseState::WrongProduct => "wrong_product",
         }
     }
 
@@ -54,8 +60,10 @@ impl LicenseState {
     }
 }
 
-/// The result of a check: the state and what is known about the activation.
+/// The result of a check: the state and what is known about the activation. Fields may be
+/// added in minor releases.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LicenseStatus {
     /// The state.
     pub state: LicenseState,

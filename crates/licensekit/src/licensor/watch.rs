@@ -7,6 +7,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::{LicenseState, LicenseStatus, Licensor, Net};
+use crate::error::{Error, ErrorKind};
 
 /// A running watch. Dropping it (or calling [`WatchHandle::stop`]) stops the thread and
 /// waits for it.
@@ -43,21 +44,28 @@ impl Licensor {
     /// (another process's answer counts), and calls `callback` with the status on the first
     /// check and on every change of state. The callback runs on that thread. A panic in the
     /// callback or the check is caught and logged; the watch goes on.
-    pub fn watch<F>(&self, interval: Duration, callback: F) -> WatchHandle
+    ///
+    /// # Errors
+    /// [`crate::ErrorKind::InvalidInput`] for a zero interval; [`crate::ErrorKind::Thread`]
+    /// when the operating system cannot start the thread.
+    pub fn watch<F>(&self, interval: Duration, callback: F) -> Result<WatchHandle, Error>
     where
         F: FnMut(&LicenseStatus) + Send + 'static,
     {
+        if interval.is_zero() {
+            return Err(Error::invalid_input("the watch interval must be positive"));
+        }
         let stop = Arc::new((Mutex::new(false), Condvar::new()));
         let licensor = self.clone();
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("licensekit-watch".into())
             .spawn(move || run(&licensor, interval, callback, &flag))
-            .ok();
-        if thread.is_none() {
-            log::error!("could not start the licensekit watch thread");
-        }
-        WatchHandle { stop, thread }
+            .map_err(|e| Error::new(ErrorKind::Thread(e.to_string())))?;
+        Ok(WatchHandle {
+            stop,
+            thread: Some(thread),
+        })
     }
 }
 
@@ -69,7 +77,7 @@ where
     let mut last: Option<LicenseState> = None;
     loop {
         match catch_unwind(AssertUnwindSafe(|| {
-            licensor.evaluate(Net::Refresh(max_age), false)
+            licensor.evaluate(Net::Refresh(max_age))
         })) {
             Ok(Ok(status)) if last != Some(status.state) => {
                 last = Some(status.state);

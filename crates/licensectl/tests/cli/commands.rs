@@ -1,71 +1,14 @@
-//! The built `licensectl` binary against the emulator: every command, JSON shapes, exit codes,
+//! Every command against the emulator, JSON shapes, exit codes,
 //! stdin key input, and `watch` printing a revocation and exiting on SIGTERM.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use licensekit_emulator::{Emulator, KeySpec, KeyStatus};
+use licensekit_emulator::{KeySpec, KeyStatus};
 use serde_json::Value;
 
-const KEY: &str = "CLI-SECRET-KEY-5f0e1d2c3b4a69788796a5b4";
-const BIN: &str = env!("CARGO_BIN_EXE_licensectl");
-
-struct Setup {
-    emu: Emulator,
-    dir: tempfile::TempDir,
-}
-
-impl Setup {
-    fn new(limit: Option<u32>) -> Setup {
-        let mut spec = KeySpec::new(KEY);
-        spec.activations_limit = limit;
-        Setup {
-            emu: Emulator::start(vec![spec]).unwrap(),
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
-        c.args([
-            "--app",
-            "com.example.CliTest",
-            "--base-url",
-            &self.emu.url(),
-        ])
-        .arg("--data-dir")
-        .arg(self.dir.path())
-        .args(["--key-storage", "file"])
-        .args(args)
-        .env("NO_COLOR", "1");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        let out = self.cmd(args).output().unwrap();
-        assert_no_key(&out);
-        out
-    }
-
-    fn json(&self, args: &[&str]) -> (i32, Value) {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.run(&all);
-        let v = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
-        (out.status.code().unwrap(), v)
-    }
-}
-
-fn assert_no_key(out: &Output) {
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(!all.contains(KEY), "key leaked: {all}");
-}
+use crate::support::{BIN, KEY, Setup, assert_no_key};
 
 #[test]
 fn activate_status_fingerprint_deactivate_with_json_and_exit_codes() {
@@ -252,7 +195,15 @@ fn demo_runs_quickly_with_no_network_and_leaves_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(took < Duration::from_secs(10), "demo took {took:?}");
-    for expected in ["[1/7]", "grace", "revoked", "SlotFreed", "not activated"] {
+    for expected in [
+        "[1/8]",
+        "different product",
+        "0 of 1",
+        "grace",
+        "revoked",
+        "SlotFreed",
+        "not activated",
+    ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
     assert_eq!(

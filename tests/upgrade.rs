@@ -1,0 +1,109 @@
+//! A customer upgrading from licensekit 0.1 keeps the activation: the cache and credentials
+//! that release wrote (`fixtures/v0.1`, see its README) load with no network call, and the
+//! cache is rewritten in the current format once.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use licensekit::clock::ManualClock;
+use licensekit::{CACHE_FILE, CREDENTIALS_FILE, LicenseState, Licensor};
+use licensekit_emulator::Endpoint;
+use licensekit_tests::{emulator, licensor_builder};
+
+/// When the fixture was written.
+const WRITTEN_AT: u64 = 1_800_000_000;
+/// The activation the fixture holds.
+const INSTANCE: &str = "lki_8d1472532aa0e0b3";
+
+/// A copy of the 0.1 data directory, and a Licensor on it at `hours` after it was written.
+fn upgraded(url: String, hours: u64) -> (tempfile::TempDir, Licensor) {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/v0.1");
+    for name in [CACHE_FILE, CREDENTIALS_FILE] {
+        std::fs::copy(fixture.join(name), dir.path().join(name)).unwrap();
+    }
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(WRITTEN_AT + hours * 3600);
+    let licensor = licensor_builder("Upgrade", url, dir.path())
+        .clock(Arc::new(ManualClock::new(now)))
+        .build()
+        .unwrap();
+    (dir, licensor)
+}
+
+fn cache_version(dir: &Path) -> u64 {
+    let cache: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(CACHE_FILE)).unwrap()).unwrap();
+    cache["version"].as_u64().unwrap()
+}
+
+fn requests(emu: &licensekit_emulator::Emulator) -> u64 {
+    [Endpoint::Activate, Endpoint::Validate, Endpoint::Deactivate]
+        .into_iter()
+        .map(|e| emu.request_count(e))
+        .sum()
+}
+
+#[test]
+fn a_fresh_v1_cache_loads_offline_and_is_rewritten_once() {
+    let emu = emulator(None);
+    let (dir, licensor) = upgraded(emu.url(), 1);
+    assert_eq!(cache_version(dir.path()), 1);
+    let st = licensor.check().unwrap();
+    assert_eq!(st.state, LicenseState::Active);
+    assert!(!st.network_used);
+    assert_eq!(st.instance_id.unwrap().as_str(), INSTANCE);
+    assert_eq!(st.product_name.as_deref(), Some("Emulated App"));
+    assert_eq!(st.customer_email.as_deref(), Some("customer@example.com"));
+    assert_eq!(
+        st.last_validated,
+        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(WRITTEN_AT))
+    );
+    assert_eq!(cache_version(dir.path()), 2, "rewritten in the new format");
+    let rewritten = std::fs::read(dir.path().join(CACHE_FILE)).unwrap();
+    assert!(licensor.check().unwrap().is_licensed());
+    assert_eq!(
+        std::fs::read(dir.path().join(CACHE_FILE)).unwrap(),
+        rewritten,
+        "rewritten once, then only read"
+    );
+    assert_eq!(requests(&emu), 0, "no network call");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.to_string_lossy().contains("corrupt")),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn an_offline_check_migrates_too_and_a_stale_one_revalidates() {
+    let emu = emulator(None);
+    let (dir, licensor) = upgraded(emu.url(), 1);
+    assert!(licensor.check_offline().unwrap().is_licensed());
+    assert_eq!(cache_version(dir.path()), 2);
+    assert_eq!(requests(&emu), 0);
+
+    // Two days later, with the server up: the old activation is confirmed online. The
+    // emulator does not know the fixture's instance, so it answers "not valid": what
+    // matters is that the rebuilt path asks once and records the answer.
+    let (dir, licensor) = upgraded(emu.url(), 48);
+    let st = licensor.check().unwrap();
+    assert!(st.network_used);
+    assert_eq!(st.state, LicenseState::Revoked);
+    assert_eq!(emu.request_count(Endpoint::Validate), 1);
+    assert_eq!(cache_version(dir.path()), 2);
+    // Offline two days later: grace, counted from the fixture's last validation.
+    emu.stop();
+    let (_dir, licensor) = upgraded(emu.url(), 48);
+    let st = licensor.check().unwrap();
+    assert!(
+        matches!(st.state, LicenseState::Grace { .. }),
+        "{:?}",
+        st.state
+    );
+}
