@@ -1,7 +1,10 @@
 """Activate, check, print the status and deactivate through licensekit's C ABI with ctypes.
 
+(For a Python app, the `licensekit` package is the idiomatic way; this shows the C ABI from a
+language with an FFI and no build step.)
+
 Environment: LK_LIB (path to liblicensekit.so / .dylib / licensekit.dll), LK_BASE_URL,
-LK_DATA_DIR, LK_KEY.
+LK_DATA_DIR, LK_KEY, LK_PRODUCT_ID.
 """
 import ctypes
 import os
@@ -9,53 +12,46 @@ import sys
 
 LK_OK = 0
 LK_KEY_STORAGE_FILE = 1
-STATES = ["not activated", "active", "grace", "grace expired", "revoked",
-          "fingerprint mismatch", "tampered", "clock rollback"]
+STATES = {0: "not activated", 1: "active", 2: "grace", 3: "grace expired", 4: "revoked",
+          5: "fingerprint mismatch", 6: "tampered", 7: "clock rollback", 8: "wrong product"}
+
+HANDLE = ctypes.c_void_p
+OUT = ctypes.POINTER(ctypes.c_void_p)
+RESULT = ctypes.c_uint32
+BUF = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]
 
 
-class Config(ctypes.Structure):
-    _fields_ = [
-        ("qualifier", ctypes.c_char_p),
-        ("organisation", ctypes.c_char_p),
-        ("application", ctypes.c_char_p),
-        ("base_url", ctypes.c_char_p),
-        ("test_mode", ctypes.c_bool),
-        ("data_dir", ctypes.c_char_p),
-        ("key_storage", ctypes.c_int),
-        ("vendor_secret", ctypes.c_char_p),
-        ("vendor_secret_len", ctypes.c_size_t),
-        ("grace_period_secs", ctypes.c_uint64),
-        ("revalidate_every_secs", ctypes.c_uint64),
-        ("timeout_ms", ctypes.c_uint64),
-    ]
-
-
-class Status(ctypes.Structure):
-    _fields_ = [
-        ("state", ctypes.c_int),
-        ("licensed", ctypes.c_bool),
-        ("activated_at", ctypes.c_int64),
-        ("last_validated", ctypes.c_int64),
-        ("grace_deadline", ctypes.c_int64),
-        ("network_used", ctypes.c_bool),
-        ("recovered", ctypes.c_bool),
-        ("key_storage", ctypes.c_int),
-    ]
+def load(path):
+    lib = ctypes.CDLL(path)
+    signatures = {
+        "lk_version": (ctypes.c_char_p, []),
+        "lk_config_new": (RESULT, [ctypes.c_char_p] * 3 + [OUT]),
+        "lk_config_free": (None, [HANDLE]),
+        "lk_config_set_base_url": (RESULT, [HANDLE, ctypes.c_char_p]),
+        "lk_config_set_data_dir": (RESULT, [HANDLE, ctypes.c_char_p]),
+        "lk_config_set_key_storage": (RESULT, [HANDLE, ctypes.c_uint32]),
+        "lk_config_set_vendor_secret": (RESULT, [HANDLE, ctypes.c_char_p, ctypes.c_size_t]),
+        "lk_config_add_product_id": (RESULT, [HANDLE, ctypes.c_char_p]),
+        "lk_licensor_new": (RESULT, [HANDLE, OUT]),
+        "lk_licensor_free": (None, [HANDLE]),
+        "lk_activate": (RESULT, [HANDLE, ctypes.c_char_p, OUT]),
+        "lk_check": (RESULT, [HANDLE, OUT]),
+        "lk_deactivate": (RESULT, [HANDLE, ctypes.c_bool]),
+        "lk_status_free": (None, [HANDLE]),
+        "lk_status_state": (ctypes.c_uint32, [HANDLE]),
+        "lk_status_is_licensed": (ctypes.c_bool, [HANDLE]),
+        "lk_status_network_used": (ctypes.c_bool, [HANDLE]),
+        "lk_status_customer_email": (RESULT, [HANDLE] + BUF),
+        "lk_last_error_message": (RESULT, BUF),
+    }
+    for name, (restype, argtypes) in signatures.items():
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return lib
 
 
 def main():
-    lib = ctypes.CDLL(os.environ["LK_LIB"])
-    lib.lk_version.restype = ctypes.c_char_p
-    handle_p = ctypes.POINTER(ctypes.c_void_p)
-    lib.lk_licensor_new.argtypes = [ctypes.POINTER(Config), handle_p]
-    lib.lk_activate.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(Status)]
-    lib.lk_check.argtypes = [ctypes.c_void_p, ctypes.POINTER(Status)]
-    lib.lk_deactivate.argtypes = [ctypes.c_void_p, ctypes.c_bool]
-    lib.lk_licensor_free.argtypes = [ctypes.c_void_p]
-    lib.lk_customer_email.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t,
-                                      ctypes.POINTER(ctypes.c_size_t)]
-    lib.lk_last_error_message.argtypes = [ctypes.c_char_p, ctypes.c_size_t,
-                                          ctypes.POINTER(ctypes.c_size_t)]
+    lib = load(os.environ["LK_LIB"])
 
     def check(what, result):
         if result != LK_OK:
@@ -63,28 +59,44 @@ def main():
             lib.lk_last_error_message(buf, len(buf), None)
             sys.exit(f"{what} failed ({result}): {buf.value.decode()}")
 
-    secret = b"example vendor secret"
-    config = Config(b"com", b"Example", b"PyExample", os.environ["LK_BASE_URL"].encode(), False,
-                    os.environ["LK_DATA_DIR"].encode(), LK_KEY_STORAGE_FILE, secret,
-                    len(secret), 0, 0, 0)
-    handle = ctypes.c_void_p()
+    def status_of(what, call):
+        status = ctypes.c_void_p()
+        check(what, call(ctypes.byref(status)))
+        return status
+
     print("licensekit", lib.lk_version().decode())
-    check("lk_licensor_new", lib.lk_licensor_new(ctypes.byref(config), ctypes.byref(handle)))
-    status = Status()
+    config = ctypes.c_void_p()
+    check("lk_config_new", lib.lk_config_new(b"com", b"Example", b"PyExample",
+                                             ctypes.byref(config)))
+    secret = b"example vendor secret"
     try:
-        check("lk_activate", lib.lk_activate(handle, os.environ["LK_KEY"].encode(),
-                                             ctypes.byref(status)))
-        check("lk_check", lib.lk_check(handle, ctypes.byref(status)))
+        check("base url", lib.lk_config_set_base_url(config, os.environ["LK_BASE_URL"].encode()))
+        check("data dir", lib.lk_config_set_data_dir(config, os.environ["LK_DATA_DIR"].encode()))
+        check("key storage", lib.lk_config_set_key_storage(config, LK_KEY_STORAGE_FILE))
+        check("secret", lib.lk_config_set_vendor_secret(config, secret, len(secret)))
+        check("product", lib.lk_config_add_product_id(config,
+                                                      os.environ["LK_PRODUCT_ID"].encode()))
+        handle = ctypes.c_void_p()
+        check("lk_licensor_new", lib.lk_licensor_new(config, ctypes.byref(handle)))
+    finally:
+        lib.lk_config_free(config)
+    try:
+        key = os.environ["LK_KEY"].encode()
+        lib.lk_status_free(status_of("lk_activate", lambda out: lib.lk_activate(handle, key, out)))
+        status = status_of("lk_check", lambda out: lib.lk_check(handle, out))
         email = ctypes.create_string_buffer(256)
-        check("lk_customer_email", lib.lk_customer_email(handle, email, len(email), None))
-        print(f"state: {STATES[status.state]}")
-        print(f"licensed: {'yes' if status.licensed else 'no'}")
-        print(f"network used: {'yes' if status.network_used else 'no'}")
+        check("email", lib.lk_status_customer_email(status, email, len(email), None))
+        print(f"state: {STATES[lib.lk_status_state(status)]}")
+        print(f"licensed: {'yes' if lib.lk_status_is_licensed(status) else 'no'}")
+        print(f"network used: {'yes' if lib.lk_status_network_used(status) else 'no'}")
         print(f"customer: {email.value.decode()}")
+        lib.lk_status_free(status)
         check("lk_deactivate", lib.lk_deactivate(handle, False))
-        check("lk_check", lib.lk_check(handle, ctypes.byref(status)))
-        print(f"after deactivate: {STATES[status.state]}")
-        return 0 if status.state == 0 else 1
+        status = status_of("lk_check", lambda out: lib.lk_check(handle, out))
+        state = lib.lk_status_state(status)
+        lib.lk_status_free(status)
+        print(f"after deactivate: {STATES[state]}")
+        return 0 if state == 0 else 1
     finally:
         lib.lk_licensor_free(handle)
 

@@ -7,8 +7,10 @@
  * - Strings in are NUL-terminated UTF-8. Strings out are written to caller buffers:
  *   pass buf/len; *needed receives the size including the NUL; a too-small buffer gives
  *   LK_ERR_BUFFER_TOO_SMALL and a truncated, still NUL-terminated string (when len > 0).
- * - No allocator crosses the boundary except the two opaque handles, freed with
- *   lk_licensor_free() and lk_watch_stop().
+ * - Handles are opaque and freed by the library: lk_config_free(), lk_licensor_free(),
+ *   lk_status_free(), lk_watch_stop(). Each accepts NULL.
+ * - Enumerations are uint32_t values; a value from the caller that the library does not
+ *   know gives LK_ERR_INVALID_INPUT.
  * - A panic inside the library becomes LK_ERR_PANIC; it never aborts the host.
  */
 
@@ -19,10 +21,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/** The version of this header: compare with lk_version() at run time. */
+#define LK_VERSION_MAJOR 1
+#define LK_VERSION_MINOR 0
+#define LK_VERSION_PATCH 0
+
+
 /**
- * The result of every fallible function. The numbers are stable.
+ * The result of every fallible function: a `uint32_t`. The numbers are stable: a code never
+ * changes meaning once released, and new codes only get new numbers.
  */
-typedef enum {
+enum lk_result
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * Success.
    */
@@ -40,11 +53,12 @@ typedef enum {
    */
   LK_ERR_BUFFER_TOO_SMALL = 3,
   /**
-   * An argument was refused (an empty key, a bad URL, a zero interval).
+   * An argument was refused: an unknown constant, an out-of-range number, an empty key,
+   * a bad URL, a config with no product binding.
    */
   LK_ERR_INVALID_INPUT = 4,
   /**
-   * The license server could not be reached.
+   * The license server could not be reached (connection, DNS or proxy failure).
    */
   LK_ERR_NETWORK = 5,
   /**
@@ -96,33 +110,137 @@ typedef enum {
    */
   LK_ERR_RATE_LIMITED = 17,
   /**
+   * The key was sold for a product this app does not accept; its activation was released
+   * (the message says if releasing failed and the slot may still be held).
+   */
+  LK_ERR_WRONG_PRODUCT = 18,
+  /**
+   * The license server's certificate is not trusted: most often a TLS-inspecting proxy.
+   * lk_config_set_ca_file() trusts its CA.
+   */
+  LK_ERR_CERTIFICATE = 19,
+  /**
+   * The license cache was written with another vendor secret: every program of the app
+   * must be given the same one. The file is left untouched.
+   */
+  LK_ERR_VENDOR_SECRET_MISMATCH = 20,
+  /**
+   * The status holds no such value (not activated, or the server sent none).
+   */
+  LK_ERR_NO_VALUE = 21,
+  /**
+   * The operating system could not start a thread.
+   */
+  LK_ERR_THREAD = 22,
+  /**
+   * An error this version of the header has no code for; see the message.
+   */
+  LK_ERR_OTHER = 98,
+  /**
    * A panic inside licensekit was caught; the handle may be used again.
    */
   LK_ERR_PANIC = 99,
-} lk_result;
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lk_result lk_result;
+#else
+typedef uint32_t lk_result;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
- * Where the license key is kept.
+ * Dodo's servers, for lk_config_set_environment().
  */
-typedef enum {
+enum lk_environment
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
-   * The OS credential store, falling back to a 0600 file when unavailable.
+   * `https://live.dodopayments.com`, real customers' keys (the default).
+   */
+  LK_ENVIRONMENT_LIVE = 0,
+  /**
+   * `https://test.dodopayments.com`, test-mode keys.
+   */
+  LK_ENVIRONMENT_TEST = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lk_environment lk_environment;
+#else
+typedef uint32_t lk_environment;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Where the license key is kept: lk_config_set_key_storage(), lk_status_key_storage().
+ */
+enum lk_key_storage
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The OS credential store, falling back to a file only the user can read (the default).
    */
   LK_KEY_STORAGE_KEYRING = 0,
   /**
-   * A 0600 file in the data directory.
+   * A file only the user can read, in the data directory.
    */
   LK_KEY_STORAGE_FILE = 1,
   /**
    * Process memory only.
    */
   LK_KEY_STORAGE_MEMORY = 2,
-} lk_key_storage;
+  /**
+   * No credentials are stored (a status only: not activated).
+   */
+  LK_KEY_STORAGE_NONE = 3,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lk_key_storage lk_key_storage;
+#else
+typedef uint32_t lk_key_storage;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
- * The license state, as in licensekit's `LicenseState`.
+ * Where trusted root certificates come from, for lk_config_set_trust_store().
  */
-typedef enum {
+enum lk_trust_store
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The Mozilla roots compiled into the library, plus lk_config_set_ca_file() (the
+   * default). A root certificate installed on the machine cannot forge Dodo's answers.
+   */
+  LK_TRUST_STORE_BUNDLED = 0,
+  /**
+   * The operating system's verifier and trust store: trusts whatever is installed there.
+   */
+  LK_TRUST_STORE_SYSTEM = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lk_trust_store lk_trust_store;
+#else
+typedef uint32_t lk_trust_store;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * The license state, from lk_status_state(): a `uint32_t`.
+ */
+enum lk_state
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
   /**
    * No activation on this machine.
    */
@@ -132,7 +250,7 @@ typedef enum {
    */
   LK_STATE_ACTIVE = 1,
   /**
-   * The server cannot be reached; licensed until `grace_deadline`.
+   * The server cannot be reached; licensed until the grace deadline.
    */
   LK_STATE_GRACE = 2,
   /**
@@ -155,13 +273,40 @@ typedef enum {
    * The clock went back beyond the tolerance.
    */
   LK_STATE_CLOCK_ROLLBACK = 7,
-} lk_state;
+  /**
+   * The stored activation is of a product this app does not accept.
+   */
+  LK_STATE_WRONG_PRODUCT = 8,
+  /**
+   * A state newer than this header knows: not licensed.
+   */
+  LK_STATE_UNKNOWN = 255,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lk_state lk_state;
+#else
+typedef uint32_t lk_state;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
 
 /**
- * An opaque Licensor. Thread-safe: any function taking a `lk_licensor *` may be called from
- * several threads at once.
+ * Settings for lk_licensor_new(): opaque, made by lk_config_new(), freed by
+ * lk_config_free(). Not thread-safe: one thread at a time may use a config.
+ */
+typedef struct lk_config lk_config;
+
+/**
+ * An opaque Licensor. Thread-safe: any function taking a `const lk_licensor *` may be
+ * called from several threads at once.
  */
 typedef struct lk_licensor lk_licensor;
+
+/**
+ * The result of a check or an activation. Opaque: read it with the lk_status_* functions,
+ * free it with lk_status_free(). Immutable, so any thread may read it.
+ */
+typedef struct lk_status lk_status;
 
 /**
  * An opaque running watch, stopped and freed by lk_watch_stop().
@@ -169,101 +314,9 @@ typedef struct lk_licensor lk_licensor;
 typedef struct lk_watch lk_watch;
 
 /**
- * Settings for lk_licensor_new(). Zero-initialise it (`lk_config c = {0};`), then set at
- * least the three identity strings. Pointers are only read during lk_licensor_new().
- */
-typedef struct {
-  /**
-   * Reverse-domain qualifier, e.g. "com". Required.
-   */
-  const char *qualifier;
-  /**
-   * Organisation, e.g. "Example". Required.
-   */
-  const char *organisation;
-  /**
-   * Application, e.g. "PhotoTool". Required.
-   */
-  const char *application;
-  /**
-   * Base URL of the license server; NULL for Dodo's live server.
-   */
-  const char *base_url;
-  /**
-   * When base_url is NULL: true for Dodo's test-mode server.
-   */
-  bool test_mode;
-  /**
-   * Data directory; NULL for the platform default.
-   */
-  const char *data_dir;
-  /**
-   * Where the key is kept.
-   */
-  lk_key_storage key_storage;
-  /**
-   * The vendor secret mixed into the cache MAC (may be NULL when vendor_secret_len is 0).
-   */
-  const uint8_t *vendor_secret;
-  /**
-   * Length of vendor_secret in bytes.
-   */
-  size_t vendor_secret_len;
-  /**
-   * Grace period in seconds; 0 for the default (14 days).
-   */
-  uint64_t grace_period_secs;
-  /**
-   * Revalidation interval in seconds; 0 for the default (24 hours).
-   */
-  uint64_t revalidate_every_secs;
-  /**
-   * Whole-request timeout in milliseconds; 0 for the default (30 s).
-   */
-  uint64_t timeout_ms;
-} lk_config;
-
-/**
- * The result of a check. Times are Unix seconds; 0 when unknown.
- */
-typedef struct {
-  /**
-   * The state.
-   */
-  lk_state state;
-  /**
-   * True for LK_STATE_ACTIVE and LK_STATE_GRACE: run as licensed.
-   */
-  bool licensed;
-  /**
-   * When the activation was created on the server.
-   */
-  int64_t activated_at;
-  /**
-   * Last successful online validation.
-   */
-  int64_t last_validated;
-  /**
-   * When the license stops working if the server stays unreachable.
-   */
-  int64_t grace_deadline;
-  /**
-   * Whether this check talked to the server.
-   */
-  bool network_used;
-  /**
-   * The cache was unusable and has been rebuilt online.
-   */
-  bool recovered;
-  /**
-   * Where the key is kept (meaningful once activated).
-   */
-  lk_key_storage key_storage;
-} lk_status;
-
-/**
- * A watch callback: receives the status and the `user_data` given to lk_watch_start().
- * It runs on the watch's background thread, never on the caller's.
+ * A watch callback: receives a status, valid only during the call (copy what you need; do
+ * not free it), and the `user_data` given to lk_watch_start(). It runs on the watch's
+ * background thread, never on the caller's.
  */
 typedef void (*lk_watch_callback)(const lk_status *status, void *user_data);
 
@@ -272,25 +325,169 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The library version, e.g. "0.1.0": a static NUL-terminated string, never freed.
+ * The library version, e.g. "1.0.0": a static NUL-terminated string, never freed. Compare
+ * with the header's LK_VERSION_* macros to detect a library older than the header.
  */
 const char *lk_version(void);
 
 /**
- * Creates a Licensor.
- *
- * `config` must point to a valid lk_config whose string pointers are NULL or NUL-terminated.
- * On success `*out` receives a handle to free with lk_licensor_free(); on failure `*out` is
- * set to NULL (when `out` is not NULL). Thread-safe.
+ * Creates a config for the app `qualifier.organisation.application` (for example "com",
+ * "Example", "PhotoTool"): it decides where license data lives and which keychain entry
+ * holds the key. On success `*out` receives the config; on failure `*out` is NULL.
  *
  * # Safety
- * `config` and `out` must be NULL or valid for reads (config) and writes (out).
+ * The strings must be NULL or NUL-terminated; `out` NULL or valid for writes.
+ */
+lk_result lk_config_new(const char *qualifier,
+                        const char *organisation,
+                        const char *application,
+                        lk_config **out);
+
+/**
+ * Frees a config. NULL is allowed and does nothing. A Licensor made from it is unaffected.
+ *
+ * # Safety
+ * `config` must be NULL or a config from lk_config_new() not yet freed.
+ */
+void lk_config_free(lk_config *config);
+
+/**
+ * Which Dodo server: LK_ENVIRONMENT_LIVE (the default) or LK_ENVIRONMENT_TEST. Replaces a
+ * base URL set before. Any other value gives LK_ERR_INVALID_INPUT.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+lk_result lk_config_set_environment(lk_config *config, uint32_t environment);
+
+/**
+ * Another license server (`https://…`, or `http://` on a loopback address, such as the
+ * emulator), replacing the environment. Checked by lk_licensor_new().
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread; `url` NULL or
+ * NUL-terminated.
+ */
+lk_result lk_config_set_base_url(lk_config *config, const char *url);
+
+/**
+ * The data directory (cache, lock, fallback credentials); NULL for the platform default.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread; `dir` NULL or
+ * NUL-terminated.
+ */
+lk_result lk_config_set_data_dir(lk_config *config, const char *dir);
+
+/**
+ * Where the key is kept: LK_KEY_STORAGE_KEYRING (the default), LK_KEY_STORAGE_FILE or
+ * LK_KEY_STORAGE_MEMORY. Any other value gives LK_ERR_INVALID_INPUT.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+lk_result lk_config_set_key_storage(lk_config *config, uint32_t storage);
+
+/**
+ * The vendor secret compiled into the app, mixed into the cache MAC: `len` bytes at
+ * `secret` (NULL only when `len` is 0). Every program of the app must use the same one.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread; `secret` valid for
+ * `len` bytes of reads.
+ */
+lk_result lk_config_set_vendor_secret(lk_config *config, const uint8_t *secret, size_t len);
+
+/**
+ * Accepts keys of this Dodo product id (`pdt_…`); call once per product. A config needs
+ * this or lk_config_allow_any_product(): a key of another product is refused with
+ * LK_ERR_WRONG_PRODUCT, its activation released.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread; `product_id` NULL or
+ * NUL-terminated.
+ */
+lk_result lk_config_add_product_id(lk_config *config, const char *product_id);
+
+/**
+ * Accepts keys of any product from any Dodo merchant: only for tools that are not the
+ * licensed product themselves. An app that sells licenses wants lk_config_add_product_id().
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+lk_result lk_config_allow_any_product(lk_config *config);
+
+/**
+ * How long the license keeps working without reaching the server, counted from the last
+ * successful validation, in seconds (default 14 days; 0 means no offline use; at most 100
+ * years).
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+lk_result lk_config_set_grace_period(lk_config *config, uint64_t seconds);
+
+/**
+ * How old the server's last answer may be before a check asks again, in seconds (default
+ * 24 hours; from 1 second to 100 years).
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+lk_result lk_config_set_revalidate_interval(lk_config *config, uint64_t seconds);
+
+/**
+ * The time allowed for one whole request, in milliseconds (default 30 000; from 1 to
+ * 600 000).
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+lk_result lk_config_set_timeout_ms(lk_config *config, uint64_t milliseconds);
+
+/**
+ * Also trusts the CA certificates of this PEM file (the CA of a TLS-inspecting proxy),
+ * beside the bundled roots. Read by lk_licensor_new().
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread; `path` NULL or
+ * NUL-terminated.
+ */
+lk_result lk_config_set_ca_file(lk_config *config, const char *path);
+
+/**
+ * Where trusted root certificates come from: LK_TRUST_STORE_BUNDLED (the default) or
+ * LK_TRUST_STORE_SYSTEM. Any other value gives LK_ERR_INVALID_INPUT.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+lk_result lk_config_set_trust_store(lk_config *config, uint32_t trust_store);
+
+/**
+ * Writes the calling thread's last error message to `buf` (empty when there was none).
+ * String conventions as in the header. Never contains the license key.
+ *
+ * # Safety
+ * `buf` NULL or valid for `len` bytes; `needed` NULL or valid for writes.
+ */
+lk_result lk_last_error_message(char *buf, size_t len, size_t *needed);
+
+/**
+ * Creates a Licensor from `config`, copying what it needs: the config may be freed at once.
+ * Refuses a config with no product binding (lk_config_add_product_id() or
+ * lk_config_allow_any_product()) with LK_ERR_INVALID_INPUT. On success `*out` receives a
+ * handle to free with lk_licensor_free(); on failure `*out` is NULL.
+ *
+ * # Safety
+ * `config` NULL or a live config used by no other thread; `out` NULL or valid for writes.
  */
 lk_result lk_licensor_new(const lk_config *config, lk_licensor **out);
 
 /**
- * Frees a Licensor. NULL is allowed and does nothing. Stop its watches first (a running
- * watch keeps its own reference, so freeing is safe either way). Not to be called while
+ * Frees a Licensor. NULL is allowed and does nothing. Statuses it gave stay valid; a running
+ * watch keeps its own reference, so freeing is safe either way. Not to be called while
  * another thread uses the same handle.
  *
  * # Safety
@@ -299,27 +496,14 @@ lk_result lk_licensor_new(const lk_config *config, lk_licensor **out);
 void lk_licensor_free(lk_licensor *licensor);
 
 /**
- * Activates `key` (NUL-terminated UTF-8; surrounding whitespace is ignored) on this
- * machine. If this machine already holds a working activation of the same key, no slot is
- * spent. `out` may be NULL; otherwise it receives the status. Thread-safe.
- *
- * Returns LK_ERR_AMBIGUOUS_ACTIVATION when the server may have recorded the activation but
- * no answer came back (it is not retried, so no second slot is spent).
+ * Checks the license: from the cache when it is fresh, else online. Network trouble is a
+ * state (grace), not an error. On success `*out` receives a status to free with
+ * lk_status_free(); on failure `*out` is NULL. Thread-safe.
  *
  * # Safety
- * `licensor` must be NULL or a live handle; `key` NULL or NUL-terminated; `out` NULL or
- * valid for writes.
+ * `licensor` NULL or a live handle; `out` NULL or valid for writes.
  */
-lk_result lk_activate(const lk_licensor *licensor, const char *key, lk_status *out);
-
-/**
- * Checks the license (from the cache when fresh, else online) and writes the status to
- * `out` (required). Network trouble is a state, not an error. Thread-safe.
- *
- * # Safety
- * `licensor` must be NULL or a live handle; `out` NULL or valid for writes.
- */
-lk_result lk_check(const lk_licensor *licensor, lk_status *out);
+lk_result lk_check(const lk_licensor *licensor, lk_status **out);
 
 /**
  * As lk_check(), but never touches the network. Thread-safe.
@@ -327,7 +511,31 @@ lk_result lk_check(const lk_licensor *licensor, lk_status *out);
  * # Safety
  * As lk_check().
  */
-lk_result lk_check_offline(const lk_licensor *licensor, lk_status *out);
+lk_result lk_check_offline(const lk_licensor *licensor, lk_status **out);
+
+/**
+ * As lk_check(), but asks the server now whatever the age of the cache. Thread-safe.
+ *
+ * # Safety
+ * As lk_check().
+ */
+lk_result lk_revalidate(const lk_licensor *licensor, lk_status **out);
+
+/**
+ * Activates `key` (NUL-terminated UTF-8; surrounding whitespace is ignored) on this
+ * machine. If this machine already holds a working activation of the same key, no slot is
+ * spent. On success `*out` receives a status to free with lk_status_free(); on failure
+ * `*out` is NULL. Thread-safe.
+ *
+ * LK_ERR_WRONG_PRODUCT: the key is for a product the config does not accept (its
+ * activation was released). LK_ERR_AMBIGUOUS_ACTIVATION: the server may have recorded the
+ * activation but no answer came back (not retried, so no second slot is spent).
+ *
+ * # Safety
+ * `licensor` NULL or a live handle; `key` NULL or NUL-terminated; `out` NULL or valid for
+ * writes.
+ */
+lk_result lk_activate(const lk_licensor *licensor, const char *key, lk_status **out);
 
 /**
  * Releases this machine's activation on the server, then removes local state. When the
@@ -340,8 +548,8 @@ lk_result lk_check_offline(const lk_licensor *licensor, lk_status *out);
 lk_result lk_deactivate(const lk_licensor *licensor, bool force);
 
 /**
- * Writes this machine's fingerprint (64 hex characters) to `buf`. See the header's string
- * conventions. Thread-safe.
+ * Writes this machine's fingerprint (64 hex characters) to `buf`. String conventions as in
+ * the header. Thread-safe.
  *
  * # Safety
  * `licensor` NULL or a live handle; `buf` NULL or valid for `len` bytes; `needed` NULL or
@@ -350,35 +558,129 @@ lk_result lk_deactivate(const lk_licensor *licensor, bool force);
 lk_result lk_fingerprint(const lk_licensor *licensor, char *buf, size_t len, size_t *needed);
 
 /**
- * Writes the instance ID of the last successful check or activation to `buf`;
- * LK_ERR_NOT_ACTIVATED when there is none. String conventions as in the header.
+ * Frees a status. NULL is allowed and does nothing.
  *
  * # Safety
- * As lk_fingerprint().
+ * `status` must be NULL or a status from this library not yet freed.
  */
-lk_result lk_instance_id(const lk_licensor *licensor, char *buf, size_t len, size_t *needed);
+void lk_status_free(lk_status *status);
 
 /**
- * Writes the product ID of the last successful check or activation to `buf`.
+ * The state, an LK_STATE_* value (LK_STATE_NOT_ACTIVATED for NULL).
  *
  * # Safety
- * As lk_fingerprint().
+ * `status` must be NULL or a live status.
  */
-lk_result lk_product_id(const lk_licensor *licensor, char *buf, size_t len, size_t *needed);
+uint32_t lk_status_state(const lk_status *status);
 
 /**
- * Writes the customer email of the last successful check or activation to `buf`.
+ * True for LK_STATE_ACTIVE and LK_STATE_GRACE: run as licensed (false for NULL).
  *
  * # Safety
- * As lk_fingerprint().
+ * `status` must be NULL or a live status.
  */
-lk_result lk_customer_email(const lk_licensor *licensor, char *buf, size_t len, size_t *needed);
+bool lk_status_is_licensed(const lk_status *status);
+
+/**
+ * Whether this check or activation talked to the server (false for NULL).
+ *
+ * # Safety
+ * `status` must be NULL or a live status.
+ */
+bool lk_status_network_used(const lk_status *status);
+
+/**
+ * Whether an unusable cache was set aside and rebuilt online by this check (false for NULL).
+ *
+ * # Safety
+ * `status` must be NULL or a live status.
+ */
+bool lk_status_recovered(const lk_status *status);
+
+/**
+ * Where the key is kept: an LK_KEY_STORAGE_* value; LK_KEY_STORAGE_NONE when nothing is
+ * stored (not activated) and for NULL.
+ *
+ * # Safety
+ * `status` must be NULL or a live status.
+ */
+uint32_t lk_status_key_storage(const lk_status *status);
+
+/**
+ * When the activation was created on the server, as Unix seconds in `*unix_seconds`.
+ * Returns false, leaving `*unix_seconds` alone, when unknown or an argument is NULL.
+ *
+ * # Safety
+ * `status` NULL or a live status; `unix_seconds` NULL or valid for writes.
+ */
+bool lk_status_activated_at(const lk_status *status, int64_t *unix_seconds);
+
+/**
+ * The last successful online validation, as lk_status_activated_at().
+ *
+ * # Safety
+ * As lk_status_activated_at().
+ */
+bool lk_status_last_validated(const lk_status *status, int64_t *unix_seconds);
+
+/**
+ * When the license stops working if the server stays unreachable, as
+ * lk_status_activated_at().
+ *
+ * # Safety
+ * As lk_status_activated_at().
+ */
+bool lk_status_grace_deadline(const lk_status *status, int64_t *unix_seconds);
+
+/**
+ * Writes the activation's instance ID (`lki_…`) to `buf`; LK_ERR_NO_VALUE when not
+ * activated. String conventions as in the header.
+ *
+ * # Safety
+ * `status` NULL or a live status; `buf` NULL or valid for `len` bytes; `needed` NULL or
+ * valid for writes.
+ */
+lk_result lk_status_instance_id(const lk_status *status, char *buf, size_t len, size_t *needed);
+
+/**
+ * Writes the Dodo product ID (`pdt_…`) of the key to `buf`, as lk_status_instance_id().
+ *
+ * # Safety
+ * As lk_status_instance_id().
+ */
+lk_result lk_status_product_id(const lk_status *status, char *buf, size_t len, size_t *needed);
+
+/**
+ * Writes the product's name to `buf`, as lk_status_instance_id() (the server may send none).
+ *
+ * # Safety
+ * As lk_status_instance_id().
+ */
+lk_result lk_status_product_name(const lk_status *status, char *buf, size_t len, size_t *needed);
+
+/**
+ * Writes the customer's email to `buf`, as lk_status_instance_id().
+ *
+ * # Safety
+ * As lk_status_instance_id().
+ */
+lk_result lk_status_customer_email(const lk_status *status, char *buf, size_t len, size_t *needed);
+
+/**
+ * Writes the key in redacted form (`****-8f43`, never the key) to `buf`, as
+ * lk_status_instance_id().
+ *
+ * # Safety
+ * As lk_status_instance_id().
+ */
+lk_result lk_status_key_hint(const lk_status *status, char *buf, size_t len, size_t *needed);
 
 /**
  * Starts a background thread that revalidates every `interval_ms` milliseconds and calls
  * `callback(status, user_data)` on the first check and on every state change. **The
  * callback runs on that background thread**; it must be thread-safe and must not call
- * lk_watch_stop() on its own watch. `*out` receives the watch, to stop with lk_watch_stop().
+ * lk_watch_stop() on its own watch. `*out` receives the watch, to stop with lk_watch_stop();
+ * on failure (LK_ERR_THREAD when the thread could not start) `*out` is NULL.
  *
  * # Safety
  * `licensor` NULL or a live handle; `out` NULL or valid for writes; `user_data` must stay
@@ -398,15 +700,6 @@ lk_result lk_watch_start(const lk_licensor *licensor,
  * `watch` must be NULL or a handle from lk_watch_start() not yet stopped.
  */
 void lk_watch_stop(lk_watch *watch);
-
-/**
- * Writes the calling thread's last error message to `buf` (empty when there was none).
- * String conventions as in the header. Never contains the license key.
- *
- * # Safety
- * `buf` NULL or valid for `len` bytes; `needed` NULL or valid for writes.
- */
-lk_result lk_last_error_message(char *buf, size_t len, size_t *needed);
 
 #ifdef __cplusplus
 }  // extern "C"

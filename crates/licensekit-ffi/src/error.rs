@@ -1,4 +1,4 @@
-//! The result enum, the panic boundary and the thread-local last-error message.
+//! The result codes, the panic boundary and the thread-local last-error message.
 
 use std::cell::RefCell;
 use std::ffi::c_char;
@@ -8,8 +8,9 @@ use licensekit::{DodoCode, Error, ErrorKind};
 
 use crate::strings::write_out;
 
-/// The result of every fallible function. The numbers are stable.
-#[repr(C)]
+/// The result of every fallible function: a `uint32_t`. The numbers are stable: a code never
+/// changes meaning once released, and new codes only get new numbers.
+#[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum lk_result {
     /// Success.
@@ -20,9 +21,10 @@ pub enum lk_result {
     LK_ERR_INVALID_UTF8 = 2,
     /// The output buffer was too small; `*needed` says how large it must be.
     LK_ERR_BUFFER_TOO_SMALL = 3,
-    /// An argument was refused (an empty key, a bad URL, a zero interval).
+    /// An argument was refused: an unknown constant, an out-of-range number, an empty key,
+    /// a bad URL, a config with no product binding.
     LK_ERR_INVALID_INPUT = 4,
-    /// The license server could not be reached.
+    /// The license server could not be reached (connection, DNS or proxy failure).
     LK_ERR_NETWORK = 5,
     /// The license server did not answer in time.
     LK_ERR_TIMEOUT = 6,
@@ -48,6 +50,21 @@ pub enum lk_result {
     LK_ERR_KEY_NOT_FOUND = 16,
     /// Dodo `TOO_MANY_REQUESTS`: rate limited.
     LK_ERR_RATE_LIMITED = 17,
+    /// The key was sold for a product this app does not accept; its activation was released
+    /// (the message says if releasing failed and the slot may still be held).
+    LK_ERR_WRONG_PRODUCT = 18,
+    /// The license server's certificate is not trusted: most often a TLS-inspecting proxy.
+    /// lk_config_set_ca_file() trusts its CA.
+    LK_ERR_CERTIFICATE = 19,
+    /// The license cache was written with another vendor secret: every program of the app
+    /// must be given the same one. The file is left untouched.
+    LK_ERR_VENDOR_SECRET_MISMATCH = 20,
+    /// The status holds no such value (not activated, or the server sent none).
+    LK_ERR_NO_VALUE = 21,
+    /// The operating system could not start a thread.
+    LK_ERR_THREAD = 22,
+    /// An error this version of the header has no code for; see the message.
+    LK_ERR_OTHER = 98,
     /// A panic inside licensekit was caught; the handle may be used again.
     LK_ERR_PANIC = 99,
 }
@@ -62,26 +79,39 @@ pub(crate) fn set_error(code: lk_result, msg: &str) -> lk_result {
     code
 }
 
+/// Records a NULL-argument error for the argument `name`.
+pub(crate) fn null(name: &str) -> lk_result {
+    set_error(lk_result::LK_ERR_NULL_ARGUMENT, &format!("{name} is NULL"))
+}
+
+/// Records an invalid-input error.
+pub(crate) fn invalid(msg: &str) -> lk_result {
+    set_error(lk_result::LK_ERR_INVALID_INPUT, msg)
+}
+
 /// Maps a licensekit error (whose text never holds the key) to a result code.
 pub(crate) fn from_error(e: &Error) -> lk_result {
+    use lk_result::*;
     let code = match (e.kind(), e.dodo_code()) {
-        (_, Some(DodoCode::LicenseKeyLimitReached)) => lk_result::LK_ERR_LIMIT_REACHED,
-        (_, Some(DodoCode::InactiveLicenseKey)) => lk_result::LK_ERR_INACTIVE_KEY,
-        (_, Some(DodoCode::LicenseKeyNotFound | DodoCode::NotFound)) => {
-            lk_result::LK_ERR_KEY_NOT_FOUND
-        }
-        (_, Some(DodoCode::TooManyRequests)) => lk_result::LK_ERR_RATE_LIMITED,
-        (ErrorKind::Api { .. }, _) => lk_result::LK_ERR_API,
-        (ErrorKind::Network(_), _) => lk_result::LK_ERR_NETWORK,
-        (ErrorKind::Timeout, _) => lk_result::LK_ERR_TIMEOUT,
-        (ErrorKind::InvalidResponse { .. }, _) => lk_result::LK_ERR_INVALID_RESPONSE,
-        (ErrorKind::InvalidInput(_), _) => lk_result::LK_ERR_INVALID_INPUT,
-        (ErrorKind::AmbiguousActivation(_), _) => lk_result::LK_ERR_AMBIGUOUS_ACTIVATION,
-        (ErrorKind::Io { .. }, _) => lk_result::LK_ERR_IO,
-        (ErrorKind::KeyStorage(_), _) => lk_result::LK_ERR_KEY_STORAGE,
-        (ErrorKind::NotActivated, _) => lk_result::LK_ERR_NOT_ACTIVATED,
-        (ErrorKind::AlreadyActivated { .. }, _) => lk_result::LK_ERR_ALREADY_ACTIVATED,
-        _ => lk_result::LK_ERR_IO,
+        (_, Some(DodoCode::LicenseKeyLimitReached)) => LK_ERR_LIMIT_REACHED,
+        (_, Some(DodoCode::InactiveLicenseKey)) => LK_ERR_INACTIVE_KEY,
+        (_, Some(DodoCode::LicenseKeyNotFound | DodoCode::NotFound)) => LK_ERR_KEY_NOT_FOUND,
+        (_, Some(DodoCode::TooManyRequests)) => LK_ERR_RATE_LIMITED,
+        (ErrorKind::Api { .. }, _) => LK_ERR_API,
+        (ErrorKind::Network(_), _) => LK_ERR_NETWORK,
+        (ErrorKind::Certificate(_), _) => LK_ERR_CERTIFICATE,
+        (ErrorKind::Timeout, _) => LK_ERR_TIMEOUT,
+        (ErrorKind::InvalidResponse { .. }, _) => LK_ERR_INVALID_RESPONSE,
+        (ErrorKind::InvalidInput(_), _) => LK_ERR_INVALID_INPUT,
+        (ErrorKind::AmbiguousActivation(_), _) => LK_ERR_AMBIGUOUS_ACTIVATION,
+        (ErrorKind::Io { .. }, _) => LK_ERR_IO,
+        (ErrorKind::KeyStorage(_), _) => LK_ERR_KEY_STORAGE,
+        (ErrorKind::Thread(_), _) => LK_ERR_THREAD,
+        (ErrorKind::NotActivated, _) => LK_ERR_NOT_ACTIVATED,
+        (ErrorKind::AlreadyActivated { .. }, _) => LK_ERR_ALREADY_ACTIVATED,
+        (ErrorKind::WrongProduct { .. }, _) => LK_ERR_WRONG_PRODUCT,
+        (ErrorKind::VendorSecretMismatch { .. }, _) => LK_ERR_VENDOR_SECRET_MISMATCH,
+        _ => LK_ERR_OTHER,
     };
     set_error(code, &e.to_string())
 }
@@ -95,6 +125,11 @@ pub(crate) fn guard(f: impl FnOnce() -> lk_result) -> lk_result {
             "internal error (panic) in licensekit",
         ),
     }
+}
+
+/// Runs `f` for a function with no result code; a panic is caught and `fallback` returned.
+pub(crate) fn guard_value<T>(fallback: T, f: impl FnOnce() -> T) -> T {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
 }
 
 /// Writes the calling thread's last error message to `buf` (empty when there was none).

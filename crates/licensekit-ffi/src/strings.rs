@@ -25,6 +25,18 @@ pub(crate) unsafe fn str_in<'a>(
     })
 }
 
+/// Reads a required NUL-terminated UTF-8 string.
+///
+/// # Safety
+/// As [`str_in`].
+pub(crate) unsafe fn str_required<'a>(p: *const c_char, name: &str) -> Result<&'a str, lk_result> {
+    // SAFETY: forwarded contract.
+    match unsafe { str_in(p, name) }? {
+        Some(s) => Ok(s),
+        None => Err(crate::error::null(name)),
+    }
+}
+
 /// Copies `s` and a NUL into `buf` (capacity `len`), setting `*needed` to `s.len() + 1`.
 /// When it does not fit, writes as much as fits (NUL-terminated, when `len > 0`) and returns
 /// LK_ERR_BUFFER_TOO_SMALL.

@@ -1,34 +1,25 @@
-//! Compiles the C examples with `cc -Wall -Wextra -Werror`, runs them against the emulator
-//! (once more under AddressSanitizer and UBSan), and runs the Python ctypes example.
+//! Compiles the C programs in `examples/c` with `cc -Wall -Wextra -Werror`, runs them against
+//! the emulator, then once more under AddressSanitizer (with LeakSanitizer) and UBSan, and
+//! runs the Python ctypes example.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use licensekit_emulator::{Emulator, KeySpec};
 
+use crate::library;
+
 const KEY: &str = "FFI-SECRET-KEY-0a1b2c3d4e5f60718293";
+const PRODUCT: &str = "pdt_c_example";
+const OTHER_KEY: &str = "FFI-OTHER-PRODUCT-KEY-99887766554433";
+const OTHER_PRODUCT: &str = "pdt_someone_elses_app";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// The directory holding liblicensekit.so: target/<profile>, two levels above this test.
-/// `cargo test` does not build a cdylib-only crate's library for its integration tests, so
-/// the first call builds it (a no-op when it is up to date).
-fn lib_dir() -> PathBuf {
-    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--quiet", "-p", "licensekit-ffi"])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building liblicensekit failed");
-    });
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_owned()
-}
-
 fn compile(source: &str, out: &Path, extra: &[&str]) {
+    let (dir, name) = library();
     let status = Command::new("cc")
         .args(["-Wall", "-Wextra", "-Werror", "-std=c11", "-g"])
         .args(extra)
@@ -36,9 +27,9 @@ fn compile(source: &str, out: &Path, extra: &[&str]) {
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("include"))
         .arg(root().join(source))
         .arg("-L")
-        .arg(lib_dir())
-        .arg("-llicensekit")
-        .arg(format!("-Wl,-rpath,{}", lib_dir().display()))
+        .arg(&dir)
+        .arg(format!("-l{name}"))
+        .arg(format!("-Wl,-rpath,{}", dir.display()))
         .arg("-o")
         .arg(out)
         .status()
@@ -51,6 +42,9 @@ fn run(exe: &Path, emu: &Emulator, dir: &Path, env: &[(&str, &str)]) -> String {
         .env("LK_BASE_URL", emu.url())
         .env("LK_DATA_DIR", dir)
         .env("LK_KEY", KEY)
+        .env("LK_PRODUCT_ID", PRODUCT)
+        .env("LK_OTHER_KEY", OTHER_KEY)
+        .env("LK_OTHER_PRODUCT_ID", OTHER_PRODUCT)
         .envs(env.iter().copied())
         .output()
         .unwrap();
@@ -61,12 +55,32 @@ fn run(exe: &Path, emu: &Emulator, dir: &Path, env: &[(&str, &str)]) -> String {
         "{} failed:\n{stdout}\n{stderr}",
         exe.display()
     );
-    assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "key leaked");
+    for secret in [KEY, OTHER_KEY] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "key leaked"
+        );
+    }
+    assert!(!stderr.contains("Sanitizer"), "{stderr}");
     stdout
 }
 
 fn emulator() -> Emulator {
-    Emulator::start(vec![KeySpec::new(KEY).with_limit(1)]).unwrap()
+    let mut key = KeySpec::new(KEY).with_limit(1);
+    key.product_id = PRODUCT.into();
+    let mut other = KeySpec::new(OTHER_KEY).with_limit(1);
+    other.product_id = OTHER_PRODUCT.into();
+    Emulator::start(vec![key, other]).unwrap()
+}
+
+/// The number `N` of a closing line `<label>: N failures`, which must be the last line.
+fn failures(out: &str, label: &str) -> u32 {
+    let last = out.lines().last().unwrap_or("");
+    let n = last
+        .strip_prefix(&format!("{label}: "))
+        .and_then(|rest| rest.strip_suffix(" failures"))
+        .unwrap_or_else(|| panic!("no closing line in:\n{out}"));
+    n.parse().expect("a count")
 }
 
 #[test]
@@ -77,6 +91,8 @@ fn c_example_activates_checks_and_deactivates() {
     let emu = emulator();
     let out = run(&exe, &emu, &tmp.path().join("data"), &[]);
     assert!(out.contains("state: active"), "{out}");
+    assert!(out.contains(&format!("product: {PRODUCT}")), "{out}");
+    assert!(out.contains("key: ****-8293"), "{out}");
     assert!(out.contains("after deactivate: not activated"), "{out}");
     assert!(emu.instances_of(KEY).is_empty());
 }
@@ -86,25 +102,47 @@ fn c_bad_input_paths() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = tmp.path().join("bad_input");
     compile("examples/c/bad_input.c", &exe, &[]);
+    let out = run(&exe, &emulator(), tmp.path(), &[]);
+    assert_eq!(failures(&out, "bad input"), 0, "{out}");
+}
+
+#[test]
+fn c_abi_contract() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join("abi_contract");
+    compile("examples/c/abi_contract.c", &exe, &[]);
     let emu = emulator();
-    let out = run(&exe, &emu, tmp.path(), &[]);
-    assert!(out.contains("0 failures"), "{out}");
+    let out = run(&exe, &emu, &tmp.path().join("data"), &[]);
+    assert_eq!(failures(&out, "abi contract"), 0, "{out}");
+    assert!(
+        emu.instances_of(OTHER_KEY).is_empty(),
+        "the other product's slot was released"
+    );
 }
 
 #[test]
 fn c_callers_under_sanitizers() {
     let tmp = tempfile::tempdir().unwrap();
-    let emu = emulator();
-    for (source, name) in [
-        ("examples/c/activate.c", "activate_asan"),
-        ("examples/c/bad_input.c", "bad_asan"),
+    for (source, name, label) in [
+        ("examples/c/activate.c", "activate_san", None),
+        ("examples/c/bad_input.c", "bad_input_san", Some("bad input")),
+        (
+            "examples/c/abi_contract.c",
+            "abi_contract_san",
+            Some("abi contract"),
+        ),
     ] {
         let exe = tmp.path().join(name);
         compile(
             source,
             &exe,
-            &["-fsanitize=address,undefined", "-fno-omit-frame-pointer"],
+            &[
+                "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=undefined",
+                "-fno-omit-frame-pointer",
+            ],
         );
+        let emu = emulator();
         let data = tmp.path().join(format!("data-{name}"));
         let out = run(
             &exe,
@@ -112,10 +150,12 @@ fn c_callers_under_sanitizers() {
             &data,
             &[
                 ("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1"),
-                ("UBSAN_OPTIONS", "halt_on_error=1"),
+                ("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1"),
             ],
         );
-        assert!(!out.contains("ERROR: AddressSanitizer"), "{out}");
+        if let Some(label) = label {
+            assert_eq!(failures(&out, label), 0, "{out}");
+        }
     }
 }
 
@@ -123,17 +163,15 @@ fn c_callers_under_sanitizers() {
 fn python_ctypes_example() {
     let tmp = tempfile::tempdir().unwrap();
     let emu = emulator();
-    let lib = lib_dir().join(if cfg!(target_os = "macos") {
-        "liblicensekit.dylib"
-    } else {
-        "liblicensekit.so"
-    });
+    let (dir, name) = library();
+    let file = crate::shared_library_file(name);
     let out = Command::new("python3")
         .arg(root().join("examples/python/activate.py"))
-        .env("LK_LIB", &lib)
+        .env("LK_LIB", dir.join(file))
         .env("LK_BASE_URL", emu.url())
         .env("LK_DATA_DIR", tmp.path())
         .env("LK_KEY", KEY)
+        .env("LK_PRODUCT_ID", PRODUCT)
         .output()
         .expect("python3 runs");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -1,0 +1,45 @@
+//! Tests of the C ABI, as one binary: the header, the exported symbols, and C and Python
+//! callers against the emulator.
+
+mod c_callers;
+mod header;
+mod symbols;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The C library to test: its directory and its name for `-l`.
+///
+/// By default the one plain `cargo build` makes (`liblicensekit_ffi`, in target/<profile>,
+/// two levels above this test binary; `cargo test` does not build a cdylib-only crate's
+/// library for its integration tests, so the first call builds it). With `LK_CAPI_LIBDIR`,
+/// the library as shipped (`liblicensekit`, from `cargo cbuild`).
+pub fn library() -> (PathBuf, &'static str) {
+    if let Some(dir) = std::env::var_os("LK_CAPI_LIBDIR") {
+        return (PathBuf::from(dir), "licensekit");
+    }
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "-p", "licensekit-ffi"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the C library failed");
+    });
+    let exe = std::env::current_exe().unwrap();
+    (
+        exe.parent().unwrap().parent().unwrap().to_owned(),
+        "licensekit_ffi",
+    )
+}
+
+/// The shared library's file name on this platform, for `-l{name}`.
+pub fn shared_library_file(name: &str) -> String {
+    if cfg!(target_os = "macos") {
+        format!("lib{name}.dylib")
+    } else if cfg!(windows) {
+        format!("{name}.dll")
+    } else {
+        format!("lib{name}.so")
+    }
+}
