@@ -437,6 +437,11 @@ fn an_untrusted_certificate_is_its_own_error_and_a_ca_file_fixes_it() {
         let e = checked(client.validate(&key(), None).unwrap_err());
         assert!(matches!(e.kind(), ErrorKind::Certificate(_)), "{e:?}");
         assert!(e.is_unreachable() && !e.is_rejection());
+        let cause = std::error::Error::source(&e).expect("the TLS error is kept as the source");
+        assert!(
+            cause.to_string().to_lowercase().contains("certificate"),
+            "{cause}"
+        );
         let e = checked(client.activate(&key(), "machine").unwrap_err());
         assert!(matches!(e.kind(), ErrorKind::Certificate(_)), "{e:?}");
     }

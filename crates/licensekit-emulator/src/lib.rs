@@ -46,6 +46,20 @@ use state::State;
 use stream::Stream;
 use tls::TlsIdentity;
 
+/// [`Mutex::lock`], ignoring poisoning: a panicking request thread must not take the whole
+/// emulator down with it.
+pub(crate) trait Locked<T> {
+    /// The guard, whether or not a holder panicked.
+    fn locked(&self) -> MutexGuard<'_, T>;
+}
+
+impl<T> Locked<T> for Mutex<T> {
+    fn locked(&self) -> MutexGuard<'_, T> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// State shared by the server's threads.
 pub(crate) struct Shared {
     state: Mutex<State>,
@@ -54,10 +68,10 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        self.state.locked()
     }
     fn faults(&self) -> MutexGuard<'_, FaultQueue> {
-        self.faults.lock().unwrap_or_else(|p| p.into_inner())
+        self.faults.locked()
     }
 }
 
@@ -196,11 +210,7 @@ impl Emulator {
 
     /// Stops listening: new connections are refused until [`Emulator::resume`]. State is kept.
     pub fn stop(&self) {
-        let taken = self
-            .listening
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let taken = self.listening.locked().take();
         if let Some(l) = taken {
             l.stop.store(true, Ordering::SeqCst);
             // Wake the accept call so the thread sees the flag and closes the socket.
@@ -224,10 +234,7 @@ impl Emulator {
 
     /// True while the server accepts connections.
     pub fn is_running(&self) -> bool {
-        self.listening
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_some()
+        self.listening.locked().is_some()
     }
 
     fn listen(&self, listener: TcpListener) {
@@ -249,8 +256,7 @@ impl Emulator {
                 std::thread::spawn(move || serve(&shared, stream));
             }
         });
-        *self.listening.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some(Listening { stop, thread });
+        *self.listening.locked() = Some(Listening { stop, thread });
     }
 }
 

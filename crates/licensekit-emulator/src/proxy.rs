@@ -10,6 +10,7 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+use crate::Locked;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -98,11 +99,7 @@ impl ConnectProxy {
 
     /// The `host:port` of every tunnel opened, in order.
     pub fn targets(&self) -> Vec<String> {
-        self.counters
-            .targets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.counters.targets.locked().clone()
     }
 }
 
@@ -162,11 +159,7 @@ fn tunnel(client: TcpStream, expected: Option<&str>, counters: &Counters) -> io:
     client.set_nodelay(true)?;
     upstream.set_nodelay(true)?;
     counters.tunnels.fetch_add(1, Ordering::SeqCst);
-    counters
-        .targets
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(target.to_owned());
+    counters.targets.locked().push(target.to_owned());
     client.write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")?;
     // Bytes the client sent after the head (none, for a client that waits for the 200).
     let early = reader.buffer().to_vec();

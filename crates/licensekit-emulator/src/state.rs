@@ -1,6 +1,6 @@
 //! The emulated server's data (license keys, their instances, request counters) and the
-//! behaviour of the three license endpoints, as Dodo's OpenAPI description and the notes in
-//! `shared/` describe it.
+//! behaviour of the three license endpoints, as Dodo's OpenAPI description
+//! (`spec/dodo-licenses-openapi.yml`) and its API reference describe them.
 
 use std::collections::BTreeMap;
 
@@ -345,7 +345,7 @@ fn random_hex() -> String {
             .map_or(0, |d| d.as_nanos());
         bytes = (nanos as u64).to_le_bytes();
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ pub(crate) fn from_error(e: &Error) -> lk_result {
         (ErrorKind::InvalidResponse { .. }, _) => LK_ERR_INVALID_RESPONSE,
         (ErrorKind::InvalidInput(_), _) => LK_ERR_INVALID_INPUT,
         (ErrorKind::AmbiguousActivation(_), _) => LK_ERR_AMBIGUOUS_ACTIVATION,
-        (ErrorKind::Io { .. }, _) => LK_ERR_IO,
+        (ErrorKind::Io { .. } | ErrorKind::Json { .. }, _) => LK_ERR_IO,
         (ErrorKind::KeyStorage(_), _) => LK_ERR_KEY_STORAGE,
         (ErrorKind::Thread(_), _) => LK_ERR_THREAD,
         (ErrorKind::NotActivated, _) => LK_ERR_NOT_ACTIVATED,

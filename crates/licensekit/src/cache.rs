@@ -149,7 +149,7 @@ pub(crate) fn load(
     match std::fs::read(path) {
         Ok(bytes) => Ok(parse(&bytes, vendor_secret, key)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Err(CacheProblem::Missing)),
-        Err(e) => Err(Error::io(path, &e)),
+        Err(e) => Err(Error::io(path, e)),
     }
 }
 
@@ -215,8 +215,7 @@ pub(crate) fn store(
     vendor_secret: &[u8],
     key: &LicenseKey,
 ) -> Result<(), Error> {
-    let bytes = encode(record, vendor_secret, key)
-        .map_err(|e| Error::io(path, &std::io::Error::other(e.to_string())))?;
+    let bytes = encode(record, vendor_secret, key).map_err(|e| Error::json(path, e))?;
     crate::fsutil::replace(path, &bytes)
 }
 
@@ -228,7 +227,7 @@ pub(crate) fn set_aside(path: &Path, now: i64) -> Result<std::path::PathBuf, Err
         target = path.with_extension(format!("json.corrupt-{now}-{n}"));
         n += 1;
     }
-    std::fs::rename(path, &target).map_err(|e| Error::io(path, &e))?;
+    std::fs::rename(path, &target).map_err(|e| Error::io(path, e))?;
     crate::fsutil::sync_dir(path.parent().unwrap_or(Path::new(".")));
     Ok(target)
 }

@@ -1,6 +1,7 @@
 //! Where the Licensor gets the time. Tests and demos move a [`ManualClock`]; apps use
 //! [`SystemClock`].
 
+use crate::sync::Locked;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -32,25 +33,25 @@ impl ManualClock {
 
     /// Sets the time.
     pub fn set(&self, t: SystemTime) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = t;
+        *self.0.locked() = t;
     }
 
     /// Moves the time forward.
     pub fn advance(&self, by: Duration) {
-        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = self.0.locked();
         *t += by;
     }
 
     /// Moves the time backward.
     pub fn rewind(&self, by: Duration) {
-        let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut t = self.0.locked();
         *t -= by;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
+        *self.0.locked()
     }
 }
 

@@ -8,10 +8,12 @@
 use std::fmt;
 use std::path::PathBuf;
 
-/// Something licensekit could not do.
+/// Something licensekit could not do: an [`ErrorKind`] to match on, and, for I/O, JSON and
+/// TLS failures, the underlying error as [`std::error::Error::source`].
 #[derive(Debug)]
 pub struct Error {
     kind: ErrorKind,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 /// What went wrong. New kinds may be added in minor releases.
@@ -57,6 +59,15 @@ pub enum ErrorKind {
         /// The operating system's description.
         detail: String,
     },
+    /// A file's JSON could not be written (the cache, the credentials file).
+    Json {
+        /// The file concerned.
+        path: PathBuf,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The operating system's random number source failed.
+    Random(String),
     /// The credential store (OS keychain or its file fallback) failed.
     KeyStorage(String),
     /// The operating system could not start a thread (for a watch).
@@ -148,7 +159,16 @@ impl fmt::Display for DodoCode {
 impl Error {
     /// Wraps a kind.
     pub fn new(kind: ErrorKind) -> Error {
-        Error { kind }
+        Error { kind, source: None }
+    }
+
+    /// The same error, with `source` as its cause.
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        self.source = Some(Box::new(source));
+        self
     }
 
     /// What went wrong.
@@ -206,11 +226,20 @@ impl Error {
         })
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, err: &std::io::Error) -> Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, err: std::io::Error) -> Error {
         Error::new(ErrorKind::Io {
             path: path.into(),
             detail: err.to_string(),
         })
+        .with_source(err)
+    }
+
+    pub(crate) fn json(path: impl Into<PathBuf>, err: serde_json::Error) -> Error {
+        Error::new(ErrorKind::Json {
+            path: path.into(),
+            detail: err.to_string(),
+        })
+        .with_source(err)
     }
 
     pub(crate) fn key_storage(msg: impl Into<String>) -> Error {
@@ -224,7 +253,13 @@ impl From<ErrorKind> for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -264,6 +299,10 @@ impl fmt::Display for Error {
                  ({detail}); it was not retried so that no second activation slot is spent"
             ),
             ErrorKind::Io { path, detail } => write!(f, "{}: {detail}", path.display()),
+            ErrorKind::Json { path, detail } => write!(f, "{}: {detail}", path.display()),
+            ErrorKind::Random(msg) => {
+                write!(f, "the operating system's random source failed: {msg}")
+            }
             ErrorKind::KeyStorage(msg) => write!(f, "credential storage failed: {msg}"),
             ErrorKind::Thread(msg) => write!(f, "could not start a thread: {msg}"),
             ErrorKind::NotActivated => f.write_str("this machine holds no activation"),
@@ -341,6 +380,26 @@ mod tests {
             DodoCode::parse("SOMETHING_NEW"),
             DodoCode::Other("SOMETHING_NEW".into())
         );
+    }
+
+    #[test]
+    fn io_and_json_errors_keep_their_cause() {
+        use std::error::Error as _;
+        let io = Error::io(
+            "/x",
+            std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        );
+        assert!(matches!(io.kind(), ErrorKind::Io { .. }));
+        let cause = io.source().expect("a source");
+        assert_eq!(
+            cause.downcast_ref::<std::io::Error>().map(|e| e.kind()),
+            Some(std::io::ErrorKind::NotFound)
+        );
+        let bad = serde_json::from_str::<u8>("x").unwrap_err();
+        let json = Error::json("/y", bad);
+        assert!(matches!(json.kind(), ErrorKind::Json { .. }));
+        assert!(json.source().unwrap().is::<serde_json::Error>());
+        assert!(Error::new(ErrorKind::Timeout).source().is_none());
     }
 
     #[test]

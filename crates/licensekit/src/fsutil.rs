@@ -43,12 +43,11 @@ pub(crate) fn write_temp(dir: &Path, bytes: &[u8]) -> Result<NamedTempFile, Erro
         .prefix(TEMP_PREFIX)
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, &e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| Error::io(tmp.path(), &e))?;
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
     tmp.as_file()
         .sync_all()
-        .map_err(|e| Error::io(tmp.path(), &e))?;
+        .map_err(|e| Error::io(tmp.path(), e))?;
     Ok(tmp)
 }
 
@@ -59,7 +58,7 @@ pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let tmp = write_temp(dir, bytes)?;
-    tmp.persist(path).map_err(|e| Error::io(path, &e.error))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
     sync_dir(dir);
     Ok(())
 }

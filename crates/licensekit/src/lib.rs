@@ -29,6 +29,7 @@ pub mod licensor;
 #[cfg(test)]
 mod proptest_config;
 mod storage;
+mod sync;
 
 pub use error::{DodoCode, Error, ErrorKind};
 pub use key::{InstanceId, LicenseKey, MAX_KEY_LEN};
@@ -38,8 +39,9 @@ pub use storage::{CREDENTIALS_FILE, KeyStorage, StorageKind};
 /// Name of the cache file in the data directory.
 pub use cache::CACHE_FILE;
 
-/// Pieces exposed only so that benchmarks can measure the floor under [`Licensor::check`].
-/// Not part of the API.
+/// Pieces exposed only so that benchmarks can measure the floor under [`Licensor::check`]:
+/// behind the non-default `bench-support` feature, and not part of the API.
+#[cfg(feature = "bench-support")]
 #[doc(hidden)]
 pub mod bench_support {
     use std::path::Path;

@@ -11,6 +11,7 @@
 //! which one holds the credentials. The key is never silently dropped: if neither can be
 //! written, the caller gets the error.
 
+use crate::sync::Locked;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -111,22 +112,18 @@ impl CredentialStore {
 
     /// The storage holding the credentials, once known.
     pub fn kind(&self) -> Option<StorageKind> {
-        *self.in_use.lock().unwrap_or_else(|p| p.into_inner())
+        *self.in_use.locked()
     }
 
     fn set_kind(&self, kind: Option<StorageKind>) {
-        *self.in_use.lock().unwrap_or_else(|p| p.into_inner()) = kind;
+        *self.in_use.locked() = kind;
     }
 
     /// Reads the credentials; `Ok(None)` when there are none.
     pub fn load(&self) -> Result<Option<Credentials>, Error> {
         match self.mode {
             KeyStorage::Memory => {
-                let creds = self
-                    .memory
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone();
+                let creds = self.memory.locked().clone();
                 self.set_kind(creds.as_ref().map(|_| StorageKind::Memory));
                 Ok(creds)
             }
@@ -154,7 +151,7 @@ impl CredentialStore {
     pub fn save(&self, creds: &Credentials) -> Result<StorageKind, Error> {
         let kind = match self.mode {
             KeyStorage::Memory => {
-                *self.memory.lock().unwrap_or_else(|p| p.into_inner()) = Some(creds.clone());
+                *self.memory.locked() = Some(creds.clone());
                 StorageKind::Memory
             }
             KeyStorage::File => {
@@ -182,7 +179,7 @@ impl CredentialStore {
     pub fn delete(&self) -> Result<(), Error> {
         match self.mode {
             KeyStorage::Memory => {
-                *self.memory.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                *self.memory.locked() = None;
             }
             KeyStorage::File => self.delete_file()?,
             KeyStorage::Keyring => {
@@ -245,7 +242,7 @@ impl CredentialStore {
                 })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(Error::io(&self.file, &e)),
+            Err(e) => Err(Error::io(&self.file, e)),
         }
     }
 
@@ -258,7 +255,7 @@ impl CredentialStore {
         match std::fs::remove_file(&self.file) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io(&self.file, &e)),
+            Err(e) => Err(Error::io(&self.file, e)),
         }
     }
 }
@@ -298,5 +295,6 @@ fn open_os_store() -> Result<Arc<keyring_core::CredentialStore>, keyring_core::E
 }
 
 fn to_json(creds: &Credentials) -> Result<String, Error> {
-    serde_json::to_string(creds).map_err(|e| Error::key_storage(e.to_string()))
+    serde_json::to_string(creds)
+        .map_err(|e| Error::key_storage("the credentials could not be encoded").with_source(e))
 }

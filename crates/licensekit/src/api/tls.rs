@@ -54,7 +54,7 @@ pub(crate) fn root_certs(trust: TrustStore, ca_file: Option<&Path>) -> Result<Ro
 
 /// The certificates of a PEM file; at least one.
 fn read_pem(path: &Path) -> Result<Vec<Certificate<'static>>, Error> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, &e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let certs = CertificateDer::pem_slice_iter(&bytes)
         .map(|c| c.map(|der| Certificate::from_der(der.as_ref()).to_owned()))
         .collect::<Result<Vec<_>, _>>()

@@ -40,7 +40,7 @@ use sha2::Sha256;
 pub use host_kind::HostKind;
 pub use sources::RawComponents;
 
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 
 /// How many of the five non-machine-ID components must match for a fuzzy match.
 pub const FUZZY_MIN_MATCHES: usize = 3;
@@ -55,17 +55,12 @@ pub struct Digest([u8; 32]);
 impl Digest {
     /// Lower-case hex.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
 
     fn from_hex(s: &str) -> Option<Digest> {
-        if s.len() != 64 || !s.is_ascii() {
-            return None;
-        }
         let mut out = [0u8; 32];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-        }
+        hex::decode_to_slice(s, &mut out).ok()?;
         Some(Digest(out))
     }
 }
@@ -382,11 +377,10 @@ fn fallback_id(dir: &Path) -> Result<String, Error> {
             path.display()
         )));
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, &e))?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::io(dir, &std::io::Error::other(e.to_string())))?;
-    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    getrandom::fill(&mut bytes).map_err(|e| Error::new(ErrorKind::Random(e.to_string())))?;
+    let id = hex::encode(bytes);
     let tmp = crate::fsutil::write_temp(dir, format!("{id}\n").as_bytes())?;
     match tmp.persist_noclobber(&path) {
         Ok(_) => {
@@ -395,11 +389,11 @@ fn fallback_id(dir: &Path) -> Result<String, Error> {
         }
         // Another process created it first: use theirs.
         Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
-            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, &e))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
             sources::usable_id(&text)
                 .ok_or_else(|| Error::invalid_input("the fallback machine ID is unusable"))
         }
-        Err(e) => Err(Error::io(&path, &e.error)),
+        Err(e) => Err(Error::io(&path, e.error)),
     }
 }
 

@@ -157,8 +157,10 @@ fn primary_mac() -> Option<String> {
     candidates.sort();
     let (_, mac) = candidates.into_iter().next()?;
     Some(
-        mac.iter()
-            .map(|b| format!("{b:02x}"))
+        hex::encode(mac)
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| String::from_utf8_lossy(pair))
             .collect::<Vec<_>>()
             .join(":"),
     )

@@ -57,19 +57,33 @@ fn raw_machine_id_never_appears() {
 
 #[test]
 fn real_machine_id_never_appears() {
-    let Some(id) = sources::os_machine_id() else {
-        return; // no OS ID here: the fallback path is tested separately
-    };
-    let f = Fingerprint::builder("com.example.App").compute().unwrap();
-    let plain_sha = hex(&sha2::Sha256::digest(id.as_bytes()));
-    let all = format!(
-        "{f} {f:?} {} {}",
-        f.instance_name(),
-        serde_json::to_string(f.components()).unwrap()
-    )
-    .to_ascii_lowercase();
-    assert!(!all.contains(&id.to_ascii_lowercase()));
-    assert!(!all.contains(&plain_sha));
+    // A vendor-supplied ID always (it takes the same path as the OS one), and the OS ID too
+    // when this machine has one: neither may show in any output, raw or plainly hashed.
+    let vendor = "4c4c4544-0042-3510-8052-b4c04f4e3232".to_owned();
+    let mut cases = vec![(
+        vendor.clone(),
+        Fingerprint::builder("com.example.App")
+            .vendor_machine_id(vendor)
+            .compute()
+            .unwrap(),
+    )];
+    if let Some(id) = sources::os_machine_id() {
+        cases.push((
+            id,
+            Fingerprint::builder("com.example.App").compute().unwrap(),
+        ));
+    }
+    for (id, f) in cases {
+        let plain_sha = hex(&sha2::Sha256::digest(id.as_bytes()));
+        let all = format!(
+            "{f} {f:?} {} {}",
+            f.instance_name(),
+            serde_json::to_string(f.components()).unwrap()
+        )
+        .to_ascii_lowercase();
+        assert!(!all.contains(&id.to_ascii_lowercase()), "{all}");
+        assert!(!all.contains(&plain_sha), "{all}");
+    }
 }
 
 #[test]
@@ -205,5 +219,5 @@ fn digests_round_trip_and_reject_garbage() {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }

@@ -375,7 +375,7 @@ fn create_private_dir(dir: &std::path::Path) -> Result<(), Error> {
     b.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
-    b.create(dir).map_err(|e| Error::io(dir, &e))
+    b.create(dir).map_err(|e| Error::io(dir, e))
 }
 
 #[cfg(test)]

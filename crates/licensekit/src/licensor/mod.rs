@@ -45,6 +45,7 @@ mod policy;
 mod status;
 mod watch;
 
+use crate::sync::Locked;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -568,12 +569,7 @@ impl Licensor {
     }
 
     fn credentials(&self, reload: bool) -> Result<Option<Arc<Credentials>>, Error> {
-        let remembered = self
-            .inner
-            .creds
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let remembered = self.inner.creds.locked().clone();
         if let (false, Some(c)) = (reload, remembered) {
             return Ok(Some(c));
         }
@@ -584,7 +580,7 @@ impl Licensor {
     }
 
     fn remember(&self, creds: Option<Arc<Credentials>>) {
-        *self.inner.creds.lock().unwrap_or_else(|p| p.into_inner()) = creds;
+        *self.inner.creds.locked() = creds;
     }
 
     fn not_activated(&self) -> LicenseStatus {
@@ -605,8 +601,8 @@ impl Licensor {
             .truncate(false)
             .write(true)
             .open(path)
-            .map_err(|e| Error::io(path, &e))?;
-        file.lock().map_err(|e| Error::io(path, &e))?;
+            .map_err(|e| Error::io(path, e))?;
+        file.lock().map_err(|e| Error::io(path, e))?;
         if !self
             .inner
             .swept
@@ -623,7 +619,7 @@ impl Licensor {
         match std::fs::remove_file(&self.inner.cache_path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io(&self.inner.cache_path, &e)),
+            Err(e) => Err(Error::io(&self.inner.cache_path, e)),
         }
     }
 

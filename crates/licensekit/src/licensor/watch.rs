@@ -1,6 +1,7 @@
 //! Background revalidation: a thread that asks the server on an interval and reports state
 //! changes.
 
+use crate::sync::Locked;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -24,7 +25,7 @@ impl WatchHandle {
 
     fn stop_now(&mut self) {
         let (flag, cv) = &*self.stop;
-        *flag.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        *flag.locked() = true;
         cv.notify_all();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -99,7 +100,7 @@ where
 fn wait(stop: &(Mutex<bool>, Condvar), d: Duration) -> bool {
     let (flag, cv) = stop;
     let deadline = Instant::now() + d;
-    let mut stopped = flag.lock().unwrap_or_else(|p| p.into_inner());
+    let mut stopped = flag.locked();
     while !*stopped {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -107,7 +108,7 @@ fn wait(stop: &(Mutex<bool>, Condvar), d: Duration) -> bool {
         }
         stopped = cv
             .wait_timeout(stopped, left)
-            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .0;
     }
     true
