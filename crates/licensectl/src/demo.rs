@@ -55,9 +55,9 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
         .timeout(Duration::from_secs(3))
         .build()?;
 
-    let step = |n: u32, title: &str| println!("\n{} {title}", c.green(&format!("[{n}/8]")));
-    println!("licensekit demo: a desktop app's license, start to finish.");
-    println!(
+    let step = |n: u32, title: &str| say!("\n{} {title}", c.green(&format!("[{n}/8]")));
+    say!("licensekit demo: a desktop app's license, start to finish.");
+    say!(
         "A local stand-in for Dodo Payments' license API is running at {} with the app's \
          key (limit 2 machines) and a key of another product.\nLicense data goes to a temporary directory; the key is kept in \
          memory only. Time is simulated, so days pass in an instant.",
@@ -70,12 +70,12 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     );
     match licensor.activate(OTHER_KEY) {
         Err(e) if matches!(e.kind(), licensekit::ErrorKind::WrongProduct { .. }) => {
-            println!("  {}", c.red(&format!("refused: {e}")));
+            say!("  {}", c.red(&format!("refused: {e}")));
         }
         Err(e) => return Err(e.into()),
         Ok(_) => return Err("a key of another product was accepted".into()),
     }
-    println!(
+    say!(
         "  The app accepts only {DEMO_PRODUCT}. Slots that key holds on the server: {} of 1, \
          so its owner loses nothing.",
         server.instances_of(OTHER_KEY).len()
@@ -84,7 +84,7 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     step(2, "The customer activates their own key on this machine.");
     let st = licensor.activate(DEMO_KEY)?;
     show(&st);
-    println!(
+    say!(
         "  The server now holds {} activation, named {:?}.",
         server.instances_of(DEMO_KEY).len(),
         licensor.fingerprint().instance_name()
@@ -98,7 +98,7 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     let before = server.request_count(Endpoint::Validate);
     let st = licensor.check()?;
     show(&st);
-    println!(
+    say!(
         "  Requests to the server for this check: {}.",
         server.request_count(Endpoint::Validate) - before
     );
@@ -111,7 +111,7 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     clock.advance(3 * DAY);
     let st = licensor.check()?;
     show(&st);
-    println!("  The app keeps working: the grace period runs 14 days from the last confirmation.");
+    say!("  The app keeps working: the grace period runs 14 days from the last confirmation.");
 
     step(5, "They land; the server is reachable again.");
     server.resume()?;
@@ -140,13 +140,13 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     clock.advance(DAY + Duration::from_secs(60));
     show(&licensor.check()?);
     let outcome = licensor.deactivate(false)?;
-    println!(
+    say!(
         "  deactivate: {outcome:?}. Activations left on the server: {}.",
         server.instances_of(DEMO_KEY).len()
     );
     show(&licensor.check()?);
 
-    println!(
+    say!(
         "\nDone. Simulated time: {} days. Nothing was written outside {}, which is now removed.",
         clock
             .now()
@@ -167,6 +167,6 @@ fn show(st: &LicenseStatus) {
             || l.contains("server asked")
             || advice.is_some_and(|a| l.contains(a))
     }) {
-        println!("  {line}");
+        say!("  {line}");
     }
 }

@@ -2,7 +2,16 @@
 //! line, with the same app identity (and so the same cache and credentials) as the app's own
 //! linked library. A thin shell over [`licensekit::Licensor`]: no policy lives here.
 
+/// `println!` that ends the process quietly when stdout's reader has gone away
+/// (`licensectl … | more` quit early): see [`stdout_line`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::stdout_line(format_args!($($arg)*))
+    };
+}
+
 mod demo;
+mod failure;
 mod output;
 
 use std::io::Read;
@@ -11,11 +20,12 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use failure::Failure;
 use licensekit::api::{Environment, TrustStore};
-use licensekit::{App, Error, KeyStorage, Licensor};
+use licensekit::{App, KeyStorage, Licensor};
 use serde_json::json;
 
-use output::{error_exit, exit, state_exit};
+use output::{exit, state_exit};
 
 const EXIT_CODES: &str = "Exit codes:
   0  licensed (active or in grace), or the command succeeded
@@ -162,19 +172,19 @@ fn main() -> ExitCode {
     }
     let code = match licensor(&cli).and_then(|l| run(&cli, &l)) {
         Ok(code) => code,
-        Err(e) => {
-            report_error(&e, cli.json);
-            error_exit(&e)
+        Err(failure) => {
+            failure.report(cli.json);
+            failure.exit_code()
         }
     };
     ExitCode::from(code)
 }
 
-fn usage(msg: impl Into<String>) -> Error {
-    Error::new(licensekit::ErrorKind::InvalidInput(msg.into()))
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure::Usage(msg.into())
 }
 
-fn licensor(cli: &Cli) -> Result<Licensor, Error> {
+fn licensor(cli: &Cli) -> Result<Licensor, Failure> {
     let app = cli.app.as_deref().ok_or_else(|| {
         usage("--app (or LICENSECTL_APP) is required, e.g. --app com.example.PhotoTool")
     })?;
@@ -183,7 +193,8 @@ fn licensor(cli: &Cli) -> Result<Licensor, Error> {
         (None, Env::Live) => Environment::Live,
         (None, Env::Test) => Environment::Test,
     };
-    let mut b = Licensor::builder(App::parse(app)?)
+    let app = App::parse(app).map_err(|e| usage(e.to_string()))?;
+    let mut b = Licensor::builder(app)
         .environment(environment)
         .vendor_secret(vendor_secret(cli.vendor_secret_file.as_deref())?)
         .trust_store(match cli.trust_store {
@@ -216,11 +227,11 @@ fn licensor(cli: &Cli) -> Result<Licensor, Error> {
     if let Some(path) = &cli.ca_file {
         b = b.ca_file(path);
     }
-    b.build()
+    Ok(b.build()?)
 }
 
 /// The vendor secret: from the file, else from the environment, else none.
-fn vendor_secret(file: Option<&std::path::Path>) -> Result<Vec<u8>, Error> {
+fn vendor_secret(file: Option<&std::path::Path>) -> Result<Vec<u8>, Failure> {
     let from_env = std::env::var_os(VENDOR_SECRET_ENV);
     match (file, from_env) {
         (Some(_), Some(_)) => Err(usage(format!(
@@ -241,7 +252,7 @@ fn vendor_secret(file: Option<&std::path::Path>) -> Result<Vec<u8>, Error> {
     }
 }
 
-fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Error> {
+fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Failure> {
     match &cli.command {
         Command::Activate { key } => {
             let key = if key == "-" {
@@ -283,9 +294,9 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Error> {
                 ),
             };
             if cli.json {
-                println!("{}", json!({ "deactivated": true, "outcome": name }));
+                say!("{}", json!({ "deactivated": true, "outcome": name }));
             } else {
-                println!("{text}");
+                say!("{text}");
             }
             Ok(exit::OK)
         }
@@ -302,24 +313,24 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Error> {
                 if *components {
                     v["components"] = serde_json::to_value(f.components()).unwrap_or_default();
                 }
-                println!("{v}");
+                say!("{v}");
             } else {
-                println!("fingerprint: {}", f.id());
-                println!("  short          {}", f.short());
-                println!("  instance name  {}", f.instance_name());
-                println!("  confidence     {:?}", f.confidence());
-                println!("  host           {:?}", f.host_kind());
+                say!("fingerprint: {}", f.id());
+                say!("  short          {}", f.short());
+                say!("  instance name  {}", f.instance_name());
+                say!("  confidence     {:?}", f.confidence());
+                say!("  host           {:?}", f.host_kind());
                 if *components {
                     let c = f.components();
                     let hex = |d: Option<licensekit::fingerprint::Digest>| {
                         d.map_or("-".to_owned(), |d| d.to_hex())
                     };
-                    println!("  machine_id     {}", c.machine_id.to_hex());
-                    println!("  hostname       {}", hex(c.hostname));
-                    println!("  os             {}", hex(c.os));
-                    println!("  cpu            {}", hex(c.cpu));
-                    println!("  ram            {}", hex(c.ram));
-                    println!("  mac            {}", hex(c.mac));
+                    say!("  machine_id     {}", c.machine_id.to_hex());
+                    say!("  hostname       {}", hex(c.hostname));
+                    say!("  os             {}", hex(c.os));
+                    say!("  cpu            {}", hex(c.cpu));
+                    say!("  ram            {}", hex(c.ram));
+                    say!("  mac            {}", hex(c.mac));
                 }
             }
             Ok(exit::OK)
@@ -329,30 +340,31 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Error> {
     }
 }
 
-fn watch(json_out: bool, licensor: &Licensor, interval: Duration) -> Result<u8, Error> {
+fn watch(json_out: bool, licensor: &Licensor, interval: Duration) -> Result<u8, Failure> {
     let (tx, rx) = std::sync::mpsc::channel::<()>();
     let stop_tx = tx.clone();
     ctrlc::set_handler(move || {
         let _ = stop_tx.send(());
     })
-    .map_err(|e| Error::new(licensekit::ErrorKind::InvalidInput(format!("signals: {e}"))))?;
+    .map_err(|e| Failure::System {
+        what: "installing the signal handlers",
+        detail: e.to_string(),
+    })?;
     let handle = licensor.watch(interval, move |status| {
         if json_out {
             let mut v = output::status_json(status);
             v["event"] = json!("state");
-            println!("{v}");
+            say!("{v}");
         } else {
             let when = output::time(Some(std::time::SystemTime::now()));
-            println!("{} {}", when.as_str().unwrap_or("-"), status_line(status));
+            say!("{} {}", when.as_str().unwrap_or("-"), status_line(status));
         }
-        use std::io::Write;
-        let _ = std::io::stdout().flush();
     })?;
     let _ = rx.recv();
     handle.stop();
     drop(tx);
     if json_out {
-        println!("{}", json!({ "event": "stopped" }));
+        say!("{}", json!({ "event": "stopped" }));
     } else {
         eprintln!("licensectl: watch stopped");
     }
@@ -371,47 +383,61 @@ fn status_line(s: &licensekit::LicenseStatus) -> String {
 
 fn print_status(json_out: bool, status: &licensekit::LicenseStatus) {
     if json_out {
-        println!("{}", output::status_json(status));
+        say!("{}", output::status_json(status));
     } else {
-        println!("{}", output::status_text(status));
+        say!("{}", output::status_text(status));
     }
 }
 
-fn report_error(e: &Error, json_out: bool) {
-    if json_out {
-        println!("{}", output::error_json(e));
-    } else {
-        eprintln!("licensectl: {e}\n  {}", output::error_advice(e));
-    }
-}
-
-fn read_stdin_key() -> Result<String, Error> {
+fn read_stdin_key() -> Result<String, Failure> {
     let mut s = String::new();
     std::io::stdin()
         .take(4096)
         .read_to_string(&mut s)
-        .map_err(|e| Error::new(licensekit::ErrorKind::InvalidInput(format!("stdin: {e}"))))?;
+        .map_err(|e| Failure::System {
+            what: "reading the key from stdin",
+            detail: e.to_string(),
+        })?;
     Ok(s)
 }
 
-/// `500ms`, `30s`, `15m`, `1h`, `1d`, or plain seconds.
+/// Writes one line to stdout. When the reader has gone away (a closed pipe), the process
+/// ends quietly with [`exit::OTHER`] instead of panicking as `println!` does: on Unix the
+/// default SIGPIPE ends it before this is reached, but Windows has no SIGPIPE. Other write
+/// errors are ignored, as there is nowhere left to report them.
+pub(crate) fn stdout_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(e) = written
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(i32::from(exit::OTHER));
+    }
+}
+
+/// `500ms`, `30s`, `15m`, `1h`, `1d`, `1h30m`, `2 days` (jiff's friendly format, days of 24
+/// hours), or plain seconds.
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().map_err(|_| format!("not a duration: {s:?}"))?;
-    let d = match unit {
-        "ms" => Duration::from_millis(n),
-        "" | "s" => Duration::from_secs(n),
-        "m" => Duration::from_secs(n * 60),
-        "h" => Duration::from_secs(n * 3600),
-        "d" => Duration::from_secs(n * 86_400),
-        _ => return Err(format!("unknown unit in {s:?}: use ms, s, m, h or d")),
+    let text = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{s}s")
+    } else {
+        s.to_owned()
     };
-    if d.is_zero() {
-        return Err("the interval must be positive".into());
+    let span: jiff::Span = text
+        .parse()
+        .map_err(|e| format!("not a duration ({s:?}): {e}"))?;
+    let signed = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| format!("not a fixed length of time: {s:?}: use ms, s, m, h or d"))?;
+    match Duration::try_from(signed) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err("the interval must be positive".into()),
     }
-    Ok(d)
 }
 
 /// Log records to stderr, when asked for with -v.
@@ -450,9 +476,16 @@ mod tests {
         assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
         assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(
+            parse_duration("2 days").unwrap(),
+            Duration::from_secs(172_800)
+        );
         assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-5s").is_err());
         assert!(parse_duration("5y").is_err());
         assert!(parse_duration("").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
     }
 
     #[test]

@@ -198,17 +198,6 @@ pub fn error_advice(e: &Error) -> &'static str {
     }
 }
 
-/// The JSON object of an error.
-pub fn error_json(e: &Error) -> Value {
-    json!({ "error": {
-        "message": e.to_string(),
-        "advice": error_advice(e),
-        "http_status": e.http_status(),
-        "code": e.dodo_code().map(|c| c.as_str().to_owned()),
-        "exit_code": error_exit(e),
-    }})
-}
-
 /// ANSI colour when stdout is a terminal and `NO_COLOR` is unset.
 pub struct Colour(bool);
 
