@@ -68,7 +68,9 @@ fn child(app: &str, url: &str, dir: &Path, bus: Option<&str>) -> String {
         .unwrap_or_else(|| panic!("child printed nothing: {stdout}"))
 }
 
-/// Needs a running Secret Service; CI runs it under dbus-run-session with gnome-keyring.
+/// Needs the OS credential store: on Linux a running Secret Service (CI runs one under
+/// dbus-run-session with gnome-keyring); on Windows the Credential Manager (CI runs it under
+/// Wine).
 #[test]
 #[ignore = "needs a Secret Service on the session bus (see .ci/run)"]
 fn secret_service_store_read_back_across_processes_and_delete() {
@@ -107,6 +109,9 @@ fn secret_service_store_read_back_across_processes_and_delete() {
     );
 }
 
+// Linux only: a session bus (and so the Secret Service) can be taken away from a process
+// there; the Windows Credential Manager and the macOS Keychain have no such switch.
+#[cfg(target_os = "linux")]
 #[test]
 fn without_a_session_bus_the_file_fallback_is_used_and_reported() {
     let emu = emulator(None);

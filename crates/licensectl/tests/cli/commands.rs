@@ -137,6 +137,9 @@ fn refused_revoked_tampered_network_and_usage_exit_codes() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes"));
 }
 
+// Unix only: the test sends SIGTERM with kill(1). On Windows, ctrlc stops the watch on
+// Ctrl-C/Ctrl-Break, which cannot be sent to a child that has no console of its own.
+#[cfg(unix)]
 #[test]
 fn watch_prints_revocation_and_exits_on_sigterm() {
     let s = Setup::new(None);
@@ -234,4 +237,23 @@ fn verbose_logs_never_show_the_key() {
         String::from_utf8_lossy(&out.stderr).contains("[DEBUG"),
         "logs were on"
     );
+}
+
+#[test]
+fn a_closed_stdout_pipe_ends_quietly() {
+    // `licensectl demo | more` where `more` quits at once. On Unix SIGPIPE ends the process;
+    // on Windows, which has no SIGPIPE, a write to the closed pipe fails instead, and
+    // println! would panic.
+    let mut child = Command::new(BIN)
+        .arg("demo")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "{err}");
 }

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 /// The version macros, from Cargo.toml's version (through Cargo's environment).
+#[cfg(unix)]
 fn version_macros() -> String {
     format!(
         "\n/** The version of this header: compare with lk_version() at run time. */\n\
@@ -15,6 +16,7 @@ fn version_macros() -> String {
     )
 }
 
+#[cfg(unix)]
 fn generated() -> Vec<u8> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut config = cbindgen::Config::from_file(dir.join("cbindgen.toml")).expect("cbindgen.toml");
@@ -34,6 +36,9 @@ fn header() -> String {
         .expect("header")
 }
 
+// Unix only: cbindgen runs `cargo metadata`, and there is no cargo inside Wine. The header
+// is the same for every platform, so checking it on Linux covers Windows too.
+#[cfg(unix)]
 #[test]
 fn header_matches_the_source() {
     let generated = generated();
