@@ -330,19 +330,26 @@ fn validate_honours_retry_after_seconds() {
 
 #[test]
 fn validate_unusable_bodies_are_invalid_responses() {
-    for fault in [
-        Fault::TruncatedBody,
-        Fault::MalformedJson,
-        Fault::OversizedBody,
+    // Malformed and oversized bodies would come back the same: not retried. A body cut short
+    // is a transport failure on a request safe to repeat: retried, and an error only when
+    // every attempt is cut.
+    for (fault, count, requests) in [
+        (Fault::MalformedJson, 1, 1),
+        (Fault::OversizedBody, 1, 1),
+        (Fault::TruncatedBody, 10, 3),
     ] {
-        let (r, _, _) = validate_with(fault.clone(), 1);
+        let (r, emu, _) = validate_with(fault.clone(), count);
         let e = r.unwrap_err();
         assert!(
             matches!(e.kind(), ErrorKind::InvalidResponse { .. }),
             "{fault:?}: {e:?}"
         );
         assert!(e.is_unreachable(), "an unusable answer must not revoke");
+        assert_eq!(emu.request_count(Endpoint::Validate), requests, "{fault:?}");
     }
+    let (r, emu, _) = validate_with(Fault::TruncatedBody, 1);
+    assert!(r.unwrap(), "the retry after a cut body succeeds");
+    assert_eq!(emu.request_count(Endpoint::Validate), 2);
     let (r, _, _) = validate_with(Fault::OversizedBody, 1);
     assert!(r.unwrap_err().to_string().contains("larger than"));
 }

@@ -176,6 +176,9 @@ enum Attempt {
         status: u16,
         headers: HeaderMap,
         body: Result<Vec<u8>, Error>,
+        /// The body failed in transit (cut short, timed out), as opposed to being too large:
+        /// worth another try for a request that is safe to repeat.
+        body_cut: bool,
     },
     /// No status came back.
     Failed {
@@ -240,6 +243,7 @@ impl Client {
                     status: 429,
                     headers,
                     body,
+                    ..
                 } => (Some(headers), error_from_answer(429, body, key)),
                 Attempt::Answered { status, body, .. } if status >= 500 => {
                     let error = error_from_answer(status, body, key);
@@ -270,7 +274,9 @@ impl Client {
             license_key: key.expose(),
             license_key_instance_id: instance.map(InstanceId::as_str),
         });
-        let (result, _) = self.send_idempotent("/licenses/validate", &body, key, parse_validate);
+        let (result, _) = self.send_idempotent("/licenses/validate", &body, key, |b| {
+            b.and_then(|b| parse_validate(&b))
+        });
         result
     }
 
@@ -288,6 +294,8 @@ impl Client {
             license_key: key.expose(),
             license_key_instance_id: instance.as_str(),
         });
+        // The answer's status is the whole answer: the body is empty, and a 2xx whose body
+        // went astray has still freed the slot.
         let (result, earlier_unknown) =
             self.send_idempotent("/licenses/deactivate", &body, key, |_| Ok(()));
         match result {
@@ -306,7 +314,7 @@ impl Client {
         path: &str,
         body: &[u8],
         key: &LicenseKey,
-        parse: impl Fn(&[u8]) -> Result<T, Error>,
+        parse: impl Fn(Result<Vec<u8>, Error>) -> Result<T, Error>,
     ) -> (Result<T, Error>, bool) {
         let mut earlier_unknown = false;
         let mut retry = 0;
@@ -320,16 +328,17 @@ impl Client {
                     status,
                     headers,
                     body,
+                    body_cut,
                 } => {
                     let result = if (200..300).contains(&status) {
-                        body.and_then(|b| parse(&b))
+                        parse(body)
                     } else {
                         Err(error_from_answer(status, body, key))
                     };
                     let retryable = should_retry_header(&headers)
-                        .unwrap_or(status == 408 || status == 429 || status >= 500)
+                        .unwrap_or(status == 408 || status == 429 || status >= 500 || body_cut)
                         && result.is_err();
-                    (status >= 500, retryable, Some(headers), result)
+                    (status >= 500 || body_cut, retryable, Some(headers), result)
                 }
             };
             if result.is_ok() || !retryable || retry >= self.retry.max_retries {
@@ -362,11 +371,16 @@ impl Client {
                 let status = response.status().as_u16();
                 log::debug!("POST {url} -> {status}");
                 let headers = response.headers().clone();
-                let body = read_body(response.body_mut(), status, key);
+                let (body, body_cut) = match read_body(response.body_mut(), status, key) {
+                    Ok(bytes) => (Ok(bytes), false),
+                    Err(BodyFailure::TooLarge(e)) => (Err(e), false),
+                    Err(BodyFailure::Cut(e)) => (Err(e), true),
+                };
                 Attempt::Answered {
                     status,
                     headers,
                     body,
+                    body_cut,
                 }
             }
             Err(e) => {
@@ -391,24 +405,32 @@ fn parse_validate(body: &[u8]) -> Result<bool, Error> {
         .map_err(|e| Error::invalid_response(Some(200), format!("validate body: {e}")))
 }
 
+/// Why a response body could not be used.
+enum BodyFailure {
+    /// Larger than [`MAX_RESPONSE_BYTES`]: another try would bring the same.
+    TooLarge(Error),
+    /// Cut short or timed out in transit: another try may succeed.
+    Cut(Error),
+}
+
 /// Reads a response body, refusing more than [`MAX_RESPONSE_BYTES`].
-fn read_body(body: &mut Body, status: u16, key: &LicenseKey) -> Result<Vec<u8>, Error> {
+fn read_body(body: &mut Body, status: u16, key: &LicenseKey) -> Result<Vec<u8>, BodyFailure> {
     body.with_config()
         .limit(MAX_RESPONSE_BYTES)
         .read_to_vec()
         .map_err(|e| match e {
-            ureq::Error::BodyExceedsLimit(_) => Error::invalid_response(
+            ureq::Error::BodyExceedsLimit(_) => BodyFailure::TooLarge(Error::invalid_response(
                 Some(status),
                 format!("body larger than {MAX_RESPONSE_BYTES} bytes"),
-            ),
-            ureq::Error::Timeout(_) => Error::new(ErrorKind::Timeout),
-            other => Error::invalid_response(
+            )),
+            ureq::Error::Timeout(_) => BodyFailure::Cut(Error::new(ErrorKind::Timeout)),
+            other => BodyFailure::Cut(Error::invalid_response(
                 Some(status),
                 format!(
                     "body could not be read in full: {}",
                     key.scrub(&other.to_string())
                 ),
-            ),
+            )),
         })
 }
 

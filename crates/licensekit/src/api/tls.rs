@@ -85,15 +85,12 @@ pub(crate) fn certificate_failure(e: &ureq::Error) -> Option<Error> {
         ureq::Error::Io(io) => io.get_ref()?.downcast_ref::<rustls::Error>()?,
         _ => return None,
     };
-    match tls {
-        rustls::Error::InvalidCertificate(why) => {
-            Some(Error::new(ErrorKind::Certificate(format!("{why:?}"))))
-        }
-        rustls::Error::AlertReceived(alert) => Some(Error::new(ErrorKind::Certificate(format!(
-            "{alert:?} alert"
-        )))),
-        _ => None,
-    }
+    let detail = match tls {
+        rustls::Error::InvalidCertificate(why) => format!("{why:?}"),
+        rustls::Error::AlertReceived(alert) => format!("{alert:?} alert"),
+        _ => return None,
+    };
+    Some(Error::new(ErrorKind::Certificate(detail)).with_source(tls.clone()))
 }
 
 #[cfg(test)]
