@@ -81,3 +81,15 @@ pub fn licensor_builder(
         .fingerprint(machine(app))
         .retry_policy(fast_retries())
 }
+
+/// A Licensor of test app `com.LicensekitTest.<app>` on `url` and `dir`, keeping its key in
+/// the OS credential store (falling back to the file).
+pub fn keyring_licensor(app: &str, url: String, dir: &std::path::Path) -> licensekit::Licensor {
+    licensekit::Licensor::builder(licensekit::App::new("com", "LicensekitTest", app))
+        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
+        .environment(Environment::Custom(url))
+        .data_dir(dir)
+        .key_storage(licensekit::KeyStorage::Keyring)
+        .build()
+        .expect("a licensor")
+}

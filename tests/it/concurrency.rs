@@ -2,22 +2,18 @@
 //! lost update, and one revalidation per interval rather than one per process.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use licensekit::clock::{Clock, ManualClock, SystemClock};
-use licensekit::{ErrorKind, LicenseState, Licensor};
+use licensekit::{LicenseState, Licensor};
 use licensekit_emulator::Endpoint;
 use licensekit_tests::{KEY, emulator, licensor_builder};
 
 const PROCESSES: usize = 8;
+/// Operations per child (`run-operations` in support/child.rs).
 const OPS: usize = 200;
-const ENV_DIR: &str = "LK_CONC_DIR";
-const ENV_URL: &str = "LK_CONC_URL";
-const ENV_MODE: &str = "LK_CONC_MODE";
-const ENV_SEED: &str = "LK_CONC_SEED";
-const ENV_TIME: &str = "LK_CONC_TIME";
 const T0: u64 = 1_800_000_000;
 
 fn licensor(url: String, dir: &Path, clock: Arc<dyn Clock>) -> Licensor {
@@ -27,87 +23,17 @@ fn licensor(url: String, dir: &Path, clock: Arc<dyn Clock>) -> Licensor {
         .unwrap()
 }
 
-/// Run as a child: `OPS` operations, mixed or checks only; exits non-zero on anything wrong.
-#[test]
-fn child_runs_operations() {
-    let (Some(dir), Ok(url), Ok(mode), Ok(seed)) = (
-        std::env::var_os(ENV_DIR),
-        std::env::var(ENV_URL),
-        std::env::var(ENV_MODE),
-        std::env::var(ENV_SEED),
-    ) else {
-        return;
-    };
-    let clock: Arc<dyn Clock> = match std::env::var(ENV_TIME) {
-        Ok(t) => Arc::new(ManualClock::new(
-            SystemTime::UNIX_EPOCH + Duration::from_secs(t.parse().unwrap()),
-        )),
-        Err(_) => Arc::new(SystemClock),
-    };
-    let l = licensor(url, Path::new(&dir), clock);
-    let mut seed: u64 = seed.parse().unwrap();
-    for op in 0..OPS {
-        seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        let pick = if mode == "checks" {
-            0
-        } else {
-            (seed >> 33) % 100
-        };
-        let ok_state =
-            |s: LicenseState| matches!(s, LicenseState::Active | LicenseState::NotActivated);
-        match pick {
-            0..50 => {
-                let st = l.check().unwrap();
-                assert!(ok_state(st.state), "op {op}: check gave {:?}", st.state);
-            }
-            50..65 => {
-                let st = l.check_offline().unwrap();
-                assert!(
-                    ok_state(st.state),
-                    "op {op}: offline check gave {:?}",
-                    st.state
-                );
-            }
-            65..75 => {
-                let st = l.revalidate().unwrap();
-                assert!(
-                    ok_state(st.state),
-                    "op {op}: revalidate gave {:?}",
-                    st.state
-                );
-            }
-            75..90 => {
-                let st = l.activate(KEY).unwrap();
-                assert_eq!(st.state, LicenseState::Active, "op {op}");
-            }
-            _ => match l.deactivate(false) {
-                Ok(_) => {}
-                Err(e) if matches!(e.kind(), ErrorKind::NotActivated) => {}
-                Err(e) => panic!("op {op}: deactivate failed: {e}"),
-            },
-        }
-    }
-    println!("CHILD DONE");
-}
-
 fn spawn(dir: &Path, url: &str, mode: &str, seed: usize, time: Option<u64>) -> Child {
-    let mut c = Command::new(std::env::current_exe().unwrap());
-    c.args([
-        "--exact",
-        "child_runs_operations",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(ENV_DIR, dir)
-    .env(ENV_URL, url)
-    .env(ENV_MODE, mode)
-    .env(ENV_SEED, (seed as u64 * 7919 + 17).to_string())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    let mut c = crate::child();
+    c.arg("run-operations")
+        .arg("--dir")
+        .arg(dir)
+        .args(["--url", url, "--mode", mode])
+        .args(["--seed", &(seed as u64 * 7919 + 17).to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     if let Some(t) = time {
-        c.env(ENV_TIME, t.to_string());
+        c.args(["--time", &t.to_string()]);
     }
     c.spawn().unwrap()
 }

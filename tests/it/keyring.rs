@@ -3,59 +3,17 @@
 //! is no bus.
 
 use std::path::Path;
-use std::process::Command;
 
-use licensekit::{App, CREDENTIALS_FILE, KeyStorage, LicenseState, Licensor, StorageKind};
-use licensekit_tests::{KEY, emulator};
+use licensekit::{CREDENTIALS_FILE, LicenseState, StorageKind};
+use licensekit_tests::{KEY, emulator, keyring_licensor};
 
-const CHILD_DIR: &str = "LK_KEYRING_CHILD_DIR";
-const CHILD_URL: &str = "LK_KEYRING_CHILD_URL";
-const CHILD_APP: &str = "LK_KEYRING_CHILD_APP";
-
-fn licensor(app: &str, url: String, dir: &Path) -> Licensor {
-    Licensor::builder(App::new("com", "LicensekitTest", app))
-        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
-        .environment(licensekit::api::Environment::Custom(url))
-        .data_dir(dir)
-        .key_storage(KeyStorage::Keyring)
-        .build()
-        .unwrap()
-}
-
-/// The settings a child test receives from its parent; `None` when run on its own.
-fn child_env() -> Option<(std::ffi::OsString, String, String)> {
-    Some((
-        std::env::var_os(CHILD_DIR)?,
-        std::env::var(CHILD_URL).ok()?,
-        std::env::var(CHILD_APP).ok()?,
-    ))
-}
-
-/// Run as a child: checks the license and prints the state and the storage in use.
-#[test]
-fn child_reports_storage() {
-    let Some((dir, url, app)) = child_env() else {
-        return;
-    };
-    let st = licensor(&app, url, Path::new(&dir)).check().unwrap();
-    println!(
-        "CHILD state={} storage={}",
-        st.state.name(),
-        st.key_storage.map_or("none", |k| k.as_str())
-    );
-}
-
+/// The state and storage another process sees: `CHILD state=… storage=…`, less the prefix.
 fn child(app: &str, url: &str, dir: &Path, bus: Option<&str>) -> String {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args([
-        "--exact",
-        "child_reports_storage",
-        "--nocapture",
-        "--test-threads=1",
-    ])
-    .env(CHILD_DIR, dir)
-    .env(CHILD_URL, url)
-    .env(CHILD_APP, app);
+    let mut cmd = crate::child();
+    cmd.arg("report-storage")
+        .arg("--dir")
+        .arg(dir)
+        .args(["--url", url, "--app", app]);
     if let Some(bus) = bus {
         cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
     }
@@ -77,7 +35,7 @@ fn secret_service_store_read_back_across_processes_and_delete() {
     let emu = emulator(None);
     let dir = tempfile::tempdir().unwrap();
     let app = format!("Keyring{}", std::process::id());
-    let l = licensor(&app, emu.url(), dir.path());
+    let l = keyring_licensor(&app, emu.url(), dir.path());
     let st = l.activate(KEY).unwrap();
     assert_eq!(
         st.key_storage,
@@ -104,7 +62,10 @@ fn secret_service_store_read_back_across_processes_and_delete() {
         "state=not_activated storage=none"
     );
     assert_eq!(
-        licensor(&app, emu.url(), dir.path()).check().unwrap().state,
+        keyring_licensor(&app, emu.url(), dir.path())
+            .check()
+            .unwrap()
+            .state,
         LicenseState::NotActivated
     );
 }
@@ -119,16 +80,11 @@ fn without_a_session_bus_the_file_fallback_is_used_and_reported() {
     let app = format!("NoBus{}", std::process::id());
     // A child whose bus address leads nowhere activates; a second one reads it back.
     let bus = "unix:path=/nonexistent/licensekit-test-bus";
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_activates",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_DIR, dir.path())
-        .env(CHILD_URL, emu.url())
-        .env(CHILD_APP, &app)
+    let out = crate::child()
+        .arg("activate")
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["--url", &emu.url(), "--app", &app])
         .env("DBUS_SESSION_BUS_ADDRESS", bus)
         .output()
         .unwrap();
@@ -145,18 +101,5 @@ fn without_a_session_bus_the_file_fallback_is_used_and_reported() {
     assert_eq!(
         child(&app, &emu.url(), dir.path(), Some(bus)),
         "state=active storage=file"
-    );
-}
-
-/// Run as a child: activates and prints the storage used.
-#[test]
-fn child_activates() {
-    let Some((dir, url, app)) = child_env() else {
-        return;
-    };
-    let st = licensor(&app, url, Path::new(&dir)).activate(KEY).unwrap();
-    println!(
-        "ACTIVATED storage={}",
-        st.key_storage.map_or("none", |k| k.as_str())
     );
 }

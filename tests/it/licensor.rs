@@ -1,7 +1,6 @@
 //! The Licensor against the emulator with a controllable clock.
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -498,52 +497,25 @@ fn two_licensors_in_threads_share_one_revalidation() {
     assert!(ra.network_used ^ rb.network_used);
 }
 
-const CHILD_DIR: &str = "LK_LICENSOR_CHILD_DIR";
-const CHILD_URL: &str = "LK_LICENSOR_CHILD_URL";
-const CHILD_TIME: &str = "LK_LICENSOR_CHILD_TIME";
-
-/// Run only as a child of `two_processes_share_one_revalidation`.
-#[test]
-fn child_checks_license() {
-    let (Some(dir), Some(url), Some(time)) = (
-        std::env::var_os(CHILD_DIR),
-        std::env::var(CHILD_URL).ok(),
-        std::env::var(CHILD_TIME).ok(),
-    ) else {
-        return;
-    };
-    let clock = Arc::new(ManualClock::new(
-        SystemTime::UNIX_EPOCH + Duration::from_secs(time.parse().unwrap()),
-    ));
-    let l = builder(url, Path::new(&dir), clock, fingerprint("machine-a"))
-        .build()
-        .unwrap();
-    let st = l.check().unwrap();
-    println!(
-        "CHILD_STATE={} NETWORK={}",
-        st.state.name(),
-        st.network_used
-    );
-}
-
 #[test]
 fn two_processes_share_one_revalidation() {
     let s = Setup::new(None);
-    s.licensor().activate(KEY).unwrap();
+    licensekit_tests::licensor_builder("TwoProcesses", s.emu.url(), s.dir.path())
+        .clock(s.clock.clone())
+        .build()
+        .unwrap()
+        .activate(KEY)
+        .unwrap();
     s.emu
         .inject(Endpoint::Validate, Fault::Delay { ms: 300 }, 1);
     let children: Vec<_> = (0..2)
         .map(|_| {
-            Command::new(std::env::current_exe().unwrap())
-                .args([
-                    "--exact",
-                    "child_checks_license",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
-                .env(CHILD_DIR, s.dir.path())
-                .env(CHILD_URL, s.emu.url())
-                .env(CHILD_TIME, (T0 + 2 * 86_400).to_string())
+            crate::child()
+                .arg("check-license")
+                .arg("--dir")
+                .arg(s.dir.path())
+                .args(["--url", &s.emu.url()])
+                .args(["--time", &(T0 + 2 * 86_400).to_string()])
                 .stdout(std::process::Stdio::piped())
                 .spawn()
                 .unwrap()

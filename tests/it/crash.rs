@@ -3,36 +3,16 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
 use licensekit::{LicenseState, Licensor};
 use licensekit_tests::{KEY, emulator, licensor_builder};
 
-const CHILD_DIR: &str = "LK_CRASH_CHILD_DIR";
-const CHILD_URL: &str = "LK_CRASH_CHILD_URL";
 const TRIALS: u32 = 200;
 
 fn licensor(url: String, dir: &Path) -> Licensor {
     licensor_builder("Crash", url, dir).build().unwrap()
-}
-
-/// Run as a child: rewrites the cache (one online revalidation per loop) until killed.
-#[test]
-fn child_rewrites_forever() {
-    let (Some(dir), Ok(url)) = (std::env::var_os(CHILD_DIR), std::env::var(CHILD_URL)) else {
-        return;
-    };
-    let l = licensor(url, Path::new(&dir));
-    let mut announced = false;
-    loop {
-        let st = l.revalidate().unwrap();
-        assert_eq!(st.state, LicenseState::Active);
-        if !announced {
-            println!("REWRITING");
-            announced = true;
-        }
-    }
 }
 
 /// A small deterministic generator for kill delays.
@@ -54,15 +34,11 @@ fn sigkill_during_rewrites_never_tears_the_cache() {
         .as_nanos() as u64;
     let mut states = std::collections::BTreeMap::new();
     for trial in 0..TRIALS {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "child_rewrites_forever",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_DIR, dir.path())
-            .env(CHILD_URL, emu.url())
+        let mut child = crate::child()
+            .arg("rewrite-forever")
+            .arg("--dir")
+            .arg(dir.path())
+            .args(["--url", &emu.url()])
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();

@@ -1,0 +1,19 @@
+//! licensekit's integration tests against the emulator, as one test binary (ripgrep and
+//! regex do the same: one link instead of nine, and one place for shared helpers). Each
+//! module's own documentation says what it proves. Other processes are played by the
+//! test-only `licensekit-test-child` binary, started through [`child`].
+
+mod api_client;
+mod concurrency;
+mod crash;
+mod fault_matrix;
+mod fingerprint;
+mod keyring;
+mod licensor;
+mod secrets;
+mod upgrade;
+
+/// A command running `licensekit-test-child` (`support/child.rs`).
+pub fn child() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_licensekit-test-child"))
+}
