@@ -198,6 +198,10 @@ enum lk_key_storage
    * No credentials are stored (a status only: not activated).
    */
   LK_KEY_STORAGE_NONE = 3,
+  /**
+   * A store newer than this header knows (a status only).
+   */
+  LK_KEY_STORAGE_OTHER = 255,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

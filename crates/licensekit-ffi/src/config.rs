@@ -35,6 +35,8 @@ pub enum lk_key_storage {
     LK_KEY_STORAGE_MEMORY = 2,
     /// No credentials are stored (a status only: not activated).
     LK_KEY_STORAGE_NONE = 3,
+    /// A store newer than this header knows (a status only).
+    LK_KEY_STORAGE_OTHER = 255,
 }
 
 /// Where trusted root certificates come from, for lk_config_set_trust_store().

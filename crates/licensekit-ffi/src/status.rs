@@ -128,6 +128,7 @@ pub unsafe extern "C" fn lk_status_key_storage(status: *const lk_status) -> u32 
         Some(StorageKind::Keyring) => lk_key_storage::LK_KEY_STORAGE_KEYRING,
         Some(StorageKind::File) => lk_key_storage::LK_KEY_STORAGE_FILE,
         Some(StorageKind::Memory) => lk_key_storage::LK_KEY_STORAGE_MEMORY,
+        Some(_) => lk_key_storage::LK_KEY_STORAGE_OTHER,
         None => lk_key_storage::LK_KEY_STORAGE_NONE,
     }) as u32
 }

@@ -23,6 +23,7 @@ use crate::key::{InstanceId, LicenseKey};
 
 /// Which credential storage a Licensor should use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum KeyStorage {
     /// The OS credential store, falling back to a 0600 file when it is unavailable.
     #[default]
@@ -36,6 +37,7 @@ pub enum KeyStorage {
 /// Which storage actually holds the credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum StorageKind {
     /// The OS credential store.
     Keyring,

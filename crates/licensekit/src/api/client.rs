@@ -20,6 +20,7 @@ use crate::key::{InstanceId, LicenseKey};
 
 /// Which Dodo Payments server to talk to.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Environment {
     /// `https://live.dodopayments.com`, real customers' keys.
     #[default]

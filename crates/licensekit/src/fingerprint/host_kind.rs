@@ -6,6 +6,7 @@ use std::path::Path;
 /// What the host appears to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum HostKind {
     /// A container (Docker, Podman, Kubernetes, LXC, …).
     Container,

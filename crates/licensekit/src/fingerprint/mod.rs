@@ -104,6 +104,7 @@ pub struct Components {
 /// Names of the components, for reporting what changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Component {
     /// The machine ID.
     MachineId,
@@ -122,6 +123,7 @@ pub enum Component {
 /// Where the machine ID came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Confidence {
     /// The OS machine ID.
     High,
@@ -135,6 +137,7 @@ pub enum Confidence {
 /// How a current fingerprint compares with a stored one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MatchKind {
     /// The machine ID matches.
     Exact,
