@@ -4,7 +4,10 @@
  * Conventions:
  * - Every fallible function returns an lk_result; LK_OK is 0. After a failure,
  *   lk_last_error_message() describes it (per thread; never contains the license key).
- * - Strings in are NUL-terminated UTF-8. Strings out are written to caller buffers:
+ * - Strings in are NUL-terminated UTF-8; on Windows, convert paths and text from the ANSI
+ *   code page or UTF-16 first (WideCharToMultiByte with CP_UTF8): non-ASCII ANSI bytes give
+ *   LK_ERR_INVALID_UTF8, or other text where they happen to be valid UTF-8.
+ * - Strings out are written to caller buffers:
  *   pass buf/len; *needed receives the size including the NUL; a too-small buffer gives
  *   LK_ERR_BUFFER_TOO_SMALL and a truncated, still NUL-terminated string (when len > 0).
  * - Handles are opaque and freed by the library: lk_config_free(), lk_licensor_free(),
