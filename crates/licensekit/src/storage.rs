@@ -99,6 +99,9 @@ pub(crate) struct CredentialStore {
     file: PathBuf,
     memory: Mutex<Option<Credentials>>,
     in_use: Mutex<Option<StorageKind>>,
+    /// The credentials as last read or written, so that a check does not go to the keychain
+    /// each time.
+    remembered: Mutex<Option<Arc<Credentials>>>,
 }
 
 impl CredentialStore {
@@ -109,6 +112,7 @@ impl CredentialStore {
             file: data_dir.join(CREDENTIALS_FILE),
             memory: Mutex::new(None),
             in_use: Mutex::new(None),
+            remembered: Mutex::new(None),
         }
     }
 
@@ -121,8 +125,20 @@ impl CredentialStore {
         *self.in_use.locked() = kind;
     }
 
+    /// The credentials: as remembered from the last read or write, or, with `reload` or
+    /// when none are remembered, read from the store again (another process may have
+    /// activated or deactivated meanwhile).
+    pub fn current(&self, reload: bool) -> Result<Option<Arc<Credentials>>, Error> {
+        if !reload && let Some(creds) = self.remembered.locked().clone() {
+            return Ok(Some(creds));
+        }
+        let loaded = self.load()?.map(Arc::new);
+        *self.remembered.locked() = loaded.clone();
+        Ok(loaded)
+    }
+
     /// Reads the credentials; `Ok(None)` when there are none.
-    pub fn load(&self) -> Result<Option<Credentials>, Error> {
+    fn load(&self) -> Result<Option<Credentials>, Error> {
         match self.mode {
             KeyStorage::Memory => {
                 let creds = self.memory.locked().clone();
@@ -174,6 +190,7 @@ impl CredentialStore {
             },
         };
         self.set_kind(Some(kind));
+        *self.remembered.locked() = Some(Arc::new(creds.clone()));
         Ok(kind)
     }
 
@@ -195,6 +212,7 @@ impl CredentialStore {
             }
         }
         self.set_kind(None);
+        *self.remembered.locked() = None;
         Ok(())
     }
 

@@ -1,7 +1,7 @@
 //! Configuration of a [`Licensor`]: the app identity and every policy knob.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::api::{Client, Environment, RetryPolicy, TrustStore};
@@ -329,7 +329,7 @@ impl LicensorBuilder {
                 app_id,
                 products,
                 cache_path: data_dir.join(crate::cache::CACHE_FILE),
-                lock_path: data_dir.join(LOCK_FILE),
+                lock: super::lock::DirLock::new(data_dir.clone()),
                 data_dir,
                 client,
                 policy: Policy {
@@ -339,10 +339,8 @@ impl LicensorBuilder {
                     retry_after_failure: secs(self.retry_after_failure),
                 },
                 vendor_secret: zeroize::Zeroizing::new(self.vendor_secret),
-                creds: Mutex::new(None),
                 clock: self.clock,
                 fingerprint,
-                swept: std::sync::atomic::AtomicBool::new(false),
             }),
         })
     }
@@ -366,9 +364,6 @@ fn products(ids: Vec<String>, any: bool) -> Result<Products, Error> {
         )),
     }
 }
-
-/// Name of the lock file in the data directory.
-pub const LOCK_FILE: &str = "license.lock";
 
 fn create_private_dir(dir: &std::path::Path) -> Result<(), Error> {
     let mut b = std::fs::DirBuilder::new();

@@ -41,27 +41,28 @@
 //! `activate` and `deactivate` take the lock first and run steps 1 to 4 under it.
 
 mod builder;
+mod lock;
 mod policy;
 mod status;
 mod watch;
 
-use crate::sync::Locked;
-use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-pub use builder::{App, LOCK_FILE, LicensorBuilder};
-pub use status::{LicenseState, LicenseStatus};
+pub use builder::{App, LicensorBuilder};
+pub use lock::LOCK_FILE;
+pub use status::{Deactivation, LicenseState, LicenseStatus};
 pub use watch::WatchHandle;
 
 use crate::api::Client;
 use crate::cache::{self, CacheProblem, CacheRecord, Loaded};
-use crate::clock::{Clock, from_unix, unix};
+use crate::clock::{Clock, unix};
 use crate::error::{Error, ErrorKind};
 use crate::fingerprint::{Fingerprint, Match};
 use crate::key::LicenseKey;
 use crate::storage::{CredentialStore, Credentials, StorageKind};
 use builder::Products;
+use lock::{DirLock, LockGuard};
 use policy::{Decision, Policy, decide, offline_state};
 
 /// Checks, activates and deactivates the license of one application on this machine.
@@ -77,21 +78,14 @@ struct Inner {
     products: Products,
     data_dir: PathBuf,
     cache_path: PathBuf,
-    lock_path: PathBuf,
+    lock: DirLock,
     client: Client,
     policy: Policy,
     vendor_secret: zeroize::Zeroizing<Vec<u8>>,
     store: CredentialStore,
-    /// The credentials as last read, so that a check does not go to the keychain each time.
-    creds: Mutex<Option<Arc<Credentials>>>,
     clock: Arc<dyn Clock>,
     fingerprint: Fingerprint,
-    /// Whether orphaned temp files have been looked for yet.
-    swept: std::sync::atomic::AtomicBool,
 }
-
-/// Age beyond which a temp file in the data directory is an orphan of a killed writer.
-const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl std::fmt::Debug for Licensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,19 +95,6 @@ impl std::fmt::Debug for Licensor {
             .field("server", &self.inner.client.base_url())
             .finish_non_exhaustive()
     }
-}
-
-/// What [`Licensor::deactivate`] achieved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Deactivation {
-    /// The server freed the activation slot.
-    SlotFreed,
-    /// The server no longer knew the activation (freed elsewhere); local state removed.
-    AlreadyGone,
-    /// The server could not be reached and `force` was given: local state removed, the slot
-    /// is still in use on the server.
-    LocalOnly,
 }
 
 /// How a check may use the network.
@@ -126,9 +107,6 @@ enum Net {
     /// Treat answers older than this many seconds as stale.
     Refresh(i64),
 }
-
-/// Proof that this process holds the cross-process lock; released when dropped.
-struct LockGuard(#[allow(dead_code)] File);
 
 /// What is on disk for the app, read without the lock.
 struct Snapshot {
@@ -205,7 +183,7 @@ impl Licensor {
     pub fn activate(&self, key: &str) -> Result<LicenseStatus, Error> {
         let key = LicenseKey::new(key)?;
         let lock = self.lock()?;
-        if let Some(existing) = self.credentials(true)? {
+        if let Some(existing) = self.inner.store.current(true)? {
             let status = self.evaluate_locked(&lock, Net::Allowed)?;
             if status.is_licensed() {
                 if existing.key == key {
@@ -238,16 +216,31 @@ impl Licensor {
             fingerprint: inner.fingerprint.components().clone(),
         };
         if !inner.products.allows(&creds.product_id) {
-            return Err(self.release_wrong_product(&creds));
+            log::warn!(
+                "the key belongs to product {}, which this app does not accept; releasing \
+                 activation {}",
+                creds.product_id,
+                creds.instance_id
+            );
+            let release_failed = self.release(&creds);
+            let product_id = creds.product_id.clone();
+            return Err(ErrorKind::WrongProduct {
+                product_id,
+                release_failed,
+            }
+            .into());
         }
         if let Err(e) = inner.store.save(&creds) {
             log::error!("activation {} could not be stored: {e}", creds.instance_id);
-            self.release(&creds);
+            let _ = self.release(&creds);
             return Err(e);
         }
-        let record = fresh_record(&creds, self.now(), true);
-        let creds = Arc::new(creds);
-        self.remember(Some(Arc::clone(&creds)));
+        let record = policy::fresh_record(
+            creds.instance_id.as_str(),
+            &creds.fingerprint,
+            self.now(),
+            true,
+        );
         if let Err(e) = self.record(&creds, &record) {
             // The credentials are safe; the next check rebuilds the cache online.
             log::error!("activated, but the cache could not be written: {e}");
@@ -265,7 +258,7 @@ impl Licensor {
     /// the server could not be reached (without `force`); storage errors.
     pub fn deactivate(&self, force: bool) -> Result<Deactivation, Error> {
         let _lock = self.lock()?;
-        let Some(creds) = self.credentials(true)? else {
+        let Some(creds) = self.inner.store.current(true)? else {
             if force {
                 self.remove_cache()?;
             }
@@ -284,7 +277,6 @@ impl Licensor {
             Err(e) => return Err(e),
         };
         self.inner.store.delete()?;
-        self.remember(None);
         self.remove_cache()?;
         Ok(outcome)
     }
@@ -337,7 +329,7 @@ impl Licensor {
     /// Step 1: the credentials, the verified cache of their activation, and the one
     /// fingerprint comparison. `reload` reads the credentials from the store again.
     fn snapshot(&self, reload: bool) -> Result<Option<Snapshot>, Error> {
-        let Some(creds) = self.credentials(reload)? else {
+        let Some(creds) = self.inner.store.current(reload)? else {
             return Ok(None);
         };
         let inner = &self.inner;
@@ -441,27 +433,22 @@ impl Licensor {
         let now = self.now();
         match answer {
             Ok(true) => {
-                record.last_validated = now;
-                record.last_answer = now;
-                record.last_failure = None;
-                record.high_water = now;
-                record.revoked = false;
-                record.fingerprint = self.inner.fingerprint.components().clone();
+                policy::record_valid(record, now, self.inner.fingerprint.components());
                 LicenseState::Active
             }
             Ok(false) => {
-                mark_revoked(record, now, "the server says the license is not valid");
+                log::warn!("license revoked: the server says it is not valid");
+                policy::record_revoked(record, now);
                 LicenseState::Revoked
             }
             Err(e) if is_gone(&e) => {
-                mark_revoked(record, now, &e.to_string());
+                log::warn!("license revoked: {e}");
+                policy::record_revoked(record, now);
                 LicenseState::Revoked
             }
             Err(e) => {
                 log::warn!("could not revalidate the license: {e}");
-                let seen = policy::effective_now(record, now);
-                record.last_failure = Some(seen);
-                record.high_water = seen;
+                policy::record_failure(record, now);
                 offline_state(record, now, policy)
             }
         }
@@ -503,7 +490,12 @@ impl Licensor {
                 return Ok(tampered(true));
             }
         };
-        let record = fresh_record(creds, self.now(), valid);
+        let record = policy::fresh_record(
+            creds.instance_id.as_str(),
+            &creds.fingerprint,
+            self.now(),
+            valid,
+        );
         self.record(creds, &record)?;
         let state = if valid {
             LicenseState::Active
@@ -515,42 +507,16 @@ impl Licensor {
         Ok(status)
     }
 
-    /// Releases a just-made activation of a product the app does not accept, and says how
-    /// that went.
-    fn release_wrong_product(&self, creds: &Credentials) -> Error {
-        log::warn!(
-            "the key belongs to product {}, which this app does not accept; releasing \
-             activation {}",
-            creds.product_id,
+    /// Releases a just-made activation that cannot be kept; says why that failed, when it
+    /// did (the slot may then still be held), after logging it with the instance id.
+    fn release(&self, creds: &Credentials) -> Option<String> {
+        let undo = self.inner.client.deactivate(&creds.key, &creds.instance_id);
+        let why = undo.err()?.to_string();
+        log::error!(
+            "releasing activation {} failed: {why}; its slot may still be held",
             creds.instance_id
         );
-        let release_failed = self
-            .inner
-            .client
-            .deactivate(&creds.key, &creds.instance_id)
-            .err()
-            .map(|e| {
-                log::error!(
-                    "releasing activation {} failed: {e}; its slot may still be held",
-                    creds.instance_id
-                );
-                e.to_string()
-            });
-        ErrorKind::WrongProduct {
-            product_id: creds.product_id.clone(),
-            release_failed,
-        }
-        .into()
-    }
-
-    /// Releases a just-made activation that could not be kept, logging any failure.
-    fn release(&self, creds: &Credentials) {
-        if let Err(undo) = self.inner.client.deactivate(&creds.key, &creds.instance_id) {
-            log::error!(
-                "and releasing activation {} failed too: {undo}",
-                creds.instance_id
-            );
-        }
+        Some(why)
     }
 
     /// Writes the cache record of `creds`.
@@ -568,21 +534,6 @@ impl Licensor {
         p
     }
 
-    fn credentials(&self, reload: bool) -> Result<Option<Arc<Credentials>>, Error> {
-        let remembered = self.inner.creds.locked().clone();
-        if let (false, Some(c)) = (reload, remembered) {
-            return Ok(Some(c));
-        }
-        let loaded = self.inner.store.load()?;
-        let loaded = loaded.map(Arc::new);
-        self.remember(loaded.clone());
-        Ok(loaded)
-    }
-
-    fn remember(&self, creds: Option<Arc<Credentials>>) {
-        *self.inner.creds.locked() = creds;
-    }
-
     fn not_activated(&self) -> LicenseStatus {
         if self.inner.cache_path.exists() {
             log::warn!("a license cache exists but no credentials: treating as not activated");
@@ -595,24 +546,7 @@ impl Licensor {
     }
 
     fn lock(&self) -> Result<LockGuard, Error> {
-        let path = &self.inner.lock_path;
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(|e| Error::io(path, e))?;
-        file.lock().map_err(|e| Error::io(path, e))?;
-        if !self
-            .inner
-            .swept
-            .swap(true, std::sync::atomic::Ordering::Relaxed)
-        {
-            // Temp files of writers killed mid-write; a live writer holds this lock, so one
-            // older than a few seconds is an orphan.
-            crate::fsutil::remove_stale_temps(&self.inner.data_dir, STALE_TEMP_AGE);
-        }
-        Ok(LockGuard(file))
+        self.inner.lock.take()
     }
 
     fn remove_cache(&self) -> Result<(), Error> {
@@ -629,7 +563,7 @@ impl Licensor {
         self.status(&snap.creds, record, state, false, &snap.matched)
     }
 
-    /// A status: the credentials' facts, plus the record's times when there is a usable one.
+    /// A status of `creds`, with the record's times when there is a usable one.
     fn status(
         &self,
         creds: &Credentials,
@@ -638,52 +572,21 @@ impl Licensor {
         network_used: bool,
         matched: &Match,
     ) -> LicenseStatus {
-        let last_validated = record.map(|r| r.last_validated);
-        let grace_deadline =
-            last_validated.map(|t| from_unix(t.saturating_add(self.inner.policy.grace)));
-        LicenseStatus {
+        LicenseStatus::of(status::Parts {
+            creds,
+            last_validated: record.map(|r| r.last_validated),
+            grace: self.inner.policy.grace,
             state,
-            instance_id: Some(creds.instance_id.clone()),
-            license_key_id: Some(creds.license_key_id.clone()),
-            key_hint: Some(creds.key.redacted()),
-            product_id: Some(creds.product_id.clone()),
-            product_name: creds.product_name.clone(),
-            customer_email: Some(creds.customer_email.clone()),
-            activated_at: creds.activated_at.map(from_unix),
-            last_validated: last_validated.map(from_unix),
-            grace_deadline,
             network_used,
-            fingerprint_match: Some(matched.kind),
+            matched,
             key_storage: self.inner.store.kind(),
-            recovered: false,
-        }
+        })
     }
-}
-
-fn mark_revoked(record: &mut CacheRecord, now: i64, why: &str) {
-    log::warn!("license revoked: {why}");
-    record.revoked = true;
-    record.last_answer = now;
-    record.last_failure = None;
-    record.high_water = now;
 }
 
 /// A server answer meaning the key or activation no longer exists or works.
 fn is_gone(e: &Error) -> bool {
     e.is_rejection() && matches!(e.http_status(), Some(403 | 404))
-}
-
-/// A record for credentials just confirmed by the server at `now`.
-fn fresh_record(creds: &Credentials, now: i64, valid: bool) -> CacheRecord {
-    CacheRecord {
-        instance_id: creds.instance_id.as_str().to_owned(),
-        last_validated: now,
-        last_answer: now,
-        last_failure: None,
-        high_water: now,
-        revoked: !valid,
-        fingerprint: creds.fingerprint.clone(),
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
-//! The license policy as a pure function of the cached record, the time and the settings:
-//! answer from the cache, or ask the server.
+//! The license policy, as pure functions of the cached record, the time and the settings:
+//! what the record says ([`decide`], [`offline_state`]), and how each kind of answer from
+//! the server changes it (`record_*`, [`fresh_record`]).
 
 use crate::cache::CacheRecord;
+use crate::fingerprint::Components;
 
 use super::status::LicenseState;
 use crate::clock::from_unix;
@@ -71,6 +73,50 @@ pub(crate) fn offline_state(record: &CacheRecord, now: i64, policy: &Policy) -> 
         }
     } else {
         LicenseState::GraceExpired
+    }
+}
+
+/// The server said "valid" at `now`, on the machine whose fingerprint is `fingerprint`.
+pub(crate) fn record_valid(record: &mut CacheRecord, now: i64, fingerprint: &Components) {
+    record.last_validated = now;
+    record.last_answer = now;
+    record.last_failure = None;
+    record.high_water = now;
+    record.revoked = false;
+    record.fingerprint = fingerprint.clone();
+}
+
+/// The server said the key or this activation is no longer valid, at `now`.
+pub(crate) fn record_revoked(record: &mut CacheRecord, now: i64) {
+    record.revoked = true;
+    record.last_answer = now;
+    record.last_failure = None;
+    record.high_water = now;
+}
+
+/// The server could not be asked at `now`: remember when, so that checks answer from the
+/// cache for a while, and never let the clock going back undo it.
+pub(crate) fn record_failure(record: &mut CacheRecord, now: i64) {
+    let seen = effective_now(record, now);
+    record.last_failure = Some(seen);
+    record.high_water = seen;
+}
+
+/// A record for an activation the server has just answered about at `now`.
+pub(crate) fn fresh_record(
+    instance_id: &str,
+    fingerprint: &Components,
+    now: i64,
+    valid: bool,
+) -> CacheRecord {
+    CacheRecord {
+        instance_id: instance_id.to_owned(),
+        last_validated: now,
+        last_answer: now,
+        last_failure: None,
+        high_water: now,
+        revoked: !valid,
+        fingerprint: fingerprint.clone(),
     }
 }
 
@@ -158,6 +204,52 @@ mod tests {
             offline_state(&r, t + 15 * DAY, &policy()),
             LicenseState::GraceExpired
         );
+    }
+
+    #[test]
+    fn answers_change_the_record_as_documented() {
+        let p = policy();
+        let mut r = record();
+        let t = r.last_answer;
+        record_failure(&mut r, t + 2 * DAY);
+        assert_eq!(
+            (r.last_failure, r.high_water),
+            (Some(t + 2 * DAY), t + 2 * DAY)
+        );
+        // A failure seen with the clock turned back is recorded at the latest time seen.
+        record_failure(&mut r, t + DAY);
+        assert_eq!(
+            (r.last_failure, r.high_water),
+            (Some(t + 2 * DAY), t + 2 * DAY)
+        );
+        let fp = r.fingerprint.clone();
+        record_valid(&mut r, t + 3 * DAY, &fp);
+        assert_eq!(
+            (
+                r.last_validated,
+                r.last_answer,
+                r.last_failure,
+                r.high_water,
+                r.revoked
+            ),
+            (t + 3 * DAY, t + 3 * DAY, None, t + 3 * DAY, false)
+        );
+        record_revoked(&mut r, t + 4 * DAY);
+        assert_eq!(
+            (
+                r.last_validated,
+                r.last_answer,
+                r.last_failure,
+                r.high_water,
+                r.revoked
+            ),
+            (t + 3 * DAY, t + 4 * DAY, None, t + 4 * DAY, true)
+        );
+        assert_eq!(offline_state(&r, t + 4 * DAY, &p), LicenseState::Revoked);
+        let fresh = fresh_record("lki_9", &fp, t, false);
+        assert!(fresh.revoked && fresh.instance_id == "lki_9" && fresh.last_failure.is_none());
+        assert_eq!((fresh.last_validated, fresh.high_water), (t, t));
+        assert!(!fresh_record("lki_9", &fp, t, true).revoked);
     }
 
     #[test]

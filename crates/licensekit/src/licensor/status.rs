@@ -2,9 +2,10 @@
 
 use std::time::SystemTime;
 
-use crate::fingerprint::MatchKind;
+use crate::clock::from_unix;
+use crate::fingerprint::{Match, MatchKind};
 use crate::key::InstanceId;
-use crate::storage::StorageKind;
+use crate::storage::{Credentials, StorageKind};
 
 /// The state of the license on this machine. New states may be added in minor releases:
 /// match on [`LicenseState::is_licensed`] for the one decision every app makes.
@@ -96,7 +97,43 @@ pub struct LicenseStatus {
     pub recovered: bool,
 }
 
+/// What a status of an activation is made of.
+pub(super) struct Parts<'a> {
+    /// The activation's facts.
+    pub creds: &'a Credentials,
+    /// The last successful validation, when a usable cache records it.
+    pub last_validated: Option<i64>,
+    /// The grace period, in seconds.
+    pub grace: i64,
+    pub state: LicenseState,
+    pub network_used: bool,
+    pub matched: &'a Match,
+    pub key_storage: Option<StorageKind>,
+}
+
 impl LicenseStatus {
+    /// The status of an activation: the credentials' facts, and the times.
+    pub(super) fn of(p: Parts<'_>) -> LicenseStatus {
+        LicenseStatus {
+            state: p.state,
+            instance_id: Some(p.creds.instance_id.clone()),
+            license_key_id: Some(p.creds.license_key_id.clone()),
+            key_hint: Some(p.creds.key.redacted()),
+            product_id: Some(p.creds.product_id.clone()),
+            product_name: p.creds.product_name.clone(),
+            customer_email: Some(p.creds.customer_email.clone()),
+            activated_at: p.creds.activated_at.map(from_unix),
+            last_validated: p.last_validated.map(from_unix),
+            grace_deadline: p
+                .last_validated
+                .map(|t| from_unix(t.saturating_add(p.grace))),
+            network_used: p.network_used,
+            fingerprint_match: Some(p.matched.kind),
+            key_storage: p.key_storage,
+            recovered: false,
+        }
+    }
+
     /// A status with only a state.
     pub(crate) fn bare(state: LicenseState) -> LicenseStatus {
         LicenseStatus {
@@ -121,4 +158,17 @@ impl LicenseStatus {
     pub fn is_licensed(&self) -> bool {
         self.state.is_licensed()
     }
+}
+
+/// What [`Licensor::deactivate`] achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Deactivation {
+    /// The server freed the activation slot.
+    SlotFreed,
+    /// The server no longer knew the activation (freed elsewhere); local state removed.
+    AlreadyGone,
+    /// The server could not be reached and `force` was given: local state removed, the slot
+    /// is still in use on the server.
+    LocalOnly,
 }
