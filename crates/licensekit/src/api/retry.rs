@@ -138,6 +138,32 @@ mod tests {
     }
 
     #[test]
+    fn jitter_varies_and_never_retries_means_none() {
+        // With real randomness, 64 equal delays would mean no jitter at all.
+        let p = RetryPolicy::default();
+        let delays: std::collections::BTreeSet<Duration> =
+            (0..64).map(|_| p.delay(0, None)).collect();
+        assert!(delays.len() > 1, "no jitter: {delays:?}");
+        assert!(
+            delays.iter().any(|d| *d < Duration::from_millis(495)),
+            "jitter that never takes anything off: {delays:?}"
+        );
+        assert_eq!(RetryPolicy::never().max_retries, 0);
+        assert_eq!(RetryPolicy::never().base_delay, p.base_delay);
+    }
+
+    #[test]
+    fn negative_or_infinite_waits_are_ignored() {
+        for bad in ["-5", "inf", "NaN", "-0.5"] {
+            let h = headers(&[("retry-after-ms", bad), ("retry-after", bad)]);
+            assert_eq!(retry_after(&h), None, "{bad}");
+        }
+        // An unusable Retry-After-Ms gives way to a usable Retry-After.
+        let h = headers(&[("retry-after-ms", "-5"), ("retry-after", "2")]);
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
     fn long_retry_after_is_ignored() {
         let p = RetryPolicy::default();
         let d = p.delay(0, Some(&headers(&[("retry-after", "3600")])));

@@ -253,6 +253,54 @@ mod tests {
     }
 
     #[test]
+    fn every_boundary_is_exact() {
+        let p = policy();
+        let mut r = record();
+        let t = r.last_answer;
+        // The clock exactly the tolerance behind the latest time seen is not a rollback;
+        // a second more is.
+        r.high_water = t + 10 * HOUR;
+        let edge = r.high_water - p.clock_tolerance;
+        assert_eq!(decide(&r, edge, &p), Decision::Answer(LicenseState::Active));
+        assert_eq!(decide(&r, edge - 1, &p), Decision::GoOnline);
+        assert_eq!(offline_state(&r, edge, &p), LicenseState::Active);
+        assert_eq!(offline_state(&r, edge - 1, &p), LicenseState::ClockRollback);
+
+        // An answer exactly the revalidation interval old is stale, a second younger fresh.
+        let r = record();
+        assert_eq!(offline_state(&r, t + DAY - 1, &p), LicenseState::Active);
+        assert!(matches!(
+            offline_state(&r, t + DAY, &p),
+            LicenseState::Grace { .. }
+        ));
+        assert_eq!(
+            decide(&r, t + DAY - 1, &p),
+            Decision::Answer(LicenseState::Active)
+        );
+        assert_eq!(decide(&r, t + DAY, &p), Decision::GoOnline);
+
+        // A failure is waited out for exactly retry_after_failure.
+        let mut r = record();
+        r.last_failure = Some(t + 2 * DAY);
+        r.high_water = t + 2 * DAY;
+        let retry_at = t + 2 * DAY + p.retry_after_failure;
+        assert!(matches!(
+            decide(&r, retry_at - 1, &p),
+            Decision::Answer(LicenseState::Grace { .. })
+        ));
+        assert_eq!(decide(&r, retry_at, &p), Decision::GoOnline);
+
+        // Grace ends exactly at the last validation plus the grace period.
+        let r = record();
+        let until = t + p.grace;
+        assert!(matches!(
+            offline_state(&r, until - 1, &p),
+            LicenseState::Grace { .. }
+        ));
+        assert_eq!(offline_state(&r, until, &p), LicenseState::GraceExpired);
+    }
+
+    #[test]
     fn revoked_stays_revoked_offline() {
         let mut r = record();
         r.revoked = true;
