@@ -441,6 +441,23 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn load_tells_missing_from_unreadable_and_store_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CACHE_FILE);
+        assert_eq!(
+            load(&path, b"s", &key()).unwrap(),
+            Err(CacheProblem::Missing)
+        );
+        // A directory where the file should be is an I/O error, not "missing".
+        std::fs::create_dir(&path).unwrap();
+        let e = load(&path, b"s", &key()).unwrap_err();
+        assert!(matches!(e.kind(), crate::ErrorKind::Io { .. }), "{e:?}");
+        std::fs::remove_dir(&path).unwrap();
+        store(&path, &record(), b"s", &key()).unwrap();
+        assert_eq!(load(&path, b"s", &key()).unwrap(), current(record()));
+    }
+
+    #[test]
     fn set_aside_keeps_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(CACHE_FILE);
@@ -450,8 +467,12 @@ pub(crate) mod tests {
         assert_eq!(std::fs::read(&moved).unwrap(), b"garbage");
         std::fs::write(&path, b"again").unwrap();
         let moved2 = set_aside(&path, 42).unwrap();
-        assert_ne!(moved, moved2);
+        std::fs::write(&path, b"and again").unwrap();
+        let moved3 = set_aside(&path, 42).unwrap();
+        assert!(moved != moved2 && moved2 != moved3 && moved != moved3);
         assert_eq!(std::fs::read(&moved).unwrap(), b"garbage");
+        assert_eq!(std::fs::read(&moved2).unwrap(), b"again");
+        assert_eq!(std::fs::read(&moved3).unwrap(), b"and again");
     }
 
     mod hostile {

@@ -183,6 +183,15 @@ mod tests {
         assert!(!shown.contains("2b1f8e2d"));
         assert_eq!(k.redacted(), "****-8f43");
         assert_eq!(LicenseKey::new("short").unwrap().redacted(), "****");
+        // The forms say what they are, not nothing.
+        assert_eq!(format!("{k:?}"), "LicenseKey(****-8f43)");
+        assert_eq!(format!("{k}"), "****-8f43");
+        // A tail shows from 12 characters on, never below.
+        assert_eq!(LicenseKey::new("ABCDEFGHIJK").unwrap().redacted(), "****");
+        assert_eq!(
+            LicenseKey::new("ABCDEFGHIJKL").unwrap().redacted(),
+            "****-IJKL"
+        );
     }
 
     #[test]
@@ -206,6 +215,10 @@ mod tests {
         assert!(InstanceId::new("lki\n").is_err());
         let json: Result<InstanceId, _> = serde_json::from_str("\"\"");
         assert!(json.is_err());
+        let id = InstanceId::new("lki_123").unwrap();
+        assert_eq!(format!("{id} {id:?}"), "lki_123 InstanceId(lki_123)");
+        assert_eq!(String::from(id.clone()), "lki_123");
+        assert_eq!(serde_json::to_string(&id).unwrap(), "\"lki_123\"");
     }
 
     mod hostile {
