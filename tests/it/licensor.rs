@@ -76,6 +76,16 @@ impl Setup {
         self.licensor_on(self.dir.path(), "machine-a")
     }
 
+    /// The test app on `dir` and machine-a, with no product binding yet.
+    fn unbound_on(&self, dir: &Path) -> LicensorBuilder {
+        unbound_builder(
+            self.emu.url(),
+            dir,
+            self.clock.clone(),
+            fingerprint("machine-a"),
+        )
+    }
+
     fn licensor_on(&self, dir: &Path, machine: &str) -> Licensor {
         builder(
             self.emu.url(),
@@ -728,24 +738,13 @@ fn a_builder_without_a_product_binding_is_refused() {
         text.contains("product_ids") && text.contains("any_product"),
         "{text}"
     );
-    let both = builder(
-        s.emu.url(),
-        s.dir.path(),
-        s.clock.clone(),
-        fingerprint("machine-a"),
-    )
-    .any_product()
-    .build();
+    let both = s
+        .unbound_on(s.dir.path())
+        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
+        .any_product()
+        .build();
     assert!(both.is_err(), "product_ids and any_product together");
-    let any = unbound_builder(
-        s.emu.url(),
-        s.dir.path(),
-        s.clock.clone(),
-        fingerprint("machine-a"),
-    )
-    .any_product()
-    .build()
-    .unwrap();
+    let any = s.unbound_on(s.dir.path()).any_product().build().unwrap();
     assert!(any.activate(KEY).unwrap().is_licensed());
 }
 
@@ -773,15 +772,11 @@ fn a_key_of_another_product_is_released_and_nothing_is_stored() {
     assert!(s.files().is_empty(), "stored: {:?}", s.files());
     assert_eq!(l.check().unwrap().state, LicenseState::NotActivated);
     // The one slot is free again: the app that sells that product can still use it.
-    let owner = unbound_builder(
-        s.emu.url(),
-        &s.dir.path().join("owner"),
-        s.clock.clone(),
-        fingerprint("machine-a"),
-    )
-    .product_ids([OTHER_PRODUCT])
-    .build()
-    .unwrap();
+    let owner = s
+        .unbound_on(&s.dir.path().join("owner"))
+        .product_ids([OTHER_PRODUCT])
+        .build()
+        .unwrap();
     assert!(owner.activate(OTHER_PRODUCT_KEY).unwrap().is_licensed());
 }
 
@@ -817,15 +812,10 @@ fn a_stored_activation_of_a_product_no_longer_accepted_is_wrong_product() {
     let s = Setup::new(None);
     s.licensor().activate(KEY).unwrap();
     let narrowed = || {
-        unbound_builder(
-            s.emu.url(),
-            s.dir.path(),
-            s.clock.clone(),
-            fingerprint("machine-a"),
-        )
-        .product_ids(["pdt_new_edition"])
-        .build()
-        .unwrap()
+        s.unbound_on(s.dir.path())
+            .product_ids(["pdt_new_edition"])
+            .build()
+            .unwrap()
     };
     // Even with a stale cache, nothing asks the server: the product alone decides.
     s.clock.advance(3 * DAY);
@@ -842,15 +832,11 @@ fn a_stored_activation_of_a_product_no_longer_accepted_is_wrong_product() {
     assert_eq!(s.validations(), 0);
     // A key of an accepted product replaces it.
     s.add_other_product_key();
-    let wider = unbound_builder(
-        s.emu.url(),
-        s.dir.path(),
-        s.clock.clone(),
-        fingerprint("machine-a"),
-    )
-    .product_ids([OTHER_PRODUCT])
-    .build()
-    .unwrap();
+    let wider = s
+        .unbound_on(s.dir.path())
+        .product_ids([OTHER_PRODUCT])
+        .build()
+        .unwrap();
     wider.activate(OTHER_PRODUCT_KEY).unwrap();
     assert_eq!(wider.check().unwrap().state, LicenseState::Active);
 }

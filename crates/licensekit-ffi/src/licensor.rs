@@ -77,14 +77,10 @@ unsafe fn status_call(
     f: impl FnOnce(&Licensor) -> Result<LicenseStatus, lk_result>,
 ) -> lk_result {
     guard(|| {
-        if out.is_null() {
-            return null("out");
-        }
-        // SAFETY: non-NULL, and the caller promises it is valid for writes.
-        unsafe { *out = std::ptr::null_mut() };
-        // SAFETY: the caller promises licensor is NULL or a live handle.
-        let Some(h) = (unsafe { licensor.as_ref() }) else {
-            return null("licensor");
+        // SAFETY: forwarded contract.
+        let h = match unsafe { handing_out(licensor, out) } {
+            Ok(h) => h,
+            Err(code) => return code,
         };
         match f(&h.licensor) {
             Ok(status) => {
@@ -95,6 +91,25 @@ unsafe fn status_call(
             Err(code) => code,
         }
     })
+}
+
+/// The start of every call that hands the caller a new handle through `out`: `out` must
+/// not be NULL and is cleared first (so it is NULL on any failure), then the licensor must
+/// not be NULL.
+///
+/// # Safety
+/// `licensor` NULL or a live handle; `out` NULL or valid for writes.
+pub(crate) unsafe fn handing_out<'a, T>(
+    licensor: *const lk_licensor,
+    out: *mut *mut T,
+) -> Result<&'a lk_licensor, lk_result> {
+    if out.is_null() {
+        return Err(null("out"));
+    }
+    // SAFETY: non-NULL, and the caller promises it is valid for writes.
+    unsafe { *out = std::ptr::null_mut() };
+    // SAFETY: the caller promises licensor is NULL or a live handle.
+    unsafe { licensor.as_ref() }.ok_or_else(|| null("licensor"))
 }
 
 /// The C code of a licensekit result.

@@ -4,7 +4,7 @@ use std::ffi::c_void;
 use std::time::Duration;
 
 use crate::error::{from_error, guard, invalid, lk_result, null};
-use crate::licensor::lk_licensor;
+use crate::licensor::{handing_out, lk_licensor};
 use crate::status::lk_status;
 
 /// An opaque running watch, stopped and freed by lk_watch_stop().
@@ -36,14 +36,10 @@ pub unsafe extern "C" fn lk_watch_start(
     out: *mut *mut lk_watch,
 ) -> lk_result {
     guard(|| {
-        if out.is_null() {
-            return null("out");
-        }
-        // SAFETY: non-NULL and valid for writes, as the caller promises.
-        unsafe { *out = std::ptr::null_mut() };
-        // SAFETY: the caller promises licensor is NULL or a live handle.
-        let Some(h) = (unsafe { licensor.as_ref() }) else {
-            return null("licensor");
+        // SAFETY: forwarded contract.
+        let h = match unsafe { handing_out(licensor, out) } {
+            Ok(h) => h,
+            Err(code) => return code,
         };
         let Some(cb) = callback else {
             return null("callback");
