@@ -4,7 +4,7 @@ use std::cell::RefCell;
 use std::ffi::c_char;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use licensekit::{DodoCode, Error, ErrorKind};
+use licensekit::{Error, ErrorCode};
 
 use crate::strings::write_out;
 
@@ -91,29 +91,33 @@ pub(crate) fn invalid(msg: &str) -> lk_result {
 
 /// Maps a licensekit error (whose text never holds the key) to a result code.
 pub(crate) fn from_error(e: &Error) -> lk_result {
+    set_error(result_of(e.code()), &e.to_string())
+}
+
+/// The result code of a stable error code: the same name with `LK_ERR_` in front.
+fn result_of(code: ErrorCode) -> lk_result {
     use lk_result::*;
-    let code = match (e.kind(), e.dodo_code()) {
-        (_, Some(DodoCode::LicenseKeyLimitReached)) => LK_ERR_LIMIT_REACHED,
-        (_, Some(DodoCode::InactiveLicenseKey)) => LK_ERR_INACTIVE_KEY,
-        (_, Some(DodoCode::LicenseKeyNotFound | DodoCode::NotFound)) => LK_ERR_KEY_NOT_FOUND,
-        (_, Some(DodoCode::TooManyRequests)) => LK_ERR_RATE_LIMITED,
-        (ErrorKind::Api { .. }, _) => LK_ERR_API,
-        (ErrorKind::Network(_), _) => LK_ERR_NETWORK,
-        (ErrorKind::Certificate(_), _) => LK_ERR_CERTIFICATE,
-        (ErrorKind::Timeout, _) => LK_ERR_TIMEOUT,
-        (ErrorKind::InvalidResponse { .. }, _) => LK_ERR_INVALID_RESPONSE,
-        (ErrorKind::InvalidInput(_), _) => LK_ERR_INVALID_INPUT,
-        (ErrorKind::AmbiguousActivation(_), _) => LK_ERR_AMBIGUOUS_ACTIVATION,
-        (ErrorKind::Io { .. } | ErrorKind::Json { .. }, _) => LK_ERR_IO,
-        (ErrorKind::KeyStorage(_), _) => LK_ERR_KEY_STORAGE,
-        (ErrorKind::Thread(_), _) => LK_ERR_THREAD,
-        (ErrorKind::NotActivated, _) => LK_ERR_NOT_ACTIVATED,
-        (ErrorKind::AlreadyActivated { .. }, _) => LK_ERR_ALREADY_ACTIVATED,
-        (ErrorKind::WrongProduct { .. }, _) => LK_ERR_WRONG_PRODUCT,
-        (ErrorKind::VendorSecretMismatch { .. }, _) => LK_ERR_VENDOR_SECRET_MISMATCH,
+    match code {
+        ErrorCode::InvalidInput => LK_ERR_INVALID_INPUT,
+        ErrorCode::Network => LK_ERR_NETWORK,
+        ErrorCode::Timeout => LK_ERR_TIMEOUT,
+        ErrorCode::Api => LK_ERR_API,
+        ErrorCode::InvalidResponse => LK_ERR_INVALID_RESPONSE,
+        ErrorCode::AmbiguousActivation => LK_ERR_AMBIGUOUS_ACTIVATION,
+        ErrorCode::Io => LK_ERR_IO,
+        ErrorCode::KeyStorage => LK_ERR_KEY_STORAGE,
+        ErrorCode::NotActivated => LK_ERR_NOT_ACTIVATED,
+        ErrorCode::AlreadyActivated => LK_ERR_ALREADY_ACTIVATED,
+        ErrorCode::LimitReached => LK_ERR_LIMIT_REACHED,
+        ErrorCode::InactiveKey => LK_ERR_INACTIVE_KEY,
+        ErrorCode::KeyNotFound => LK_ERR_KEY_NOT_FOUND,
+        ErrorCode::RateLimited => LK_ERR_RATE_LIMITED,
+        ErrorCode::WrongProduct => LK_ERR_WRONG_PRODUCT,
+        ErrorCode::Certificate => LK_ERR_CERTIFICATE,
+        ErrorCode::VendorSecretMismatch => LK_ERR_VENDOR_SECRET_MISMATCH,
+        ErrorCode::Thread => LK_ERR_THREAD,
         _ => LK_ERR_OTHER,
-    };
-    set_error(code, &e.to_string())
+    }
 }
 
 /// Runs `f`, turning a panic into LK_ERR_PANIC.
@@ -147,4 +151,41 @@ pub unsafe extern "C" fn lk_last_error_message(
     // SAFETY: forwarded buffer contract. Not guarded by `guard`, which would overwrite the
     // message; write_out cannot panic.
     unsafe { write_out(&msg, buf, len, needed) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_codes_carry_the_error_code_names() {
+        use ErrorCode::*;
+        let all = [
+            InvalidInput,
+            Network,
+            Timeout,
+            Api,
+            InvalidResponse,
+            AmbiguousActivation,
+            Io,
+            KeyStorage,
+            NotActivated,
+            AlreadyActivated,
+            LimitReached,
+            InactiveKey,
+            KeyNotFound,
+            RateLimited,
+            WrongProduct,
+            Certificate,
+            VendorSecretMismatch,
+            Thread,
+            Other,
+        ];
+        for code in all {
+            assert_eq!(
+                format!("{:?}", result_of(code)),
+                format!("LK_ERR_{}", code.name())
+            );
+        }
+    }
 }

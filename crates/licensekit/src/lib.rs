@@ -12,7 +12,8 @@
 //!   machine ID.
 //! - [`Licensor`]: the license state machine with its offline-grace cache and key storage.
 //! - [`clock`]: the time source, replaceable in tests.
-//! - [`Error`] and [`ErrorKind`]: the one error type.
+//! - [`Error`] and [`ErrorKind`]: the one error type; [`ErrorCode`]: its stable code for
+//!   other languages.
 //!
 //! Library code never prints; it emits [`log`] records, none of which contain the key.
 
@@ -21,6 +22,7 @@
 pub mod api;
 mod cache;
 pub mod clock;
+mod code;
 mod error;
 pub mod fingerprint;
 mod fsutil;
@@ -31,6 +33,7 @@ mod proptest_config;
 mod storage;
 mod sync;
 
+pub use code::ErrorCode;
 pub use error::{DodoCode, Error, ErrorKind};
 pub use key::{InstanceId, LicenseKey, MAX_KEY_LEN};
 pub use licensor::{App, Deactivation, LicenseState, LicenseStatus, Licensor, WatchHandle};
