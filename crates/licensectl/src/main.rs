@@ -277,22 +277,20 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Failure> {
         }
         Command::Deactivate { force } => {
             let outcome = licensor.deactivate(*force)?;
-            let (name, text) = match outcome {
-                licensekit::Deactivation::SlotFreed => (
-                    "slot_freed",
-                    "deactivated: the activation slot is free again",
-                ),
-                licensekit::Deactivation::AlreadyGone => (
-                    "already_gone",
-                    "deactivated: the server had already released this activation",
-                ),
+            let text = match outcome {
+                licensekit::Deactivation::SlotFreed => {
+                    "deactivated: the activation slot is free again"
+                }
+                licensekit::Deactivation::AlreadyGone => {
+                    "deactivated: the server had already released this activation"
+                }
                 // LocalOnly, and any outcome added later: say the least that is sure.
-                _ => (
-                    "local_only",
+                _ => {
                     "local license data removed, but the server could not be reached: \
-                     the slot stays in use until it is released from the vendor's dashboard",
-                ),
+                     the slot stays in use until it is released from the vendor's dashboard"
+                }
             };
+            let name = outcome.name();
             if cli.json {
                 say!("{}", json!({ "deactivated": true, "outcome": name }));
             } else {

@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use crate::error::{Code, Failure, Outcome, failure, rejection};
 use crate::options::{LicensorOptions, builder, from_js};
-use crate::status::{LicenseStatus, deactivation_name};
+use crate::status::LicenseStatus;
 use crate::watch::{Watch, interval};
 
 /// Activates, checks and deactivates this app's license on this machine. Construct one per
@@ -142,10 +142,13 @@ impl IntoJs for licensekit::LicenseStatus {
     }
 }
 
+/// What `deactivate()` achieved: `'slot_freed'` (the server freed the slot),
+/// `'already_gone'` (the server no longer knew the activation) or `'local_only'` (the
+/// server could not be reached and `force` was given: the slot is still held).
 impl IntoJs for licensekit::Deactivation {
     type Js = String;
     fn into_js(self) -> String {
-        deactivation_name(self).to_owned()
+        self.name().to_owned()
     }
 }
 

@@ -94,15 +94,3 @@ impl ToNapiValue for JsTime {
         Ok(date)
     }
 }
-
-/// What `deactivate()` achieved: `'slot_freed'` (the server freed the slot),
-/// `'already_gone'` (the server no longer knew the activation) or `'local_only'` (the
-/// server could not be reached and `force` was given: the slot is still held).
-pub fn deactivation_name(d: licensekit::Deactivation) -> &'static str {
-    match d {
-        licensekit::Deactivation::SlotFreed => "slot_freed",
-        licensekit::Deactivation::AlreadyGone => "already_gone",
-        licensekit::Deactivation::LocalOnly => "local_only",
-        _ => "unknown",
-    }
-}

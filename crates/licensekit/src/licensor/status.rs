@@ -172,3 +172,15 @@ pub enum Deactivation {
     /// is still in use on the server.
     LocalOnly,
 }
+
+impl Deactivation {
+    /// A stable lower-case name: `slot_freed`, `already_gone`, `local_only` (the names
+    /// `licensectl --json` and the bindings use).
+    pub fn name(self) -> &'static str {
+        match self {
+            Deactivation::SlotFreed => "slot_freed",
+            Deactivation::AlreadyGone => "already_gone",
+            Deactivation::LocalOnly => "local_only",
+        }
+    }
+}
