@@ -471,3 +471,62 @@ fn an_untrusted_certificate_is_its_own_error_and_a_ca_file_fixes_it() {
         .unwrap_err();
     assert!(matches!(e.kind(), ErrorKind::InvalidInput(_)), "{e:?}");
 }
+
+#[test]
+fn activation_is_retried_while_connections_are_refused() {
+    let emu = emulator(None);
+    let client = Client::builder()
+        .environment(Environment::Custom(emu.url()))
+        .retry_policy(RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(400),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    emu.stop();
+    let instance = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(Duration::from_millis(100));
+            emu.resume().unwrap();
+        });
+        client.activate(&key(), "machine")
+    })
+    .expect("the refused attempt was retried once the server listened again");
+    assert_eq!(emu.instances_of(KEY).len(), 1);
+    assert_eq!(emu.request_count(Endpoint::Activate), 1);
+    assert_eq!(instance.license_key_id, emu.instances_of(KEY)[0].license_key_id);
+}
+
+#[test]
+fn a_certificate_failure_is_never_retried() {
+    let emu = Emulator::start_tls(vec![KeySpec::new(KEY)]).unwrap();
+    // Retries would wait at least 3.75 s (5 s less 25 % jitter) before the second attempt.
+    let client = Client::builder()
+        .environment(Environment::Custom(emu.url()))
+        .retry_policy(RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_secs(5),
+            ..RetryPolicy::default()
+        })
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let e = checked(client.activate(&key(), "machine").unwrap_err());
+    assert!(matches!(e.kind(), ErrorKind::Certificate(_)), "{e:?}");
+    let e = checked(client.validate(&key(), None).unwrap_err());
+    assert!(matches!(e.kind(), ErrorKind::Certificate(_)), "{e:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "a certificate failure was retried ({:?})",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_request_timeout_answer_is_retried() {
+    let emu = emulator(None);
+    emu.inject(Endpoint::Validate, status(408), 1);
+    assert!(client(&emu.url()).validate(&key(), None).is_ok());
+    assert_eq!(emu.request_count(Endpoint::Validate), 2, "one 408, one retry");
+}

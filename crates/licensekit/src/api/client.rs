@@ -587,6 +587,26 @@ mod tests {
     }
 
     #[test]
+    fn activation_never_reuses_a_connection_and_the_rest_do() {
+        let client = Client::builder()
+            .environment(Environment::Custom("http://127.0.0.1:1/".into()))
+            .build()
+            .unwrap();
+        assert_eq!(client.base_url(), "http://127.0.0.1:1");
+        assert!(format!("{client:?}").contains("http://127.0.0.1:1"));
+        assert_eq!(client.activation_agent.config().max_idle_connections(), 0);
+        assert_eq!(
+            client
+                .activation_agent
+                .config()
+                .max_idle_connections_per_host(),
+            0
+        );
+        assert!(client.agent.config().max_idle_connections() > 0);
+        assert!(client.agent.config().max_idle_connections_per_host() > 0);
+    }
+
+    #[test]
     fn error_bodies() {
         let key = LicenseKey::new("secret-key-1234567890").unwrap();
         let e = error_from_answer(
