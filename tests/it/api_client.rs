@@ -495,7 +495,10 @@ fn activation_is_retried_while_connections_are_refused() {
     .expect("the refused attempt was retried once the server listened again");
     assert_eq!(emu.instances_of(KEY).len(), 1);
     assert_eq!(emu.request_count(Endpoint::Activate), 1);
-    assert_eq!(instance.license_key_id, emu.instances_of(KEY)[0].license_key_id);
+    assert_eq!(
+        instance.license_key_id,
+        emu.instances_of(KEY)[0].license_key_id
+    );
 }
 
 #[test]
@@ -528,5 +531,9 @@ fn a_request_timeout_answer_is_retried() {
     let emu = emulator(None);
     emu.inject(Endpoint::Validate, status(408), 1);
     assert!(client(&emu.url()).validate(&key(), None).is_ok());
-    assert_eq!(emu.request_count(Endpoint::Validate), 2, "one 408, one retry");
+    assert_eq!(
+        emu.request_count(Endpoint::Validate),
+        2,
+        "one 408, one retry"
+    );
 }

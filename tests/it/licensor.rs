@@ -578,6 +578,42 @@ fn watch_reports_revocation() {
 }
 
 #[test]
+fn watch_stops_from_its_own_callback() {
+    let s = Setup::new(None);
+    let l = s.licensor();
+    l.activate(KEY).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let slot: std::sync::Arc<std::sync::Mutex<Option<licensekit::WatchHandle>>> =
+        Default::default();
+    let inner = std::sync::Arc::clone(&slot);
+    let mut guard = slot.lock().unwrap();
+    *guard = Some(
+        l.watch(Duration::from_millis(50), move |st| {
+            let _ = tx.send(st.state);
+            if let Some(handle) = inner.lock().unwrap().take() {
+                handle.stop();
+                let _ = tx.send(LicenseState::NotActivated); // stop() returned
+            }
+        })
+        .unwrap(),
+    );
+    drop(guard);
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        LicenseState::Active
+    );
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+        LicenseState::NotActivated,
+        "stop() from the callback returned"
+    );
+    // Stopped: a change of state is no longer reported.
+    s.emu.set_key_status(KEY, KeyStatus::Disabled);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(rx.try_recv().is_err());
+}
+
+#[test]
 fn watch_survives_a_panicking_callback() {
     let s = Setup::new(None);
     let l = s.licensor();

@@ -93,3 +93,22 @@ first.wait(10)
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0] == "active"
+
+
+def test_stop_from_the_callback(emulator, make_licensor):
+    emu = emulator(key("PY-WATCH-SELF-0001"))
+    licensor = make_licensor(emu.url)
+    licensor.activate("PY-WATCH-SELF-0001")
+    stopped = threading.Event()
+    holder = {}
+    ready = threading.Event()
+
+    def callback(status):
+        ready.wait(10)
+        holder["handle"].stop()
+        stopped.set()
+
+    holder["handle"] = licensor.watch(0.05, callback)
+    ready.set()
+    assert stopped.wait(10), "stop() from the callback returned"
+    assert not holder["handle"].running

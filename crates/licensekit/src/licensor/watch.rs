@@ -11,7 +11,8 @@ use super::{LicenseState, LicenseStatus, Licensor, Net};
 use crate::error::{Error, ErrorKind};
 
 /// A running watch. Dropping it (or calling [`WatchHandle::stop`]) stops the thread and
-/// waits for it.
+/// waits for it, except from the watch's own callback, where it only asks the thread to end
+/// after the callback returns.
 pub struct WatchHandle {
     stop: Arc<(Mutex<bool>, Condvar)>,
     thread: Option<JoinHandle<()>>,
@@ -19,6 +20,8 @@ pub struct WatchHandle {
 
 impl WatchHandle {
     /// Stops the watch and waits for its thread to end (at most one check in progress).
+    /// Called from the callback itself, it returns at once: no further check or callback
+    /// runs, and the thread ends when the callback returns.
     pub fn stop(mut self) {
         self.stop_now();
     }
@@ -28,7 +31,10 @@ impl WatchHandle {
         *flag.locked() = true;
         cv.notify_all();
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            // A thread cannot wait for itself: from the callback, the flag is enough.
+            if t.thread().id() != std::thread::current().id() {
+                let _ = t.join();
+            }
         }
     }
 }
