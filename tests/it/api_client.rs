@@ -537,3 +537,22 @@ fn a_request_timeout_answer_is_retried() {
         "one 408, one retry"
     );
 }
+
+#[test]
+fn a_403_after_an_unanswered_deactivation_counts_as_done() {
+    let emu = emulator(None);
+    let c = client(&emu.url());
+    let inst = c.activate(&key(), "n").unwrap();
+    // Freed elsewhere meanwhile; then a 5xx whose outcome is unknown, then the retry's 403.
+    c.deactivate(&key(), &inst.id).unwrap();
+    emu.inject(Endpoint::Deactivate, status(503), 1);
+    c.deactivate(&key(), &inst.id)
+        .expect("after an attempt that may have worked, 'not found' means done");
+    assert_eq!(emu.request_count(Endpoint::Deactivate), 3);
+    // A 4xx is a definite answer: the 403 that follows it is the real outcome.
+    emu.inject(Endpoint::Deactivate, status(409), 1);
+    let e = checked(c.deactivate(&key(), &inst.id).unwrap_err());
+    assert_eq!(e.http_status(), Some(409), "409 is not retried");
+    let e = checked(c.deactivate(&key(), &inst.id).unwrap_err());
+    assert_eq!(e.http_status(), Some(403));
+}
