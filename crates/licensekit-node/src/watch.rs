@@ -62,13 +62,18 @@ impl Watch {
     /// Calling it again does nothing.
     #[napi]
     pub fn stop(&mut self) {
-        // Releasing the thread-safe function first means no call is queued from here on.
-        drop(
-            self.callback
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-        );
+        // Aborting the thread-safe function first means no call is queued from here on, and
+        // one already queued is dropped rather than delivered (a plain release would deliver
+        // it). `abort` is deprecated in favour of dropping, which only releases.
+        let callback = self
+            .callback
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(callback) = callback {
+            #[allow(deprecated)]
+            let _ = callback.abort();
+        }
         if let Some(handle) = self.handle.take() {
             // WatchHandle::stop waits for a check in progress, which may be a network call:
             // wait on a thread of its own, not on the JavaScript thread.
