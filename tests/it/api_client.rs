@@ -556,3 +556,35 @@ fn a_403_after_an_unanswered_deactivation_counts_as_done() {
     let e = checked(c.deactivate(&key(), &inst.id).unwrap_err());
     assert_eq!(e.http_status(), Some(403));
 }
+
+/// A loopback server that answers each connection with `reply`, whatever was asked.
+fn raw_server(reply: &'static [u8]) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(reply);
+        }
+    });
+    url
+}
+
+#[test]
+fn an_answer_that_is_not_http_is_an_invalid_response() {
+    let url = raw_server(b"SSH-2.0-OpenSSH_9.6\r\n\r\n");
+    let e = checked(client(&url).validate(&key(), None).unwrap_err());
+    assert!(
+        matches!(e.kind(), ErrorKind::InvalidResponse { .. }),
+        "{e:?}"
+    );
+    // The request went out, so an activation cannot know whether it counted.
+    let e = checked(client(&url).activate(&key(), "n").unwrap_err());
+    assert!(
+        matches!(e.kind(), ErrorKind::AmbiguousActivation(_)),
+        "{e:?}"
+    );
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ureq::http::{HeaderMap, Uri};
+use ureq::unversioned::resolver::DefaultResolver;
 use ureq::{Agent, Body};
 
 use super::MAX_RESPONSE_BYTES;
@@ -140,7 +141,11 @@ impl ClientBuilder {
                     .max_idle_connections(0)
                     .max_idle_connections_per_host(0);
             }
-            config.build().into()
+            Agent::with_parts(
+                config.build(),
+                ureq::unversioned::transport::DefaultConnector::default(),
+                super::resolve::Resolver::<DefaultResolver>::default(),
+            )
         };
         Ok(Client {
             agent: agent(true),
@@ -557,7 +562,8 @@ mod tests {
         assert!(check_base_url("http://127.5.0.1:8080/prefix").is_ok());
         assert!(check_base_url("http://[::1]:8080").is_ok());
         assert!(check_base_url("http://localhost:1").is_ok());
-        assert!(check_base_url("http://example.com").is_err());
+        let refused = check_base_url("http://example.com").unwrap_err();
+        assert!(refused.to_string().contains("plain http://"), "{refused}");
         assert!(check_base_url("http://10.0.0.1").is_err());
         assert!(check_base_url("ftp://example.com").is_err());
         assert!(check_base_url("not a url").is_err());
@@ -626,6 +632,55 @@ mod tests {
         ));
         let e = error_from_answer(500, Ok(Vec::new()), &key);
         assert!(matches!(e.kind(), ErrorKind::InvalidResponse { .. }));
+        assert!(e.to_string().contains("empty error body"), "{e}");
+        let e = error_from_answer(502, Ok(b"<html></html>".to_vec()), &key);
+        assert!(e.to_string().contains("not Dodo's error JSON"), "{e}");
+    }
+
+    #[test]
+    fn failures_before_sending_are_marked_not_sent() {
+        let key = LicenseKey::new("secret-key-1234567890").unwrap();
+        for e in [
+            ureq::Error::HostNotFound,
+            ureq::Error::ConnectionFailed,
+            ureq::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+        ] {
+            let (error, not_sent) = classify(&e, &key);
+            assert!(matches!(error.kind(), ErrorKind::Network(_)), "{e:?}");
+            assert!(not_sent, "{e:?}");
+        }
+        let (error, not_sent) = classify(&ureq::Error::InvalidProxyUrl, &key);
+        assert!(matches!(error.kind(), ErrorKind::InvalidInput(_)));
+        assert!(not_sent);
+        let lost = ureq::Error::Io(std::io::ErrorKind::ConnectionReset.into());
+        let (error, not_sent) = classify(&lost, &key);
+        assert!(matches!(error.kind(), ErrorKind::Network(_)));
+        assert!(!not_sent, "a reset may come after the request was read");
+    }
+
+    fn api_message(e: &Error) -> &str {
+        match e.kind() {
+            ErrorKind::Api { message, .. } => message,
+            other => panic!("not an API error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_server_messages_are_cut_at_300_bytes_on_a_char_boundary() {
+        let key = LicenseKey::new("secret-key-1234567890").unwrap();
+        let answer = |message: &str| {
+            let body = serde_json::json!({"code": "X", "message": message}).to_string();
+            error_from_answer(400, Ok(body.into_bytes()), &key)
+        };
+        assert_eq!(api_message(&answer(&"a".repeat(300))).len(), 300);
+        assert_eq!(api_message(&answer(&"a".repeat(301))), "a".repeat(300));
+        assert_eq!(api_message(&answer(&"a".repeat(5000))).len(), 300);
+        // 'é' is two bytes: byte 300 falls inside the 150th one when one ASCII byte leads.
+        let text = format!("a{}", "é".repeat(200));
+        let cut = api_message(&answer(&text)).to_owned();
+        assert_eq!(cut.len(), 299);
+        assert!(text.starts_with(&cut));
+        assert_eq!(api_message(&answer("short")), "short");
     }
 
     mod hostile {

@@ -15,6 +15,7 @@
 //! No API key is sent: these endpoints are public, and a desktop app must never ship one.
 
 mod client;
+mod resolve;
 mod retry;
 mod tls;
 mod types;
