@@ -6,7 +6,7 @@ use napi::Task;
 use napi::bindgen_prelude::{AsyncTask, Env, Function, ToNapiValue, TypeName, Unknown};
 use napi_derive::napi;
 
-use crate::error::{Code, Failure, Outcome, failure, rejection};
+use crate::error::{Code, Failure, Outcome, failure, invalid_input, rejection};
 use crate::options::{LicensorOptions, builder, from_js};
 use crate::status::LicenseStatus;
 use crate::watch::{Watch, interval};
@@ -39,8 +39,10 @@ impl Licensor {
         &self,
         #[napi(ts_arg_type = "string")] key: Unknown<'_>,
     ) -> AsyncTask<Blocking<licensekit::LicenseStatus>> {
-        // A key of the wrong type rejects, as every other failure of this method does.
-        let key: Outcome<String> = from_js(key);
+        // A key of the wrong type rejects, as every other failure of this method does, and
+        // with a message of its own: napi's would print the value, which may hold the key.
+        let key: Outcome<String> =
+            from_js(key).map_err(|_| invalid_input("the key must be a string"));
         let licensor = self.inner.clone();
         AsyncTask::new(Blocking {
             work: Some(Box::new(move || {

@@ -46,6 +46,16 @@ test('the key never appears in inspect, JSON, errors or the cache', async (t) =>
     assertNoKey(inspect(e, { showHidden: true }), 'inspect(error)')
   }
 
+  // A key handed over in the wrong type is refused without being echoed.
+  for (const wrapped of [[KEY], { key: KEY }, Buffer.from(KEY), new String(KEY)]) {
+    const e = await fresh.activate(wrapped).then(
+      () => assert.fail('accepted'),
+      (e) => e,
+    )
+    assert.equal(e.code, 'INVALID_INPUT')
+    assertNoKey(`${e.message} ${e.stack} ${inspect(e)}`, 'wrong-type error')
+  }
+
   const cache = readdirSync(opts.dataDir).filter((f) => f.startsWith('license'))
   assert.ok(cache.length > 0, 'a cache was written')
   for (const f of cache) assertNoKey(readFileSync(join(opts.dataDir, f), 'utf8'), f)

@@ -50,6 +50,11 @@ def test_the_key_never_shows(emulator, make_licensor, tmp_path):
         assert_no_key("".join(traceback.format_exception(e)), "traceback")
         assert_no_key(repr(pickle.loads(pickle.dumps(e))), "pickled exception")
 
+    for wrapped in ([KEY], KEY.encode(), {"key": KEY}):
+        with pytest.raises(TypeError) as raised:
+            licensor.activate(wrapped)
+        assert_no_key(everything_about(raised.value), "wrong-type error")
+
     with pytest.raises(TypeError):
         pickle.dumps(status)
     cache = [p for p in (tmp_path / "data").iterdir() if p.name.startswith("license")]
