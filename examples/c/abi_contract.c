@@ -47,6 +47,25 @@ static void on_change(const lk_status *status, void *user_data) {
     atomic_store(&watched_state, lk_status_state(status));
 }
 
+/* A watch that stops itself from its own callback. */
+struct self_stop {
+    _Atomic(lk_watch *) watch;
+    atomic_uint stopped;
+};
+
+static void stop_self(const lk_status *status, void *user_data) {
+    (void)status;
+    struct self_stop *ss = user_data;
+    struct timespec tick = {0, 1000 * 1000};
+    lk_watch *w = NULL;
+    /* lk_watch_start() stores the handle after the thread starts: wait for it. */
+    for (int i = 0; i < 5000 && (w = atomic_load(&ss->watch)) == NULL; i++) nanosleep(&tick, NULL);
+    if (w != NULL && atomic_load(&ss->stopped) == 0) {
+        lk_watch_stop(w); /* returns at once from the callback */
+        atomic_store(&ss->stopped, 1);
+    }
+}
+
 int main(void) {
     char version[64];
     snprintf(version, sizeof version, "%d.%d.%d", LK_VERSION_MAJOR, LK_VERSION_MINOR,
@@ -101,6 +120,15 @@ int main(void) {
     lk_watch_stop(w);
     CHECK(atomic_load(&calls) >= 1);
     CHECK(atomic_load(&watched_state) == LK_STATE_ACTIVE);
+
+    /* lk_watch_stop() from the watch's own callback returns; the watch is then gone. */
+    struct self_stop ss = {NULL, 0};
+    lk_watch *self = NULL;
+    CHECK(lk_watch_start(l, 50, stop_self, &ss, &self) == LK_OK && self != NULL);
+    atomic_store(&ss.watch, self);
+    for (int i = 0; i < 500 && atomic_load(&ss.stopped) == 0; i++) nanosleep(&tick, NULL);
+    CHECK(atomic_load(&ss.stopped) == 1);
+
     CHECK(lk_deactivate(l, false) == LK_OK);
     lk_licensor_free(l);
 

@@ -20,8 +20,9 @@ pub type lk_watch_callback =
 
 /// Starts a background thread that revalidates every `interval_ms` milliseconds and calls
 /// `callback(status, user_data)` on the first check and on every state change. **The
-/// callback runs on that background thread**; it must be thread-safe and must not call
-/// lk_watch_stop() on its own watch. `*out` receives the watch, to stop with lk_watch_stop();
+/// callback runs on that background thread**; it must be thread-safe. It may call
+/// lk_watch_stop() on its own watch (which then returns at once, and no further callback
+/// runs). `*out` receives the watch, to stop with lk_watch_stop();
 /// on failure (LK_ERR_THREAD when the thread could not start) `*out` is NULL.
 ///
 /// # Safety
@@ -70,7 +71,8 @@ pub unsafe extern "C" fn lk_watch_start(
 }
 
 /// Stops a watch, waits for its thread (at most one check in progress) and frees it. NULL is
-/// allowed. Must not be called from inside the watch's own callback.
+/// allowed. Called from inside the watch's own callback, it returns without waiting: the
+/// thread ends when the callback returns, and no further callback runs.
 ///
 /// # Safety
 /// `watch` must be NULL or a handle from lk_watch_start() not yet stopped.
