@@ -3,6 +3,8 @@
 import ast
 import importlib.resources
 
+import pytest
+
 import licensekit
 
 
@@ -36,3 +38,34 @@ def test_exceptions_form_one_hierarchy():
         if isinstance(value, type) and name.endswith("Error"):
             assert issubclass(value, licensekit.LicenseError)
             assert value.__module__ == "licensekit"
+
+
+APP = '''
+import datetime
+import licensekit
+
+licensor = licensekit.Licensor(qualifier="com", organisation="Example", application="App",
+                               product_ids=["pdt_1"], vendor_secret=b"s",
+                               grace_period=datetime.timedelta(days=3), revalidate_interval=60)
+status = licensor.check_offline()
+deadline: datetime.datetime | None = status.grace_deadline
+licensed: bool = status.licensed
+with licensor.watch(60, lambda s: None) as handle:
+    running: bool = handle.running
+try:
+    outcome: str = licensor.deactivate(force=True)
+except licensekit.NotActivatedError as e:
+    code: str = e.code
+'''
+
+
+def test_an_app_type_checks_strictly_against_the_installed_package(tmp_path):
+    mypy = pytest.importorskip("mypy.api", reason="pip install mypy (CI does)")
+    app = tmp_path / "app.py"
+    app.write_text(APP)
+    out, err, status = mypy.run(["--strict", "--no-incremental", str(app)])
+    assert status == 0, out + err
+    bad = tmp_path / "bad.py"
+    bad.write_text(APP + "\nwrong: int = status.state\n")
+    out, _, status = mypy.run(["--strict", "--no-incremental", str(bad)])
+    assert status == 1 and "Incompatible types" in out, out
