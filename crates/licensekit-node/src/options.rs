@@ -76,29 +76,26 @@ pub fn builder(o: LicensorOptions) -> Outcome<LicensorBuilder> {
             Either::B(bytes) => bytes.to_vec(),
         });
     }
-    b = b.environment(match (o.base_url, o.environment.as_deref()) {
-        (Some(url), _) => Environment::Custom(url),
-        (None, None | Some("live")) => Environment::Live,
-        (None, Some("test")) => Environment::Test,
-        (None, Some(other)) => {
-            return Err(invalid_input(format!(
-                "environment must be 'live' or 'test', not {other:?}"
-            )));
+    b = b.environment(match o.base_url {
+        Some(url) => Environment::Custom(url),
+        None => {
+            let name = o.environment.as_deref().unwrap_or("live");
+            Environment::from_name(name).ok_or_else(|| {
+                invalid_input(format!(
+                    "environment must be 'live' or 'test', not {name:?}"
+                ))
+            })?
         }
     });
     if let Some(dir) = o.data_dir {
         b = b.data_dir(dir);
     }
-    b = b.key_storage(match o.key_storage.as_deref() {
-        None | Some("keyring") => KeyStorage::Keyring,
-        Some("file") => KeyStorage::File,
-        Some("memory") => KeyStorage::Memory,
-        Some(other) => {
-            return Err(invalid_input(format!(
-                "keyStorage must be 'keyring', 'file' or 'memory', not {other:?}"
-            )));
-        }
-    });
+    let storage = o.key_storage.as_deref().unwrap_or("keyring");
+    b = b.key_storage(KeyStorage::from_name(storage).ok_or_else(|| {
+        invalid_input(format!(
+            "keyStorage must be 'keyring', 'file' or 'memory', not {storage:?}"
+        ))
+    })?);
     if let Some(secs) = o.grace_period_seconds {
         b = b.grace_period(seconds("gracePeriodSeconds", secs)?);
     }

@@ -52,29 +52,24 @@ pub fn builder(o: Options<'_>) -> PyResult<LicensorBuilder> {
     if let Some(secret) = o.vendor_secret {
         b = b.vendor_secret(secret_bytes(&secret)?);
     }
-    b = b.environment(match (o.base_url, o.environment.as_str()) {
-        (Some(url), _) => Environment::Custom(url),
-        (None, "live") => Environment::Live,
-        (None, "test") => Environment::Test,
-        (None, other) => {
-            return Err(invalid_input(format!(
-                "environment must be 'live' or 'test', not {other:?}"
-            )));
-        }
+    b = b.environment(match o.base_url {
+        Some(url) => Environment::Custom(url),
+        None => Environment::from_name(&o.environment).ok_or_else(|| {
+            invalid_input(format!(
+                "environment must be 'live' or 'test', not {:?}",
+                o.environment
+            ))
+        })?,
     });
     if let Some(dir) = o.data_dir {
         b = b.data_dir(dir);
     }
-    b = b.key_storage(match o.key_storage.as_str() {
-        "keyring" => KeyStorage::Keyring,
-        "file" => KeyStorage::File,
-        "memory" => KeyStorage::Memory,
-        other => {
-            return Err(invalid_input(format!(
-                "key_storage must be 'keyring', 'file' or 'memory', not {other:?}"
-            )));
-        }
-    });
+    b = b.key_storage(KeyStorage::from_name(&o.key_storage).ok_or_else(|| {
+        invalid_input(format!(
+            "key_storage must be 'keyring', 'file' or 'memory', not {:?}",
+            o.key_storage
+        ))
+    })?);
     if let Some(d) = o.grace_period {
         b = b.grace_period(duration("grace_period", &d)?);
     }

@@ -47,6 +47,19 @@ pub enum StorageKind {
     Memory,
 }
 
+impl KeyStorage {
+    /// The storage named `keyring`, `file` or `memory` (the names the bindings and
+    /// `licensectl` take), or `None` for any other name.
+    pub fn from_name(name: &str) -> Option<KeyStorage> {
+        match name {
+            "keyring" => Some(KeyStorage::Keyring),
+            "file" => Some(KeyStorage::File),
+            "memory" => Some(KeyStorage::Memory),
+            _ => None,
+        }
+    }
+}
+
 impl StorageKind {
     /// `keyring`, `file` or `memory`.
     pub fn as_str(self) -> &'static str {
@@ -317,4 +330,19 @@ fn open_os_store() -> Result<Arc<keyring_core::CredentialStore>, keyring_core::E
 fn to_json(creds: &Credentials) -> Result<String, Error> {
     serde_json::to_string(creds)
         .map_err(|e| Error::key_storage("the credentials could not be encoded").with_source(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_storage_by_name() {
+        for kind in [StorageKind::Keyring, StorageKind::File, StorageKind::Memory] {
+            let storage = KeyStorage::from_name(kind.as_str()).unwrap();
+            assert_eq!(format!("{storage:?}"), format!("{kind:?}"));
+        }
+        assert_eq!(KeyStorage::from_name("cloud"), None);
+        assert_eq!(KeyStorage::from_name("File"), None);
+    }
 }

@@ -34,6 +34,16 @@ pub enum Environment {
 }
 
 impl Environment {
+    /// The environment named `live` or `test`, or `None` for any other name (a custom
+    /// server is given by its URL instead).
+    pub fn from_name(name: &str) -> Option<Environment> {
+        match name {
+            "live" => Some(Environment::Live),
+            "test" => Some(Environment::Test),
+            _ => None,
+        }
+    }
+
     /// The base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
         match self {
@@ -568,6 +578,14 @@ mod tests {
         assert!(check_base_url("ftp://example.com").is_err());
         assert!(check_base_url("not a url").is_err());
         assert!(check_base_url("https://x.com/?a=b").is_err());
+    }
+
+    #[test]
+    fn environments_by_name() {
+        assert_eq!(Environment::from_name("live"), Some(Environment::Live));
+        assert_eq!(Environment::from_name("test"), Some(Environment::Test));
+        assert_eq!(Environment::from_name("Live"), None);
+        assert_eq!(Environment::from_name("staging"), None);
     }
 
     #[test]
