@@ -472,18 +472,23 @@ fn an_untrusted_certificate_is_its_own_error_and_a_ca_file_fixes_it() {
     assert!(matches!(e.kind(), ErrorKind::InvalidInput(_)), "{e:?}");
 }
 
-#[test]
-fn activation_is_retried_while_connections_are_refused() {
-    let emu = emulator(None);
-    let client = Client::builder()
+/// A client for `emu` that retries twice, the first time after `base_delay`.
+fn retrying_after(emu: &Emulator, base_delay: Duration) -> Client {
+    Client::builder()
         .environment(Environment::Custom(emu.url()))
         .retry_policy(RetryPolicy {
             max_retries: 2,
-            base_delay: Duration::from_millis(400),
+            base_delay,
             ..RetryPolicy::default()
         })
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn activation_is_retried_while_connections_are_refused() {
+    let emu = emulator(None);
+    let client = retrying_after(&emu, Duration::from_millis(400));
     emu.stop();
     let instance = std::thread::scope(|s| {
         s.spawn(|| {
@@ -505,15 +510,7 @@ fn activation_is_retried_while_connections_are_refused() {
 fn a_certificate_failure_is_never_retried() {
     let emu = Emulator::start_tls(vec![KeySpec::new(KEY)]).unwrap();
     // Retries would wait at least 3.75 s (5 s less 25 % jitter) before the second attempt.
-    let client = Client::builder()
-        .environment(Environment::Custom(emu.url()))
-        .retry_policy(RetryPolicy {
-            max_retries: 2,
-            base_delay: Duration::from_secs(5),
-            ..RetryPolicy::default()
-        })
-        .build()
-        .unwrap();
+    let client = retrying_after(&emu, Duration::from_secs(5));
     let started = Instant::now();
     let e = checked(client.activate(&key(), "machine").unwrap_err());
     assert!(matches!(e.kind(), ErrorKind::Certificate(_)), "{e:?}");
