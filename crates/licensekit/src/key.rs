@@ -52,13 +52,19 @@ impl LicenseKey {
 
     /// A form safe to show: `****-` followed by the last four characters, or just `****` for
     /// a key too short to reveal any of it.
+    ///
+    /// The key is not copied on the way (a copy would escape the zeroing on drop).
     pub fn redacted(&self) -> String {
-        let chars: Vec<char> = self.0.chars().collect();
-        if chars.len() < 12 {
+        let key = self.expose();
+        if key.chars().count() < 12 {
             return "****".to_owned();
         }
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("****-{tail}")
+        let tail = key
+            .char_indices()
+            .rev()
+            .nth(3)
+            .map_or(key, |(at, _)| &key[at..]);
+        ["****-", tail].concat()
     }
 
     /// Replaces every occurrence of this key in `text` with its redacted form, so that text
@@ -192,6 +198,12 @@ mod tests {
             LicenseKey::new("ABCDEFGHIJKL").unwrap().redacted(),
             "****-IJKL"
         );
+        // Characters, not bytes: a tail of multi-byte characters is whole.
+        assert_eq!(
+            LicenseKey::new("ÄÖÜäöüßéèêëñ").unwrap().redacted(),
+            "****-èêëñ"
+        );
+        assert_eq!(LicenseKey::new("ÄÖÜäöüßéèêë").unwrap().redacted(), "****");
     }
 
     #[test]
