@@ -1,4 +1,4 @@
-//! Cold fingerprint computation against `sysinfo::System::new_all()`, in one run.
+//! Cold fingerprint computation against `sysinfo::System::new_all()`, in one run, interleaved.
 //!
 //! `cargo bench -p licensekit-tests --bench fingerprint`; set `LK_BENCH_QUICK=1` for the short run
 //! CI does. Targets: fingerprint median under 2 ms and at least 10× faster than `new_all()`.
@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 mod measure;
-use measure::measure;
+use measure::{figures, time};
 
 use licensekit::fingerprint::Fingerprint;
 
@@ -20,17 +20,27 @@ fn main() {
         .fallback_dir(dir.path())
         .compute();
 
-    let fp = measure(n_fp, || {
+    let fingerprint = || {
         let f = Fingerprint::builder("bench.app")
             .fallback_dir(dir.path())
             .compute()
             .expect("fingerprint");
         std::hint::black_box(f);
-    });
-    let all = measure(n_all, || {
+    };
+    let new_all = || {
         let all = sysinfo::System::new_all().expect("sysinfo");
         std::hint::black_box(all);
-    });
+    };
+    // In rounds (one new_all(), then its share of fingerprints), so that drift over the run
+    // (CPU frequency, other load on the machine) falls on both alike.
+    let (mut fp_times, mut all_times) = (Vec::with_capacity(n_fp), Vec::with_capacity(n_all));
+    for _ in 0..n_all {
+        all_times.push(time(new_all));
+        for _ in 0..n_fp / n_all {
+            fp_times.push(time(fingerprint));
+        }
+    }
+    let (fp, all) = (figures(fp_times), figures(all_times));
 
     let ratio = all.median.as_secs_f64() / fp.median.as_secs_f64();
     println!("fingerprint (cold, {n_fp} runs): {fp}");

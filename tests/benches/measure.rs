@@ -1,4 +1,6 @@
 //! Timing shared by the benchmark binaries: run a closure n times, report percentiles.
+// Each benchmark binary compiles this module and uses a part of it.
+#![allow(dead_code)]
 
 use std::time::{Duration, Instant};
 
@@ -32,14 +34,20 @@ pub fn measure(n: usize, mut f: impl FnMut()) -> Figures {
     for _ in 0..n / 10 {
         f();
     }
-    let mut times: Vec<Duration> = (0..n)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
+    figures((0..n).map(|_| time(&mut f)).collect())
+}
+
+/// How long one call of `f` takes.
+pub fn time(f: impl FnOnce()) -> Duration {
+    let t = Instant::now();
+    f();
+    t.elapsed()
+}
+
+/// The percentiles of some timings (at least one).
+pub fn figures(mut times: Vec<Duration>) -> Figures {
     times.sort();
+    let n = times.len();
     Figures {
         median: times[n / 2],
         p90: times[n * 9 / 10],
