@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 mod measure;
-use measure::{figures, time};
+use measure::measure_alternating;
 
 use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
 use licensekit::{App, CACHE_FILE, KeyStorage, LicenseKey, LicenseState, Licensor};
@@ -57,17 +57,7 @@ fn main() {
         let st = licensor.check().expect("check");
         assert!(!st.network_used);
     };
-    // The two alternate, call by call, so that drift over the run (CPU frequency, the page
-    // cache, other load on the machine) falls on both alike; the first tenth warms up.
-    let (mut floor_times, mut check_times) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for i in 0..n + n / 10 {
-        let (f, c) = (time(floor_once), time(check_once));
-        if i >= n / 10 {
-            floor_times.push(f);
-            check_times.push(c);
-        }
-    }
-    let (floor, check) = (figures(floor_times), figures(check_times));
+    let (floor, check) = measure_alternating(n, (1, 1), floor_once, check_once);
     let ratio = check.median.as_secs_f64() / floor.median.as_secs_f64();
     println!("floor: read + parse + verify MAC ({n} runs): {floor}");
     println!("Licensor::check() on a fresh cache ({n} runs): {check}");

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 mod measure;
-use measure::{figures, time};
+use measure::measure_alternating;
 
 use licensekit::fingerprint::Fingerprint;
 
@@ -31,16 +31,8 @@ fn main() {
         let all = sysinfo::System::new_all().expect("sysinfo");
         std::hint::black_box(all);
     };
-    // In rounds (one new_all(), then its share of fingerprints), so that drift over the run
-    // (CPU frequency, other load on the machine) falls on both alike.
-    let (mut fp_times, mut all_times) = (Vec::with_capacity(n_fp), Vec::with_capacity(n_all));
-    for _ in 0..n_all {
-        all_times.push(time(new_all));
-        for _ in 0..n_fp / n_all {
-            fp_times.push(time(fingerprint));
-        }
-    }
-    let (fp, all) = (figures(fp_times), figures(all_times));
+    // Each round: one new_all(), then its share of fingerprints.
+    let (all, fp) = measure_alternating(n_all, (1, n_fp / n_all), new_all, fingerprint);
 
     let ratio = all.median.as_secs_f64() / fp.median.as_secs_f64();
     println!("fingerprint (cold, {n_fp} runs): {fp}");

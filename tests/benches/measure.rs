@@ -1,4 +1,5 @@
-//! Timing shared by the benchmark binaries: run a closure n times, report percentiles.
+//! Timing shared by the benchmark binaries: run a closure n times, or two in alternation,
+//! and report percentiles.
 // Each benchmark binary compiles this module and uses a part of it.
 #![allow(dead_code)]
 
@@ -37,15 +38,44 @@ pub fn measure(n: usize, mut f: impl FnMut()) -> Figures {
     figures((0..n).map(|_| time(&mut f)).collect())
 }
 
+/// Two closures measured in alternation, so that drift over the run (CPU frequency, the page
+/// cache, other load on the machine) falls on both alike: `rounds` rounds of `per_round.0`
+/// calls of `a`, then `per_round.1` calls of `b`, after `rounds / 10` rounds untimed.
+pub fn measure_alternating(
+    rounds: usize,
+    per_round: (usize, usize),
+    mut a: impl FnMut(),
+    mut b: impl FnMut(),
+) -> (Figures, Figures) {
+    let mut a_times = Vec::with_capacity(rounds * per_round.0);
+    let mut b_times = Vec::with_capacity(rounds * per_round.1);
+    for round in 0..rounds + rounds / 10 {
+        let timed = round >= rounds / 10;
+        for _ in 0..per_round.0 {
+            let t = time(&mut a);
+            if timed {
+                a_times.push(t);
+            }
+        }
+        for _ in 0..per_round.1 {
+            let t = time(&mut b);
+            if timed {
+                b_times.push(t);
+            }
+        }
+    }
+    (figures(a_times), figures(b_times))
+}
+
 /// How long one call of `f` takes.
-pub fn time(f: impl FnOnce()) -> Duration {
+fn time(f: impl FnOnce()) -> Duration {
     let t = Instant::now();
     f();
     t.elapsed()
 }
 
 /// The percentiles of some timings (at least one).
-pub fn figures(mut times: Vec<Duration>) -> Figures {
+fn figures(mut times: Vec<Duration>) -> Figures {
     times.sort();
     let n = times.len();
     Figures {
