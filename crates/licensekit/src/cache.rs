@@ -227,7 +227,7 @@ pub(crate) fn set_aside(path: &Path, now: i64) -> Result<std::path::PathBuf, Err
         target = path.with_extension(format!("json.corrupt-{now}-{n}"));
         n += 1;
     }
-    std::fs::rename(path, &target).map_err(|e| Error::io(path, e))?;
+    crate::fsutil::rename(path, &target).map_err(|e| Error::io(path, e))?;
     crate::fsutil::sync_dir(path.parent().unwrap_or(Path::new(".")));
     Ok(target)
 }

@@ -285,11 +285,7 @@ impl CredentialStore {
     }
 
     fn delete_file(&self) -> Result<(), Error> {
-        match std::fs::remove_file(&self.file) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io(&self.file, e)),
-        }
+        crate::fsutil::remove(&self.file)
     }
 }
 

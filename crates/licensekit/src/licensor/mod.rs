@@ -550,11 +550,7 @@ impl Licensor {
     }
 
     fn remove_cache(&self) -> Result<(), Error> {
-        match std::fs::remove_file(&self.inner.cache_path) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(Error::io(&self.inner.cache_path, e)),
-        }
+        crate::fsutil::remove(&self.inner.cache_path)
     }
 
     /// The status of a snapshot answered without acting.
