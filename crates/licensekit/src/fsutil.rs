@@ -279,11 +279,25 @@ mod tests {
     fn a_failed_removal_is_an_error_and_keeps_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.json");
+        // Something that cannot be moved to the temp name: on Unix a directory (it cannot
+        // replace a file); on Windows a file held open without delete sharing (after
+        // rename's retries).
+        #[cfg(unix)]
         std::fs::create_dir(&path).unwrap();
-        std::fs::write(path.join("inside"), b"x").unwrap();
+        #[cfg(windows)]
+        let _holder = {
+            use std::os::windows::fs::OpenOptionsExt;
+            const FILE_SHARE_READ: u32 = 1;
+            std::fs::write(&path, b"x").unwrap();
+            std::fs::File::options()
+                .read(true)
+                .share_mode(FILE_SHARE_READ)
+                .open(&path)
+                .unwrap()
+        };
         let err = remove(&path).unwrap_err();
         assert!(matches!(err.kind(), crate::ErrorKind::Io { .. }), "{err:?}");
-        assert!(path.join("inside").exists());
+        assert!(path.exists());
         let entries = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(entries, 1, "the temp name made for the move is gone");
     }
