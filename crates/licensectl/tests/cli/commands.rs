@@ -2,7 +2,8 @@
 //! stdin key input, and `watch` printing a revocation and exiting on SIGTERM.
 
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 use licensekit_emulator::{KeySpec, KeyStatus};
@@ -149,12 +150,12 @@ fn watch_prints_revocation_and_exits_on_sigterm() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let lines = line_reader(&mut child);
+    let first = next_json(&lines, &mut child, "first state");
     assert_eq!(first["state"], "active");
     assert_eq!(first["event"], "state");
     s.emu.set_key_status(KEY, KeyStatus::Disabled);
-    let second: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let second = next_json(&lines, &mut child, "revocation");
     assert_eq!(second["state"], "revoked");
 
     let killed = Command::new("kill")
@@ -174,8 +175,35 @@ fn watch_prints_revocation_and_exits_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(status.code(), Some(0));
-    let last: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    let last = next_json(&lines, &mut child, "stopped event");
     assert_eq!(last["event"], "stopped");
+}
+
+/// The lines `child` prints, read on a thread of their own so that waiting for one can
+/// time out.
+fn line_reader(child: &mut Child) -> Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The next line as JSON. A line that does not come within 20 s fails the test (and ends
+/// the child) instead of hanging it.
+fn next_json(lines: &Receiver<String>, child: &mut Child, what: &str) -> Value {
+    match lines.recv_timeout(Duration::from_secs(20)) {
+        Ok(line) => serde_json::from_str(&line).unwrap(),
+        Err(e) => {
+            let _ = child.kill();
+            panic!("watch printed no {what} line within 20 s ({e})");
+        }
+    }
 }
 
 #[test]
