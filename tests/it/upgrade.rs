@@ -1,6 +1,7 @@
-//! A customer upgrading from licensekit 0.1 keeps the activation: the cache and credentials
-//! that release wrote (`fixtures/v0.1`, see its README) load with no network call, and the
-//! cache is rewritten in the current format once.
+//! A customer upgrading keeps the activation. The cache and credentials that earlier
+//! releases wrote (`fixtures/`, see each README) load with no network call: format 1, from
+//! licensekit 0.1, is rewritten in the current format once; format 2, the current one, from
+//! the release of 2026-11-23, is used as it is.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,15 +12,25 @@ use licensekit::{CACHE_FILE, CREDENTIALS_FILE, LicenseState, Licensor};
 use licensekit_emulator::Endpoint;
 use licensekit_tests::{emulator, licensor_builder};
 
-/// When the fixture was written.
+/// When the fixtures were written.
 const WRITTEN_AT: u64 = 1_800_000_000;
-/// The activation the fixture holds.
+/// The activation the 0.1 fixture (cache format 1) holds.
 const INSTANCE: &str = "lki_8d1472532aa0e0b3";
+/// The activation the format 2 fixture holds.
+const INSTANCE_FORMAT2: &str = "lki_b06c1963db5e6511";
 
 /// A copy of the 0.1 data directory, and a Licensor on it at `hours` after it was written.
 fn upgraded(url: String, hours: u64) -> (tempfile::TempDir, Licensor) {
+    upgraded_from("v0.1", url, hours)
+}
+
+/// A copy of the data directory `fixtures/<fixture>`, and a Licensor on it at `hours` after
+/// it was written.
+fn upgraded_from(fixture: &str, url: String, hours: u64) -> (tempfile::TempDir, Licensor) {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/v0.1");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(fixture);
     for name in [CACHE_FILE, CREDENTIALS_FILE] {
         std::fs::copy(fixture.join(name), dir.path().join(name)).unwrap();
     }
@@ -68,16 +79,7 @@ fn a_fresh_v1_cache_loads_offline_and_is_rewritten_once() {
         "rewritten once, then only read"
     );
     assert_eq!(requests(&emu), 0, "no network call");
-    let names: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .collect();
-    assert!(
-        !names
-            .iter()
-            .any(|n| n.to_string_lossy().contains("corrupt")),
-        "{names:?}"
-    );
+    assert_nothing_set_aside(dir.path());
 }
 
 #[test]
@@ -105,5 +107,44 @@ fn an_offline_check_migrates_too_and_a_stale_one_revalidates() {
         matches!(st.state, LicenseState::Grace { .. }),
         "{:?}",
         st.state
+    );
+}
+
+#[test]
+fn a_format2_cache_from_the_last_release_loads_offline_as_it_is() {
+    let emu = emulator(None);
+    let (dir, licensor) = upgraded_from("format2", emu.url(), 1);
+    let written = std::fs::read(dir.path().join(CACHE_FILE)).unwrap();
+    assert_eq!(cache_version(dir.path()), 2);
+    for st in [licensor.check().unwrap(), licensor.check_offline().unwrap()] {
+        assert_eq!(st.state, LicenseState::Active);
+        assert!(!st.network_used);
+        assert_eq!(st.instance_id.unwrap().as_str(), INSTANCE_FORMAT2);
+        assert_eq!(st.product_name.as_deref(), Some("Emulated App"));
+        assert_eq!(
+            st.last_validated,
+            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(WRITTEN_AT))
+        );
+    }
+    assert_eq!(
+        std::fs::read(dir.path().join(CACHE_FILE)).unwrap(),
+        written,
+        "the current format is not rewritten"
+    );
+    assert_eq!(requests(&emu), 0, "no network call");
+    assert_nothing_set_aside(dir.path());
+}
+
+/// No file of `dir` was set aside as unusable.
+fn assert_nothing_set_aside(dir: &Path) {
+    let names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.to_string_lossy().contains("corrupt")),
+        "{names:?}"
     );
 }
