@@ -489,6 +489,9 @@ fn classify(e: &ureq::Error, key: &LicenseKey) -> (Error, bool) {
     }
 }
 
+/// How much of a server's error message is kept: enough to read, not a whole page.
+const MAX_MESSAGE_BYTES: usize = 300;
+
 /// Turns an error status and its body into [`ErrorKind::Api`] when the body is Dodo's error
 /// JSON, and into [`ErrorKind::InvalidResponse`] otherwise (an HTML page, an empty body).
 fn error_from_answer(status: u16, body: Result<Vec<u8>, Error>, key: &LicenseKey) -> Error {
@@ -499,13 +502,7 @@ fn error_from_answer(status: u16, body: Result<Vec<u8>, Error>, key: &LicenseKey
     match serde_json::from_slice::<ErrorBody>(&body) {
         Ok(err) => {
             let mut message = key.scrub(err.message.as_deref().unwrap_or(""));
-            if message.len() > 300 {
-                let mut cut = 300;
-                while !message.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                message.truncate(cut);
-            }
+            message.truncate(message.floor_char_boundary(MAX_MESSAGE_BYTES));
             Error::new(ErrorKind::Api {
                 status,
                 code: DodoCode::parse(&key.scrub(&err.code)),
