@@ -2,7 +2,8 @@
 //! call alternately: read the cache file, parse it, verify its MAC.
 //!
 //! `cargo bench -p licensekit-tests --bench check`; `LK_BENCH_QUICK=1` for CI's short run.
-//! Targets: median under 50 µs and within 3× of the floor.
+//! Targets: median under 50 µs and within 1.1× of the floor (the cost of the Licensor's
+//! own logic on top of reading the file stays small).
 
 use std::time::Duration;
 
@@ -62,9 +63,9 @@ fn main() {
     println!("floor: read + parse + verify MAC ({n} runs): {floor}");
     println!("Licensor::check() on a fresh cache ({n} runs): {check}");
     println!("check / floor: {ratio:.2}x");
-    let met = check.median < Duration::from_micros(50) && ratio <= 3.0;
+    let met = check.median < Duration::from_micros(50) && ratio <= 1.1;
     println!(
-        "target (median < 50 us and within 3x of the floor): {}",
+        "target (median < 50 us and within 1.1x of the floor): {}",
         if met { "met" } else { "MISSED" }
     );
 }
