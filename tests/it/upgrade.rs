@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use licensekit::clock::ManualClock;
-use licensekit::{CACHE_FILE, CREDENTIALS_FILE, LicenseState, Licensor};
+use licensekit::{CACHE_FILE, CREDENTIALS_FILE, LicenseState, LicenseStatus, Licensor};
 use licensekit_emulator::Endpoint;
 use licensekit_tests::{emulator, licensor_builder};
 
@@ -60,16 +60,7 @@ fn a_fresh_v1_cache_loads_offline_and_is_rewritten_once() {
     let emu = emulator(None);
     let (dir, licensor) = upgraded(emu.url(), 1);
     assert_eq!(cache_version(dir.path()), 1);
-    let st = licensor.check().unwrap();
-    assert_eq!(st.state, LicenseState::Active);
-    assert!(!st.network_used);
-    assert_eq!(st.instance_id.unwrap().as_str(), INSTANCE);
-    assert_eq!(st.product_name.as_deref(), Some("Emulated App"));
-    assert_eq!(st.customer_email.as_deref(), Some("customer@example.com"));
-    assert_eq!(
-        st.last_validated,
-        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(WRITTEN_AT))
-    );
+    assert_is_the_fixtures(&licensor.check().unwrap(), INSTANCE);
     assert_eq!(cache_version(dir.path()), 2, "rewritten in the new format");
     let rewritten = std::fs::read(dir.path().join(CACHE_FILE)).unwrap();
     assert!(licensor.check().unwrap().is_licensed());
@@ -116,16 +107,8 @@ fn a_format2_cache_from_the_last_release_loads_offline_as_it_is() {
     let (dir, licensor) = upgraded_from("format2", emu.url(), 1);
     let written = std::fs::read(dir.path().join(CACHE_FILE)).unwrap();
     assert_eq!(cache_version(dir.path()), 2);
-    for st in [licensor.check().unwrap(), licensor.check_offline().unwrap()] {
-        assert_eq!(st.state, LicenseState::Active);
-        assert!(!st.network_used);
-        assert_eq!(st.instance_id.unwrap().as_str(), INSTANCE_FORMAT2);
-        assert_eq!(st.product_name.as_deref(), Some("Emulated App"));
-        assert_eq!(
-            st.last_validated,
-            Some(SystemTime::UNIX_EPOCH + Duration::from_secs(WRITTEN_AT))
-        );
-    }
+    assert_is_the_fixtures(&licensor.check().unwrap(), INSTANCE_FORMAT2);
+    assert_is_the_fixtures(&licensor.check_offline().unwrap(), INSTANCE_FORMAT2);
     assert_eq!(
         std::fs::read(dir.path().join(CACHE_FILE)).unwrap(),
         written,
@@ -133,6 +116,19 @@ fn a_format2_cache_from_the_last_release_loads_offline_as_it_is() {
     );
     assert_eq!(requests(&emu), 0, "no network call");
     assert_nothing_set_aside(dir.path());
+}
+
+/// `st` is the fixture's activation `instance`, active and answered from disk.
+fn assert_is_the_fixtures(st: &LicenseStatus, instance: &str) {
+    assert_eq!(st.state, LicenseState::Active);
+    assert!(!st.network_used);
+    assert_eq!(st.instance_id.as_ref().map(|i| i.as_str()), Some(instance));
+    assert_eq!(st.product_name.as_deref(), Some("Emulated App"));
+    assert_eq!(st.customer_email.as_deref(), Some("customer@example.com"));
+    assert_eq!(
+        st.last_validated,
+        Some(SystemTime::UNIX_EPOCH + Duration::from_secs(WRITTEN_AT))
+    );
 }
 
 /// No file of `dir` was set aside as unusable.
