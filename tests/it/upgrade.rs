@@ -42,9 +42,13 @@ fn upgraded_from(fixture: &str, url: String, hours: u64) -> (tempfile::TempDir, 
     (dir, licensor)
 }
 
+/// The cache file of `dir`, as it is on disk.
+fn cache_bytes(dir: &Path) -> Vec<u8> {
+    std::fs::read(dir.join(CACHE_FILE)).unwrap()
+}
+
 fn cache_version(dir: &Path) -> u64 {
-    let cache: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join(CACHE_FILE)).unwrap()).unwrap();
+    let cache: serde_json::Value = serde_json::from_slice(&cache_bytes(dir)).unwrap();
     cache["version"].as_u64().unwrap()
 }
 
@@ -62,10 +66,10 @@ fn a_fresh_v1_cache_loads_offline_and_is_rewritten_once() {
     assert_eq!(cache_version(dir.path()), 1);
     assert_is_the_fixtures(&licensor.check().unwrap(), INSTANCE);
     assert_eq!(cache_version(dir.path()), 2, "rewritten in the new format");
-    let rewritten = std::fs::read(dir.path().join(CACHE_FILE)).unwrap();
+    let rewritten = cache_bytes(dir.path());
     assert!(licensor.check().unwrap().is_licensed());
     assert_eq!(
-        std::fs::read(dir.path().join(CACHE_FILE)).unwrap(),
+        cache_bytes(dir.path()),
         rewritten,
         "rewritten once, then only read"
     );
@@ -105,12 +109,12 @@ fn an_offline_check_migrates_too_and_a_stale_one_revalidates() {
 fn a_format2_cache_from_the_last_release_loads_offline_as_it_is() {
     let emu = emulator(None);
     let (dir, licensor) = upgraded_from("format2", emu.url(), 1);
-    let written = std::fs::read(dir.path().join(CACHE_FILE)).unwrap();
+    let written = cache_bytes(dir.path());
     assert_eq!(cache_version(dir.path()), 2);
     assert_is_the_fixtures(&licensor.check().unwrap(), INSTANCE_FORMAT2);
     assert_is_the_fixtures(&licensor.check_offline().unwrap(), INSTANCE_FORMAT2);
     assert_eq!(
-        std::fs::read(dir.path().join(CACHE_FILE)).unwrap(),
+        cache_bytes(dir.path()),
         written,
         "the current format is not rewritten"
     );
