@@ -1,17 +1,17 @@
-"""Activate, check, print the status and deactivate through licensekit's C ABI with ctypes.
+"""Activate, check, print the status and deactivate through keyseat's C ABI with ctypes.
 
-(For a Python app, the `licensekit` package is the idiomatic way; this shows the C ABI from a
+(For a Python app, the `keyseat` package is the idiomatic way; this shows the C ABI from a
 language with an FFI and no build step.)
 
-Environment: LK_LIB (path to liblicensekit.so / .dylib / licensekit.dll), LK_BASE_URL,
-LK_DATA_DIR, LK_KEY, LK_PRODUCT_ID.
+Environment: KS_LIB (path to libkeyseat.so / .dylib / keyseat.dll), KS_BASE_URL,
+KS_DATA_DIR, KS_KEY, KS_PRODUCT_ID.
 """
 import ctypes
 import os
 import sys
 
-LK_OK = 0
-LK_KEY_STORAGE_FILE = 1
+KS_OK = 0
+KS_KEY_STORAGE_FILE = 1
 STATES = {0: "not activated", 1: "active", 2: "grace", 3: "grace expired", 4: "revoked",
           5: "fingerprint mismatch", 6: "tampered", 7: "clock rollback", 8: "wrong product"}
 
@@ -24,25 +24,25 @@ BUF = [ctypes.c_char_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]
 def load(path):
     lib = ctypes.CDLL(path)
     signatures = {
-        "lk_version": (ctypes.c_char_p, []),
-        "lk_config_new": (RESULT, [ctypes.c_char_p] * 3 + [OUT]),
-        "lk_config_free": (None, [HANDLE]),
-        "lk_config_set_base_url": (RESULT, [HANDLE, ctypes.c_char_p]),
-        "lk_config_set_data_dir": (RESULT, [HANDLE, ctypes.c_char_p]),
-        "lk_config_set_key_storage": (RESULT, [HANDLE, ctypes.c_uint32]),
-        "lk_config_set_vendor_secret": (RESULT, [HANDLE, ctypes.c_char_p, ctypes.c_size_t]),
-        "lk_config_add_product_id": (RESULT, [HANDLE, ctypes.c_char_p]),
-        "lk_licensor_new": (RESULT, [HANDLE, OUT]),
-        "lk_licensor_free": (None, [HANDLE]),
-        "lk_activate": (RESULT, [HANDLE, ctypes.c_char_p, OUT]),
-        "lk_check": (RESULT, [HANDLE, OUT]),
-        "lk_deactivate": (RESULT, [HANDLE, ctypes.c_bool]),
-        "lk_status_free": (None, [HANDLE]),
-        "lk_status_state": (ctypes.c_uint32, [HANDLE]),
-        "lk_status_is_licensed": (ctypes.c_bool, [HANDLE]),
-        "lk_status_network_used": (ctypes.c_bool, [HANDLE]),
-        "lk_status_customer_email": (RESULT, [HANDLE] + BUF),
-        "lk_last_error_message": (RESULT, BUF),
+        "ks_version": (ctypes.c_char_p, []),
+        "ks_config_new": (RESULT, [ctypes.c_char_p] * 3 + [OUT]),
+        "ks_config_free": (None, [HANDLE]),
+        "ks_config_set_base_url": (RESULT, [HANDLE, ctypes.c_char_p]),
+        "ks_config_set_data_dir": (RESULT, [HANDLE, ctypes.c_char_p]),
+        "ks_config_set_key_storage": (RESULT, [HANDLE, ctypes.c_uint32]),
+        "ks_config_set_vendor_secret": (RESULT, [HANDLE, ctypes.c_char_p, ctypes.c_size_t]),
+        "ks_config_add_product_id": (RESULT, [HANDLE, ctypes.c_char_p]),
+        "ks_licensor_new": (RESULT, [HANDLE, OUT]),
+        "ks_licensor_free": (None, [HANDLE]),
+        "ks_activate": (RESULT, [HANDLE, ctypes.c_char_p, OUT]),
+        "ks_check": (RESULT, [HANDLE, OUT]),
+        "ks_deactivate": (RESULT, [HANDLE, ctypes.c_bool]),
+        "ks_status_free": (None, [HANDLE]),
+        "ks_status_state": (ctypes.c_uint32, [HANDLE]),
+        "ks_status_is_licensed": (ctypes.c_bool, [HANDLE]),
+        "ks_status_network_used": (ctypes.c_bool, [HANDLE]),
+        "ks_status_customer_email": (RESULT, [HANDLE] + BUF),
+        "ks_last_error_message": (RESULT, BUF),
     }
     for name, (restype, argtypes) in signatures.items():
         fn = getattr(lib, name)
@@ -51,12 +51,12 @@ def load(path):
 
 
 def main():
-    lib = load(os.environ["LK_LIB"])
+    lib = load(os.environ["KS_LIB"])
 
     def check(what, result):
-        if result != LK_OK:
+        if result != KS_OK:
             buf = ctypes.create_string_buffer(512)
-            lib.lk_last_error_message(buf, len(buf), None)
+            lib.ks_last_error_message(buf, len(buf), None)
             sys.exit(f"{what} failed ({result}): {buf.value.decode()}")
 
     def status_of(what, call):
@@ -64,41 +64,41 @@ def main():
         check(what, call(ctypes.byref(status)))
         return status
 
-    print("licensekit", lib.lk_version().decode())
+    print("keyseat", lib.ks_version().decode())
     config = ctypes.c_void_p()
-    check("lk_config_new", lib.lk_config_new(b"com", b"Example", b"PyExample",
+    check("ks_config_new", lib.ks_config_new(b"com", b"Example", b"PyExample",
                                              ctypes.byref(config)))
     secret = b"example vendor secret"
     try:
-        check("base url", lib.lk_config_set_base_url(config, os.environ["LK_BASE_URL"].encode()))
-        check("data dir", lib.lk_config_set_data_dir(config, os.environ["LK_DATA_DIR"].encode()))
-        check("key storage", lib.lk_config_set_key_storage(config, LK_KEY_STORAGE_FILE))
-        check("secret", lib.lk_config_set_vendor_secret(config, secret, len(secret)))
-        check("product", lib.lk_config_add_product_id(config,
-                                                      os.environ["LK_PRODUCT_ID"].encode()))
+        check("base url", lib.ks_config_set_base_url(config, os.environ["KS_BASE_URL"].encode()))
+        check("data dir", lib.ks_config_set_data_dir(config, os.environ["KS_DATA_DIR"].encode()))
+        check("key storage", lib.ks_config_set_key_storage(config, KS_KEY_STORAGE_FILE))
+        check("secret", lib.ks_config_set_vendor_secret(config, secret, len(secret)))
+        check("product", lib.ks_config_add_product_id(config,
+                                                      os.environ["KS_PRODUCT_ID"].encode()))
         handle = ctypes.c_void_p()
-        check("lk_licensor_new", lib.lk_licensor_new(config, ctypes.byref(handle)))
+        check("ks_licensor_new", lib.ks_licensor_new(config, ctypes.byref(handle)))
     finally:
-        lib.lk_config_free(config)
+        lib.ks_config_free(config)
     try:
-        key = os.environ["LK_KEY"].encode()
-        lib.lk_status_free(status_of("lk_activate", lambda out: lib.lk_activate(handle, key, out)))
-        status = status_of("lk_check", lambda out: lib.lk_check(handle, out))
+        key = os.environ["KS_KEY"].encode()
+        lib.ks_status_free(status_of("ks_activate", lambda out: lib.ks_activate(handle, key, out)))
+        status = status_of("ks_check", lambda out: lib.ks_check(handle, out))
         email = ctypes.create_string_buffer(256)
-        check("email", lib.lk_status_customer_email(status, email, len(email), None))
-        print(f"state: {STATES[lib.lk_status_state(status)]}")
-        print(f"licensed: {'yes' if lib.lk_status_is_licensed(status) else 'no'}")
-        print(f"network used: {'yes' if lib.lk_status_network_used(status) else 'no'}")
+        check("email", lib.ks_status_customer_email(status, email, len(email), None))
+        print(f"state: {STATES[lib.ks_status_state(status)]}")
+        print(f"licensed: {'yes' if lib.ks_status_is_licensed(status) else 'no'}")
+        print(f"network used: {'yes' if lib.ks_status_network_used(status) else 'no'}")
         print(f"customer: {email.value.decode()}")
-        lib.lk_status_free(status)
-        check("lk_deactivate", lib.lk_deactivate(handle, False))
-        status = status_of("lk_check", lambda out: lib.lk_check(handle, out))
-        state = lib.lk_status_state(status)
-        lib.lk_status_free(status)
+        lib.ks_status_free(status)
+        check("ks_deactivate", lib.ks_deactivate(handle, False))
+        status = status_of("ks_check", lambda out: lib.ks_check(handle, out))
+        state = lib.ks_status_state(status)
+        lib.ks_status_free(status)
         print(f"after deactivate: {STATES[state]}")
         return 0 if state == 0 else 1
     finally:
-        lib.lk_licensor_free(handle)
+        lib.ks_licensor_free(handle)
 
 
 if __name__ == "__main__":

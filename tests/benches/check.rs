@@ -1,7 +1,7 @@
 //! `Licensor::check()` on a fresh cache, against the floor measured in the same run, call for
 //! call alternately: read the cache file, parse it, verify its MAC.
 //!
-//! `cargo bench -p licensekit-tests --bench check`; `LK_BENCH_QUICK=1` for CI's short run.
+//! `cargo bench -p keyseat-tests --bench check`; `KS_BENCH_QUICK=1` for CI's short run.
 //! Targets: median under 50 µs and within 1.1× of the floor (the cost of the Licensor's
 //! own logic on top of reading the file stays small).
 
@@ -10,15 +10,15 @@ use std::time::Duration;
 mod measure;
 use measure::measure_alternating;
 
-use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
-use licensekit::{App, CACHE_FILE, KeyStorage, LicenseKey, LicenseState, Licensor};
-use licensekit_emulator::{Emulator, KeySpec};
+use keyseat::fingerprint::{Confidence, Fingerprint, RawComponents};
+use keyseat::{App, CACHE_FILE, KeyStorage, LicenseKey, LicenseState, Licensor};
+use keyseat_emulator::{Emulator, KeySpec};
 
 const KEY: &str = "BENCH-KEY-0123456789abcdef";
 const SECRET: &[u8] = b"bench vendor secret";
 
 fn main() {
-    let quick = std::env::var_os("LK_BENCH_QUICK").is_some();
+    let quick = std::env::var_os("KS_BENCH_QUICK").is_some();
     let n = if quick { 2_000 } else { 20_000 };
     let emu = Emulator::start(vec![KeySpec::new(KEY)]).expect("emulator");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -32,7 +32,7 @@ fn main() {
     };
     let licensor = Licensor::builder(App::new("com", "Example", "Bench"))
         .product_ids(["pdt_emulator"])
-        .environment(licensekit::api::Environment::Custom(emu.url()))
+        .environment(keyseat::api::Environment::Custom(emu.url()))
         .data_dir(dir.path())
         .key_storage(KeyStorage::File)
         .vendor_secret(SECRET)
@@ -50,7 +50,7 @@ fn main() {
     let key = LicenseKey::new(KEY).expect("key");
     let path = dir.path().join(CACHE_FILE);
     let floor_once = || {
-        assert!(licensekit::bench_support::read_and_verify_cache(
+        assert!(keyseat::bench_support::read_and_verify_cache(
             &path, SECRET, &key
         ));
     };

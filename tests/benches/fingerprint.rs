@@ -1,6 +1,6 @@
 //! Cold fingerprint computation against `sysinfo::System::new_all()`, in one run, interleaved.
 //!
-//! `cargo bench -p licensekit-tests --bench fingerprint`; set `LK_BENCH_QUICK=1` for the short run
+//! `cargo bench -p keyseat-tests --bench fingerprint`; set `KS_BENCH_QUICK=1` for the short run
 //! CI does. Targets: fingerprint median under 2 ms and at least 10× faster than `new_all()`.
 
 use std::time::Duration;
@@ -8,10 +8,10 @@ use std::time::Duration;
 mod measure;
 use measure::measure_alternating;
 
-use licensekit::fingerprint::Fingerprint;
+use keyseat::fingerprint::Fingerprint;
 
 fn main() {
-    let quick = std::env::var_os("LK_BENCH_QUICK").is_some();
+    let quick = std::env::var_os("KS_BENCH_QUICK").is_some();
     let (n_fp, n_all) = if quick { (50, 5) } else { (500, 30) };
     let dir = tempfile::tempdir().expect("temp dir");
 

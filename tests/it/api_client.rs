@@ -3,10 +3,10 @@
 
 use std::time::{Duration, Instant};
 
-use licensekit::api::{Client, Environment, RetryPolicy, TrustStore};
-use licensekit::{DodoCode, Error, ErrorKind, InstanceId, LicenseKey};
-use licensekit_emulator::{Emulator, Endpoint, Fault, KeySpec, KeyStatus};
-use licensekit_tests::{KEY, client, dead_url, emulator, fast_retries, key};
+use keyseat::api::{Client, Environment, RetryPolicy, TrustStore};
+use keyseat::{DodoCode, Error, ErrorKind, InstanceId, LicenseKey};
+use keyseat_emulator::{Emulator, Endpoint, Fault, KeySpec, KeyStatus};
+use keyseat_tests::{KEY, client, dead_url, emulator, fast_retries, key};
 
 /// Every error must be free of the key, in both its Display and Debug forms.
 fn checked(e: Error) -> Error {
@@ -150,7 +150,7 @@ fn unreachable_server_is_a_network_error_not_a_rejection() {
 // ---- activation and the one-slot rule ----
 
 /// Runs one activation against a fault and returns the error with the emulator's view.
-fn activate_with(fault: Fault, count: u32) -> (Result<licensekit::api::Instance, Error>, Emulator) {
+fn activate_with(fault: Fault, count: u32) -> (Result<keyseat::api::Instance, Error>, Emulator) {
     let emu = emulator(Some(5));
     emu.inject(Endpoint::Activate, fault, count);
     let r = short_timeout_client(&emu.url())
@@ -159,7 +159,7 @@ fn activate_with(fault: Fault, count: u32) -> (Result<licensekit::api::Instance,
     (r, emu)
 }
 
-fn assert_ambiguous(r: &Result<licensekit::api::Instance, Error>) {
+fn assert_ambiguous(r: &Result<keyseat::api::Instance, Error>) {
     match r {
         Err(e) => assert!(
             matches!(e.kind(), ErrorKind::AmbiguousActivation(_)),

@@ -6,10 +6,10 @@ use std::process::{Child, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
-use licensekit::clock::{Clock, ManualClock, SystemClock};
-use licensekit::{LicenseState, Licensor};
-use licensekit_emulator::Endpoint;
-use licensekit_tests::{KEY, emulator, licensor_builder};
+use keyseat::clock::{Clock, ManualClock, SystemClock};
+use keyseat::{LicenseState, Licensor};
+use keyseat_emulator::Endpoint;
+use keyseat_tests::{KEY, emulator, licensor_builder};
 
 const PROCESSES: usize = 8;
 /// Operations per child (`run-operations` in support/child.rs).

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
-use licensekit::{LicenseState, Licensor};
-use licensekit_tests::{KEY, emulator, licensor_builder};
+use keyseat::{LicenseState, Licensor};
+use keyseat_tests::{KEY, emulator, licensor_builder};
 
 const TRIALS: u32 = 200;
 
@@ -67,7 +67,7 @@ fn sigkill_during_rewrites_never_tears_the_cache() {
     }
     println!(
         "{TRIALS} SIGKILL trials: {states:?}, {} validations",
-        emu.request_count(licensekit_emulator::Endpoint::Validate)
+        emu.request_count(keyseat_emulator::Endpoint::Validate)
     );
 
     // Temp files of killed writers are swept by the next writer once they are old enough.

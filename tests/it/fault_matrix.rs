@@ -11,10 +11,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use licensekit::clock::ManualClock;
-use licensekit::{ErrorKind, LicenseState, Licensor};
-use licensekit_emulator::{Emulator, Endpoint, Fault};
-use licensekit_tests::{KEY, dead_url, emulator, licensor_builder};
+use keyseat::clock::ManualClock;
+use keyseat::{ErrorKind, LicenseState, Licensor};
+use keyseat_emulator::{Emulator, Endpoint, Fault};
+use keyseat_tests::{KEY, dead_url, emulator, licensor_builder};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
@@ -145,7 +145,7 @@ fn run(cell: &Cell, endpoint: Endpoint, count: u32) -> Run {
     }
 }
 
-fn no_key_in(e: &licensekit::Error) {
+fn no_key_in(e: &keyseat::Error) {
     assert!(!format!("{e} {e:?}").contains(KEY));
 }
 
@@ -162,7 +162,7 @@ struct Observed {
     local: &'static str,
 }
 
-fn kind_name(e: &licensekit::Error) -> String {
+fn kind_name(e: &keyseat::Error) -> String {
     let debug = format!("{:?}", e.kind());
     let name = debug
         .split(|c: char| !c.is_alphanumeric())

@@ -1,6 +1,6 @@
 //! The fingerprint is the same in another process, and the fallback ID survives restarts.
 
-use licensekit::fingerprint::Fingerprint;
+use keyseat::fingerprint::Fingerprint;
 
 fn fingerprint_in_child(dir: &std::path::Path) -> String {
     let out = crate::child()

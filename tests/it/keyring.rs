@@ -3,9 +3,13 @@
 //! is no bus.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use licensekit::{CREDENTIALS_FILE, LicenseState, StorageKind};
-use licensekit_tests::{KEY, emulator, keyring_licensor};
+use keyseat::clock::ManualClock;
+use keyseat::{CACHE_FILE, CREDENTIALS_FILE, KeyStorage, LicenseState, StorageKind};
+use keyseat_tests::fixtures::{self, WRITTEN_AT};
+use keyseat_tests::{KEY, emulator, keyring_licensor, licensor_builder};
 
 /// The state and storage another process sees: `CHILD state=… storage=…`, less the prefix.
 fn child(app: &str, url: &str, dir: &Path, bus: Option<&str>) -> String {
@@ -79,7 +83,7 @@ fn without_a_session_bus_the_file_fallback_is_used_and_reported() {
     let dir = tempfile::tempdir().unwrap();
     let app = format!("NoBus{}", std::process::id());
     // A child whose bus address leads nowhere activates; a second one reads it back.
-    let bus = "unix:path=/nonexistent/licensekit-test-bus";
+    let bus = "unix:path=/nonexistent/keyseat-test-bus";
     let out = crate::child()
         .arg("activate")
         .arg("--dir")
@@ -102,4 +106,54 @@ fn without_a_session_bus_the_file_fallback_is_used_and_reported() {
         child(&app, &emu.url(), dir.path(), Some(bus)),
         "state=active storage=file"
     );
+}
+
+/// The platform's credential store, opened directly, as an earlier release (or another
+/// program) would.
+fn os_store() -> std::sync::Arc<keyring_core::CredentialStore> {
+    #[cfg(windows)]
+    let store = windows_native_keyring_store::Store::new();
+    #[cfg(not(windows))]
+    let store = dbus_secret_service_keyring_store::Store::new();
+    store.expect("the OS credential store opens")
+}
+
+/// An activation that the release of 2026-11-23 kept in the OS credential store: its entry
+/// (service and user from `fixtures/format2/keychain.json`) and its cache load with no
+/// network. The entry's name is one of the identifiers that kept licensekit's name.
+#[test]
+#[ignore = "needs a Secret Service on the session bus (see .ci/run)"]
+fn an_activation_kept_in_the_os_store_by_the_last_release_loads_offline() {
+    let entry_of_release = fixtures::json("format2/keychain.json");
+    let field = |name: &str| entry_of_release[name].as_str().unwrap().to_owned();
+    let entry = os_store()
+        .build(&field("service"), &field("user"), None)
+        .unwrap();
+    let credentials =
+        std::fs::read_to_string(fixtures::dir("format2").join(CREDENTIALS_FILE)).unwrap();
+    entry.set_password(credentials.trim_end()).unwrap();
+
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixtures::dir("format2").join(CACHE_FILE),
+        dir.path().join(CACHE_FILE),
+    )
+    .unwrap();
+    let app = keyseat::App::parse(&field("app")).unwrap();
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(WRITTEN_AT + 3600);
+    let licensor = licensor_builder("Upgrade", emu.url(), dir.path())
+        .key_storage(KeyStorage::Keyring)
+        .fingerprint(fixtures::machine())
+        .clock(Arc::new(ManualClock::new(now)))
+        .build()
+        .unwrap();
+    assert_eq!(licensor.app_id(), app.id(), "the fixture's app");
+    let st = licensor.check();
+    let _ = entry.delete_credential();
+    let st = st.unwrap();
+    assert_eq!(st.state, LicenseState::Active);
+    assert_eq!(st.key_storage, Some(StorageKind::Keyring));
+    assert!(!st.network_used);
+    assert_eq!(emu.request_count(keyseat_emulator::Endpoint::Validate), 0);
 }

@@ -4,12 +4,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use licensekit::clock::ManualClock;
-use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
-use licensekit::licensor::LicensorBuilder;
-use licensekit::{App, CACHE_FILE, Deactivation, ErrorKind, KeyStorage, LicenseState, Licensor};
-use licensekit_emulator::{Emulator, Endpoint, Fault, KeyStatus};
-use licensekit_tests::{KEY, emulator, fast_retries};
+use keyseat::clock::ManualClock;
+use keyseat::fingerprint::{Confidence, Fingerprint, RawComponents};
+use keyseat::licensor::LicensorBuilder;
+use keyseat::{App, CACHE_FILE, Deactivation, ErrorKind, KeyStorage, LicenseState, Licensor};
+use keyseat_emulator::{Emulator, Endpoint, Fault, KeyStatus};
+use keyseat_tests::{KEY, emulator, fast_retries};
 
 const HOUR: Duration = Duration::from_secs(3600);
 const DAY: Duration = Duration::from_secs(24 * 3600);
@@ -34,7 +34,7 @@ fn fingerprint(machine: &str) -> Fingerprint {
 /// product, file key storage, the vendor secret, the given server, directory, clock and
 /// machine.
 fn builder(url: String, dir: &Path, clock: Arc<ManualClock>, fp: Fingerprint) -> LicensorBuilder {
-    unbound_builder(url, dir, clock, fp).product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
+    unbound_builder(url, dir, clock, fp).product_ids([keyseat_emulator::DEFAULT_PRODUCT_ID])
 }
 
 /// As [`builder`], with no product binding yet.
@@ -45,7 +45,7 @@ fn unbound_builder(
     fp: Fingerprint,
 ) -> LicensorBuilder {
     Licensor::builder(App::new("com", "Example", "Test"))
-        .environment(licensekit::api::Environment::Custom(url))
+        .environment(keyseat::api::Environment::Custom(url))
         .data_dir(dir)
         .key_storage(KeyStorage::File)
         .vendor_secret(*b"vendor secret for tests")
@@ -117,7 +117,7 @@ fn activate_then_fresh_check_uses_no_network_then_stale_revalidates() {
     assert_eq!(st.customer_email.as_deref(), Some("customer@example.com"));
     assert_eq!(st.product_name.as_deref(), Some("Emulated App"));
     assert_eq!(st.key_hint.as_deref(), Some("****-34ab"));
-    assert_eq!(st.key_storage, Some(licensekit::StorageKind::File));
+    assert_eq!(st.key_storage, Some(keyseat::StorageKind::File));
 
     s.clock.advance(23 * HOUR);
     let st = l.check().unwrap();
@@ -153,7 +153,7 @@ fn reactivating_the_same_key_spends_no_slot_and_other_keys_are_refused() {
     assert_eq!(s.emu.instances_of(KEY).len(), 1);
 
     s.emu
-        .add_key(licensekit_emulator::KeySpec::new("ANOTHER-KEY-0000000001"));
+        .add_key(keyseat_emulator::KeySpec::new("ANOTHER-KEY-0000000001"));
     let e = l.activate("ANOTHER-KEY-0000000001").unwrap_err();
     assert!(
         matches!(e.kind(), ErrorKind::AlreadyActivated { .. }),
@@ -510,7 +510,7 @@ fn two_licensors_in_threads_share_one_revalidation() {
 #[test]
 fn two_processes_share_one_revalidation() {
     let s = Setup::new(None);
-    licensekit_tests::licensor_builder("TwoProcesses", s.emu.url(), s.dir.path())
+    keyseat_tests::licensor_builder("TwoProcesses", s.emu.url(), s.dir.path())
         .clock(s.clock.clone())
         .build()
         .unwrap()
@@ -583,8 +583,7 @@ fn watch_stops_from_its_own_callback() {
     let l = s.licensor();
     l.activate(KEY).unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
-    let slot: std::sync::Arc<std::sync::Mutex<Option<licensekit::WatchHandle>>> =
-        Default::default();
+    let slot: std::sync::Arc<std::sync::Mutex<Option<keyseat::WatchHandle>>> = Default::default();
     let inner = std::sync::Arc::clone(&slot);
     let mut guard = slot.lock().unwrap();
     *guard = Some(
@@ -686,8 +685,8 @@ fn deactivated_elsewhere_is_revoked_here_and_cleans_up() {
     let s = Setup::new(None);
     let l = s.licensor();
     let st = l.activate(KEY).unwrap();
-    let c = licensekit_tests::client(&s.emu.url());
-    c.deactivate(&licensekit_tests::key(), st.instance_id.as_ref().unwrap())
+    let c = keyseat_tests::client(&s.emu.url());
+    c.deactivate(&keyseat_tests::key(), st.instance_id.as_ref().unwrap())
         .unwrap();
     s.clock.advance(2 * DAY);
     assert_eq!(l.check().unwrap().state, LicenseState::Revoked);
@@ -721,8 +720,8 @@ fn the_key_is_not_in_the_cache_and_memory_storage_writes_no_key() {
 
     let dir = tempfile::tempdir().unwrap();
     let l = Licensor::builder(App::new("com", "Example", "Mem"))
-        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
-        .environment(licensekit::api::Environment::Custom(s.emu.url()))
+        .product_ids([keyseat_emulator::DEFAULT_PRODUCT_ID])
+        .environment(keyseat::api::Environment::Custom(s.emu.url()))
         .data_dir(dir.path())
         .key_storage(KeyStorage::Memory)
         .fingerprint(fingerprint("machine-m"))
@@ -731,7 +730,7 @@ fn the_key_is_not_in_the_cache_and_memory_storage_writes_no_key() {
     l.activate(KEY).unwrap();
     assert_eq!(
         l.check().unwrap().key_storage,
-        Some(licensekit::StorageKind::Memory)
+        Some(keyseat::StorageKind::Memory)
     );
     for f in std::fs::read_dir(dir.path()).unwrap() {
         let bytes = std::fs::read(f.unwrap().path()).unwrap_or_default();
@@ -745,7 +744,7 @@ const OTHER_PRODUCT: &str = "pdt_someone_elses_app";
 impl Setup {
     /// Adds a key of another merchant's product, with one activation slot.
     fn add_other_product_key(&self) {
-        let mut spec = licensekit_emulator::KeySpec::new(OTHER_PRODUCT_KEY).with_limit(1);
+        let mut spec = keyseat_emulator::KeySpec::new(OTHER_PRODUCT_KEY).with_limit(1);
         spec.product_id = OTHER_PRODUCT.into();
         self.emu.add_key(spec);
     }
@@ -754,7 +753,7 @@ impl Setup {
         let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .filter(|n| n != licensekit::licensor::LOCK_FILE)
+            .filter(|n| n != keyseat::licensor::LOCK_FILE)
             .collect();
         names.sort();
         names
@@ -776,7 +775,7 @@ fn a_builder_without_a_product_binding_is_refused() {
     );
     let both = s
         .unbound_on(s.dir.path())
-        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
+        .product_ids([keyseat_emulator::DEFAULT_PRODUCT_ID])
         .any_product()
         .build();
     assert!(both.is_err(), "product_ids and any_product together");

@@ -1,7 +1,7 @@
-//! licensekit's integration tests against the emulator, as one test binary (ripgrep and
+//! keyseat's integration tests against the emulator, as one test binary (ripgrep and
 //! regex do the same: one link instead of nine, and one place for shared helpers). Each
 //! module's own documentation says what it proves. Other processes are played by the
-//! test-only `licensekit-test-child` binary, started through [`child`].
+//! test-only `keyseat-test-child` binary, started through [`child`].
 
 mod api_client;
 mod concurrency;
@@ -13,7 +13,7 @@ mod licensor;
 mod secrets;
 mod upgrade;
 
-/// A command running `licensekit-test-child` (`support/child.rs`).
+/// A command running `keyseat-test-child` (`support/child.rs`).
 pub fn child() -> std::process::Command {
-    std::process::Command::new(env!("CARGO_BIN_EXE_licensekit-test-child"))
+    std::process::Command::new(env!("CARGO_BIN_EXE_keyseat-test-child"))
 }

@@ -4,11 +4,11 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use licensekit::clock::ManualClock;
-use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
-use licensekit::{App, CREDENTIALS_FILE, KeyStorage, LicenseKey, Licensor};
-use licensekit_emulator::{Endpoint, Fault, KeySpec, KeyStatus};
-use licensekit_tests::{KEY, client, emulator, key};
+use keyseat::clock::ManualClock;
+use keyseat::fingerprint::{Confidence, Fingerprint, RawComponents};
+use keyseat::{App, CREDENTIALS_FILE, KeyStorage, LicenseKey, Licensor};
+use keyseat_emulator::{Endpoint, Fault, KeySpec, KeyStatus};
+use keyseat_tests::{KEY, client, emulator, key};
 
 /// Every log record, formatted, from every crate.
 struct Capture(Mutex<Vec<String>>);
@@ -70,7 +70,7 @@ fn the_key_never_leaks() {
     }
     c.deactivate(&k, &inst.id).unwrap();
     for i in emu.instances_of(KEY) {
-        c.deactivate(&k, &licensekit::InstanceId::new(i.id).unwrap())
+        c.deactivate(&k, &keyseat::InstanceId::new(i.id).unwrap())
             .unwrap();
     }
     seen(&mut shown, c.deactivate(&k, &inst.id)); // 403
@@ -87,8 +87,8 @@ fn the_key_never_leaks() {
         mac: None,
     };
     let l = Licensor::builder(App::new("com", "Example", "Secrets"))
-        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
-        .environment(licensekit::api::Environment::Custom(emu.url()))
+        .product_ids([keyseat_emulator::DEFAULT_PRODUCT_ID])
+        .environment(keyseat::api::Environment::Custom(emu.url()))
         .data_dir(dir.path())
         .key_storage(KeyStorage::File)
         .clock(clock.clone())
@@ -100,7 +100,7 @@ fn the_key_never_leaks() {
     emu.inject(Endpoint::Activate, Fault::ProcessThenClose, 1);
     seen(&mut shown, l.activate(KEY)); // ambiguous
     for i in emu.instances_of(KEY) {
-        c.deactivate(&k, &licensekit::InstanceId::new(i.id).unwrap())
+        c.deactivate(&k, &keyseat::InstanceId::new(i.id).unwrap())
             .unwrap();
     }
     seen(&mut shown, l.activate(&format!(" {KEY} ")));

@@ -1,19 +1,17 @@
 //! A customer upgrading keeps the activation. The cache and credentials that earlier
 //! releases wrote (`fixtures/`, see each README) load with no network call: format 1, from
-//! licensekit 0.1, is rewritten in the current format once; format 2, the current one, from
+//! keyseat 0.1, is rewritten in the current format once; format 2, the current one, from
 //! the release of 2026-11-23, is used as it is.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use licensekit::clock::ManualClock;
-use licensekit::{CACHE_FILE, CREDENTIALS_FILE, LicenseState, LicenseStatus, Licensor};
-use licensekit_emulator::Endpoint;
-use licensekit_tests::{emulator, licensor_builder};
-
-/// When the fixtures were written.
-const WRITTEN_AT: u64 = 1_800_000_000;
+use keyseat::clock::ManualClock;
+use keyseat::{CACHE_FILE, CREDENTIALS_FILE, LicenseState, LicenseStatus, Licensor};
+use keyseat_emulator::Endpoint;
+use keyseat_tests::fixtures::{self, WRITTEN_AT};
+use keyseat_tests::{emulator, licensor_builder};
 /// The activation the 0.1 fixture (cache format 1) holds.
 const INSTANCE: &str = "lki_8d1472532aa0e0b3";
 /// The activation the format 2 fixture holds.
@@ -28,14 +26,13 @@ fn upgraded(url: String, hours: u64) -> (tempfile::TempDir, Licensor) {
 /// it was written.
 fn upgraded_from(fixture: &str, url: String, hours: u64) -> (tempfile::TempDir, Licensor) {
     let dir = tempfile::tempdir().unwrap();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(fixture);
+    let fixture = fixtures::dir(fixture);
     for name in [CACHE_FILE, CREDENTIALS_FILE] {
         std::fs::copy(fixture.join(name), dir.path().join(name)).unwrap();
     }
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(WRITTEN_AT + hours * 3600);
     let licensor = licensor_builder("Upgrade", url, dir.path())
+        .fingerprint(fixtures::machine())
         .clock(Arc::new(ManualClock::new(now)))
         .build()
         .unwrap();
@@ -52,7 +49,7 @@ fn cache_version(dir: &Path) -> u64 {
     cache["version"].as_u64().unwrap()
 }
 
-fn requests(emu: &licensekit_emulator::Emulator) -> u64 {
+fn requests(emu: &keyseat_emulator::Emulator) -> u64 {
     [Endpoint::Activate, Endpoint::Validate, Endpoint::Deactivate]
         .into_iter()
         .map(|e| emu.request_count(e))

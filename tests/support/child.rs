@@ -1,14 +1,14 @@
-//! `licensekit-test-child`: the other processes of the multi-process tests, as one
+//! `keyseat-test-child`: the other processes of the multi-process tests, as one
 //! test-only binary (never a `#[test]`, so nothing here counts as a passing test). The
-//! integration tests start it through `CARGO_BIN_EXE_licensekit-test-child`.
+//! integration tests start it through `CARGO_BIN_EXE_keyseat-test-child`.
 //!
 //! ```text
-//! licensekit-test-child rewrite-forever  --dir D --url U
-//! licensekit-test-child run-operations   --dir D --url U --mode mixed|checks --seed N [--time T]
-//! licensekit-test-child print-fingerprint --dir D
-//! licensekit-test-child check-license    --dir D --url U --time T
-//! licensekit-test-child report-storage   --dir D --url U --app A
-//! licensekit-test-child activate         --dir D --url U --app A
+//! keyseat-test-child rewrite-forever  --dir D --url U
+//! keyseat-test-child run-operations   --dir D --url U --mode mixed|checks --seed N [--time T]
+//! keyseat-test-child print-fingerprint --dir D
+//! keyseat-test-child check-license    --dir D --url U --time T
+//! keyseat-test-child report-storage   --dir D --url U --app A
+//! keyseat-test-child activate         --dir D --url U --app A
 //! ```
 //!
 //! Each prints one line the parent reads, and exits non-zero on anything unexpected.
@@ -18,10 +18,10 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use licensekit::clock::{Clock, ManualClock, SystemClock};
-use licensekit::fingerprint::Fingerprint;
-use licensekit::{ErrorKind, LicenseState};
-use licensekit_tests::{KEY, keyring_licensor, licensor_builder};
+use keyseat::clock::{Clock, ManualClock, SystemClock};
+use keyseat::fingerprint::Fingerprint;
+use keyseat::{ErrorKind, LicenseState};
+use keyseat_tests::{KEY, keyring_licensor, licensor_builder};
 
 /// Operations `run-operations` performs.
 const OPS: usize = 200;

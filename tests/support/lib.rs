@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use licensekit::LicenseKey;
-use licensekit::api::{Client, Environment, RetryPolicy};
-use licensekit_emulator::{Emulator, KeySpec};
+use keyseat::LicenseKey;
+use keyseat::api::{Client, Environment, RetryPolicy};
+use keyseat_emulator::{Emulator, KeySpec};
 
 /// A key recognisable in any output, used to prove it never leaks.
 pub const KEY: &str = "LK-SECRET-7f3a9c21-5b8e-4d2a-9e61-c0ffee1234ab";
@@ -52,8 +52,13 @@ pub fn dead_url() -> String {
 }
 
 /// A fingerprint for a made-up machine called `name`, so tests do not depend on the host.
-pub fn machine(name: &str) -> licensekit::fingerprint::Fingerprint {
-    use licensekit::fingerprint::{Confidence, Fingerprint, RawComponents};
+pub fn machine(name: &str) -> keyseat::fingerprint::Fingerprint {
+    machine_labelled("keyseat-tests", name)
+}
+
+/// The made-up machine `name`, its fingerprint keyed for the app label `label`.
+pub fn machine_labelled(label: &str, name: &str) -> keyseat::fingerprint::Fingerprint {
+    use keyseat::fingerprint::{Confidence, Fingerprint, RawComponents};
     let raw = RawComponents {
         machine_id: format!("{name}-machine-id"),
         hostname: Some(name.to_owned()),
@@ -62,7 +67,7 @@ pub fn machine(name: &str) -> licensekit::fingerprint::Fingerprint {
         ram_gib: Some(16),
         mac: None,
     };
-    Fingerprint::from_raw("licensekit-tests", &raw, Confidence::High)
+    Fingerprint::from_raw(label, &raw, Confidence::High)
 }
 
 /// A Licensor builder for test app `app` on server `url` and directory `dir`: file key
@@ -71,25 +76,57 @@ pub fn licensor_builder(
     app: &str,
     url: impl Into<String>,
     dir: &std::path::Path,
-) -> licensekit::licensor::LicensorBuilder {
-    licensekit::Licensor::builder(licensekit::App::new("com", "Example", app))
-        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
+) -> keyseat::licensor::LicensorBuilder {
+    keyseat::Licensor::builder(keyseat::App::new("com", "Example", app))
+        .product_ids([keyseat_emulator::DEFAULT_PRODUCT_ID])
         .environment(Environment::Custom(url.into()))
         .data_dir(dir)
-        .key_storage(licensekit::KeyStorage::File)
+        .key_storage(keyseat::KeyStorage::File)
         .vendor_secret(format!("{app} vendor secret").into_bytes())
         .fingerprint(machine(app))
         .retry_policy(fast_retries())
 }
 
-/// A Licensor of test app `com.LicensekitTest.<app>` on `url` and `dir`, keeping its key in
+/// A Licensor of test app `com.KeyseatTest.<app>` on `url` and `dir`, keeping its key in
 /// the OS credential store (falling back to the file).
-pub fn keyring_licensor(app: &str, url: String, dir: &std::path::Path) -> licensekit::Licensor {
-    licensekit::Licensor::builder(licensekit::App::new("com", "LicensekitTest", app))
-        .product_ids([licensekit_emulator::DEFAULT_PRODUCT_ID])
+pub fn keyring_licensor(app: &str, url: String, dir: &std::path::Path) -> keyseat::Licensor {
+    keyseat::Licensor::builder(keyseat::App::new("com", "KeyseatTest", app))
+        .product_ids([keyseat_emulator::DEFAULT_PRODUCT_ID])
         .environment(Environment::Custom(url))
         .data_dir(dir)
-        .key_storage(licensekit::KeyStorage::Keyring)
+        .key_storage(keyseat::KeyStorage::Keyring)
         .build()
         .expect("a licensor")
+}
+
+/// The data that earlier releases wrote (`tests/fixtures`, see each README there).
+pub mod fixtures {
+    use std::path::{Path, PathBuf};
+
+    /// When the fixtures were written: the Unix time of the clock of the releases' tests.
+    pub const WRITTEN_AT: u64 = 1_800_000_000;
+
+    /// The folder of fixture `name` (`v0.1`, `format2`).
+    pub fn dir(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name)
+    }
+
+    /// A JSON file of the fixtures.
+    pub fn json(path: &str) -> serde_json::Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(path);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The made-up machine the fixtures were written on (`fixtures/machine.json`): the test
+    /// machine of those releases, its fingerprint keyed with a label of its own.
+    pub fn machine() -> keyseat::fingerprint::Fingerprint {
+        let machine = json("machine.json");
+        let field = |name: &str| machine[name].as_str().expect("a string field").to_owned();
+        super::machine_labelled(&field("fingerprint_app_label"), &field("name"))
+    }
 }

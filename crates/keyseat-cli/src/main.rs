@@ -1,0 +1,483 @@
+//! `licensectl`: activate, check, deactivate and watch a keyseat license from the command
+//! line, with the same app identity (and so the same cache and credentials) as the app's own
+//! linked library. A thin shell over [`keyseat::Licensor`]: no policy lives here.
+
+/// `println!` that ends the process quietly when stdout's reader has gone away
+/// (`licensectl … | more` quit early): see [`stdout_line`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::stdout_line(format_args!($($arg)*))
+    };
+}
+
+mod demo;
+mod failure;
+mod output;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use failure::Failure;
+use keyseat::api::{Environment, TrustStore};
+use keyseat::{App, KeyStorage, Licensor};
+use serde_json::json;
+
+use output::{exit, state_exit};
+
+const EXIT_CODES: &str = "Exit codes:
+  0  licensed (active or in grace), or the command succeeded
+  1  other failure (local storage, I/O)
+  2  usage error, or a vendor secret that is not the app's
+  3  not activated
+  4  revoked by the server
+  5  grace period expired (offline too long)
+  6  tampered cache, fingerprint mismatch or clock rollback
+  7  license server unreachable, its certificate untrusted, or activation outcome unknown
+  8  refused: unknown key, limit reached, inactive key, or a key of another product
+
+The vendor secret (the app's .vendor_secret(...)) comes from KEYSEAT_VENDOR_SECRET or
+--vendor-secret-file, never from an argument, which other users can read in the process list.";
+
+/// The environment variable holding the vendor secret.
+const VENDOR_SECRET_ENV: &str = "KEYSEAT_VENDOR_SECRET";
+
+#[derive(Parser)]
+#[command(name = "licensectl", version, about, after_help = EXIT_CODES)]
+struct Cli {
+    /// The application, as qualifier.organisation.application (e.g. com.example.PhotoTool).
+    #[arg(long, env = "LICENSECTL_APP", global = true)]
+    app: Option<String>,
+    /// Which Dodo Payments server.
+    #[arg(long = "env", value_enum, default_value_t = Env::Live, global = true)]
+    environment: Env,
+    /// Another server (https://, or http:// on loopback), e.g. the emulator.
+    #[arg(long, global = true)]
+    base_url: Option<String>,
+    /// A Dodo product id (pdt_...) whose keys the app accepts; repeat for several. activate,
+    /// status and watch need this or --any-product.
+    #[arg(long = "product", value_name = "PDT", global = true, action = clap::ArgAction::Append)]
+    products: Vec<String>,
+    /// Accept keys of any product (a support tool, not the licensed app itself).
+    #[arg(long, global = true, conflicts_with = "products")]
+    any_product: bool,
+    /// Read the app's vendor secret from this file (its bytes, less one trailing newline).
+    /// Or set KEYSEAT_VENDOR_SECRET.
+    #[arg(long, value_name = "PATH", global = true)]
+    vendor_secret_file: Option<PathBuf>,
+    /// Also trust the CA certificates in this PEM file (a TLS-inspecting proxy's CA).
+    #[arg(long, value_name = "PATH", global = true)]
+    ca_file: Option<PathBuf>,
+    /// Where trusted root certificates come from: the Mozilla roots built in (bundled), or
+    /// the operating system's store (system).
+    #[arg(long, value_enum, default_value_t = Trust::Bundled, global = true)]
+    trust_store: Trust,
+    /// Override the data directory.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Where the license key is kept.
+    #[arg(long, value_enum, default_value_t = Storage::Keyring, global = true)]
+    key_storage: Storage,
+    /// Print JSON objects instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Log records to stderr (-vv for debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Env {
+    Live,
+    Test,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Trust {
+    Bundled,
+    System,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Storage {
+    Keyring,
+    File,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Activate a license key on this machine (`-` reads it from stdin).
+    Activate {
+        /// The key, or `-` to read it from stdin (keeps it out of shell history).
+        key: String,
+    },
+    /// Show the license state (exit code says it too).
+    Status {
+        /// Never touch the network.
+        #[arg(long, conflicts_with = "refresh")]
+        offline: bool,
+        /// Ask the server now, whatever the age of the cache.
+        #[arg(long)]
+        refresh: bool,
+    },
+    /// Release this machine's activation.
+    Deactivate {
+        /// Remove local state even if the server cannot be reached.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show this machine's fingerprint for the app.
+    Fingerprint {
+        /// Show each component's hash.
+        #[arg(long)]
+        components: bool,
+    },
+    /// Revalidate on an interval and print one line per state change, until SIGINT/SIGTERM.
+    Watch {
+        /// How often to revalidate: 500ms, 30s, 15m, 1h, 1d.
+        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        interval: Duration,
+    },
+    /// Walk through the whole lifecycle against a built-in local server.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    // Like other command-line tools, end quietly when the reader of stdout goes away
+    // (`licensectl demo | head`) instead of panicking in println!.
+    #[cfg(unix)]
+    // SAFETY: restoring the default SIGPIPE disposition before any thread is started; no
+    // handler code of ours is involved.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            });
+        }
+    };
+    init_logging(cli.verbose);
+    if matches!(cli.command, Command::Demo) {
+        return ExitCode::from(demo::run());
+    }
+    let code = match licensor(&cli).and_then(|l| run(&cli, &l)) {
+        Ok(code) => code,
+        Err(failure) => {
+            failure.report(cli.json);
+            failure.exit_code()
+        }
+    };
+    ExitCode::from(code)
+}
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure::Usage(msg.into())
+}
+
+fn licensor(cli: &Cli) -> Result<Licensor, Failure> {
+    let app = cli.app.as_deref().ok_or_else(|| {
+        usage("--app (or LICENSECTL_APP) is required, e.g. --app com.example.PhotoTool")
+    })?;
+    let environment = match (&cli.base_url, cli.environment) {
+        (Some(url), _) => Environment::Custom(url.clone()),
+        (None, Env::Live) => Environment::Live,
+        (None, Env::Test) => Environment::Test,
+    };
+    let app = App::parse(app).map_err(|e| usage(e.to_string()))?;
+    let mut b = Licensor::builder(app)
+        .environment(environment)
+        .vendor_secret(vendor_secret(cli.vendor_secret_file.as_deref())?)
+        .trust_store(match cli.trust_store {
+            Trust::Bundled => TrustStore::Bundled,
+            Trust::System => TrustStore::System,
+        })
+        .key_storage(match cli.key_storage {
+            Storage::Keyring => KeyStorage::Keyring,
+            Storage::File => KeyStorage::File,
+        });
+    let needs_product = matches!(
+        cli.command,
+        Command::Activate { .. } | Command::Status { .. } | Command::Watch { .. }
+    );
+    b = match (cli.products.is_empty(), cli.any_product) {
+        (false, _) => b.product_ids(&cli.products),
+        (true, true) => b.any_product(),
+        (true, false) if needs_product => {
+            return Err(usage(
+                "which products' keys does the app accept? Pass --product PDT (the app's Dodo \
+                 product id; repeat for several), or --any-product",
+            ));
+        }
+        // deactivate and fingerprint work whatever the product.
+        (true, false) => b.any_product(),
+    };
+    if let Some(dir) = &cli.data_dir {
+        b = b.data_dir(dir);
+    }
+    if let Some(path) = &cli.ca_file {
+        b = b.ca_file(path);
+    }
+    Ok(b.build()?)
+}
+
+/// The vendor secret: from the file, else from the environment, else none.
+fn vendor_secret(file: Option<&std::path::Path>) -> Result<Vec<u8>, Failure> {
+    let from_env = std::env::var_os(VENDOR_SECRET_ENV);
+    match (file, from_env) {
+        (Some(_), Some(_)) => Err(usage(format!(
+            "give the vendor secret once: --vendor-secret-file or {VENDOR_SECRET_ENV}, not both"
+        ))),
+        (Some(path), None) => {
+            let mut bytes = std::fs::read(path)
+                .map_err(|e| usage(format!("--vendor-secret-file {}: {e}", path.display())))?;
+            for end in [b'\n', b'\r'] {
+                if bytes.last() == Some(&end) {
+                    bytes.pop();
+                }
+            }
+            Ok(bytes)
+        }
+        (None, Some(value)) => Ok(value.into_encoded_bytes()),
+        (None, None) => Ok(Vec::new()),
+    }
+}
+
+fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Failure> {
+    match &cli.command {
+        Command::Activate { key } => {
+            let key = if key == "-" {
+                read_stdin_key()?
+            } else {
+                key.clone()
+            };
+            let status = licensor.activate(&key)?;
+            print_status(cli.json, &status);
+            Ok(state_exit(&status.state))
+        }
+        Command::Status { offline, refresh } => {
+            let status = if *offline {
+                licensor.check_offline()?
+            } else if *refresh {
+                licensor.revalidate()?
+            } else {
+                licensor.check()?
+            };
+            print_status(cli.json, &status);
+            Ok(state_exit(&status.state))
+        }
+        Command::Deactivate { force } => {
+            let outcome = licensor.deactivate(*force)?;
+            if cli.json {
+                say!(
+                    "{}",
+                    json!({ "deactivated": true, "outcome": outcome.name() })
+                );
+            } else {
+                say!("{}", output::deactivation_text(outcome));
+            }
+            Ok(exit::OK)
+        }
+        Command::Fingerprint { components } => {
+            let f = licensor.fingerprint();
+            if cli.json {
+                let mut v = json!({
+                    "fingerprint": f.id(),
+                    "short": f.short(),
+                    "instance_name": f.instance_name(),
+                    "confidence": f.confidence(),
+                    "host_kind": f.host_kind(),
+                });
+                if *components {
+                    v["components"] = serde_json::to_value(f.components()).unwrap_or_default();
+                }
+                say!("{v}");
+            } else {
+                say!("fingerprint: {}", f.id());
+                say!("  short          {}", f.short());
+                say!("  instance name  {}", f.instance_name());
+                say!("  confidence     {:?}", f.confidence());
+                say!("  host           {:?}", f.host_kind());
+                if *components {
+                    let c = f.components();
+                    let hex = |d: Option<keyseat::fingerprint::Digest>| {
+                        d.map_or("-".to_owned(), |d| d.to_hex())
+                    };
+                    say!("  machine_id     {}", c.machine_id.to_hex());
+                    say!("  hostname       {}", hex(c.hostname));
+                    say!("  os             {}", hex(c.os));
+                    say!("  cpu            {}", hex(c.cpu));
+                    say!("  ram            {}", hex(c.ram));
+                    say!("  mac            {}", hex(c.mac));
+                }
+            }
+            Ok(exit::OK)
+        }
+        Command::Watch { interval } => watch(cli.json, licensor, *interval),
+        Command::Demo => Ok(exit::OK),
+    }
+}
+
+fn watch(json_out: bool, licensor: &Licensor, interval: Duration) -> Result<u8, Failure> {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let stop_tx = tx.clone();
+    ctrlc::set_handler(move || {
+        let _ = stop_tx.send(());
+    })
+    .map_err(|e| Failure::System {
+        what: "installing the signal handlers",
+        detail: e.to_string(),
+    })?;
+    let handle = licensor.watch(interval, move |status| {
+        if json_out {
+            let mut v = output::status_json(status);
+            v["event"] = json!("state");
+            say!("{v}");
+        } else {
+            let when = output::time(Some(std::time::SystemTime::now()));
+            say!("{} {}", when.as_str().unwrap_or("-"), status_line(status));
+        }
+    })?;
+    let _ = rx.recv();
+    handle.stop();
+    drop(tx);
+    if json_out {
+        say!("{}", json!({ "event": "stopped" }));
+    } else {
+        eprintln!("licensectl: watch stopped");
+    }
+    Ok(exit::OK)
+}
+
+fn status_line(s: &keyseat::LicenseStatus) -> String {
+    match s.state {
+        keyseat::LicenseState::Grace { until } => format!(
+            "grace until {}",
+            output::time(Some(until)).as_str().unwrap_or("-")
+        ),
+        other => other.name().replace('_', " "),
+    }
+}
+
+fn print_status(json_out: bool, status: &keyseat::LicenseStatus) {
+    if json_out {
+        say!("{}", output::status_json(status));
+    } else {
+        say!("{}", output::status_text(status));
+    }
+}
+
+fn read_stdin_key() -> Result<String, Failure> {
+    let mut s = String::new();
+    std::io::stdin()
+        .take(4096)
+        .read_to_string(&mut s)
+        .map_err(|e| Failure::System {
+            what: "reading the key from stdin",
+            detail: e.to_string(),
+        })?;
+    Ok(s)
+}
+
+/// Writes one line to stdout. When the reader has gone away (a closed pipe), the process
+/// ends quietly with [`exit::OTHER`] instead of panicking as `println!` does: on Unix the
+/// default SIGPIPE ends it before this is reached, but Windows has no SIGPIPE. Other write
+/// errors are ignored, as there is nowhere left to report them.
+pub(crate) fn stdout_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let written = out
+        .write_fmt(args)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    if let Err(e) = written
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(i32::from(exit::OTHER));
+    }
+}
+
+/// `500ms`, `30s`, `15m`, `1h`, `1d`, `1h30m`, `2 days` (jiff's friendly format, days of 24
+/// hours), or plain seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let text = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{s}s")
+    } else {
+        s.to_owned()
+    };
+    let span: jiff::Span = text
+        .parse()
+        .map_err(|e| format!("not a duration ({s:?}): {e}"))?;
+    let signed = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| format!("not a fixed length of time: {s:?}: use ms, s, m, h or d"))?;
+    match Duration::try_from(signed) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err("the interval must be positive".into()),
+    }
+}
+
+/// Log records to stderr, when asked for with -v.
+struct StderrLog(log::LevelFilter);
+
+impl log::Log for StderrLog {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= self.0
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            eprintln!("[{} {}] {}", r.level(), r.target(), r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => return,
+        1 => log::LevelFilter::Info,
+        _ => log::LevelFilter::Debug,
+    };
+    if log::set_boxed_logger(Box::new(StderrLog(level))).is_ok() {
+        log::set_max_level(level);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86_400));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(
+            parse_duration("2 days").unwrap(),
+            Duration::from_secs(172_800)
+        );
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("5y").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("99999999999999999999d").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

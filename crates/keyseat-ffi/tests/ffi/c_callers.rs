@@ -1,0 +1,188 @@
+//! Compiles the C programs in `examples/c` with `cc -Wall -Wextra -Werror`, runs them against
+//! the emulator, then once more under AddressSanitizer (with LeakSanitizer) and UBSan, and
+//! runs the Python ctypes example.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use keyseat_emulator::{Emulator, KeySpec};
+
+use crate::library;
+
+const KEY: &str = "FFI-SECRET-KEY-0a1b2c3d4e5f60718293";
+const PRODUCT: &str = "pdt_c_example";
+const OTHER_KEY: &str = "FFI-OTHER-PRODUCT-KEY-99887766554433";
+const OTHER_PRODUCT: &str = "pdt_someone_elses_app";
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn compile(source: &str, out: &Path, extra: &[&str]) {
+    let (dir, name) = library();
+    let status = Command::new("cc")
+        .args(["-Wall", "-Wextra", "-Werror", "-std=c11", "-g"])
+        .args(extra)
+        .arg("-I")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("include"))
+        .arg(root().join(source))
+        .arg("-L")
+        .arg(&dir)
+        .arg(format!("-l{name}"))
+        .arg(format!("-Wl,-rpath,{}", dir.display()))
+        .arg("-o")
+        .arg(out)
+        .status()
+        .expect("cc runs");
+    assert!(status.success(), "compiling {source} failed");
+}
+
+fn run(exe: &Path, emu: &Emulator, dir: &Path, env: &[(&str, &str)]) -> String {
+    let out = Command::new(exe)
+        .env("KS_BASE_URL", emu.url())
+        .env("KS_DATA_DIR", dir)
+        .env("KS_KEY", KEY)
+        .env("KS_PRODUCT_ID", PRODUCT)
+        .env("KS_OTHER_KEY", OTHER_KEY)
+        .env("KS_OTHER_PRODUCT_ID", OTHER_PRODUCT)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{} failed:\n{stdout}\n{stderr}",
+        exe.display()
+    );
+    for secret in [KEY, OTHER_KEY] {
+        assert!(
+            !stdout.contains(secret) && !stderr.contains(secret),
+            "key leaked"
+        );
+    }
+    assert!(!stderr.contains("Sanitizer"), "{stderr}");
+    stdout
+}
+
+fn emulator() -> Emulator {
+    let mut key = KeySpec::new(KEY).with_limit(1);
+    key.product_id = PRODUCT.into();
+    let mut other = KeySpec::new(OTHER_KEY).with_limit(1);
+    other.product_id = OTHER_PRODUCT.into();
+    Emulator::start(vec![key, other]).unwrap()
+}
+
+/// The number `N` of a closing line `<label>: N failures`, which must be the last line.
+fn failures(out: &str, label: &str) -> u32 {
+    let last = out.lines().last().unwrap_or("");
+    let n = last
+        .strip_prefix(&format!("{label}: "))
+        .and_then(|rest| rest.strip_suffix(" failures"))
+        .unwrap_or_else(|| panic!("no closing line in:\n{out}"));
+    n.parse().expect("a count")
+}
+
+#[test]
+fn c_example_activates_checks_and_deactivates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join("activate");
+    compile("examples/c/activate.c", &exe, &[]);
+    let emu = emulator();
+    let out = run(&exe, &emu, &tmp.path().join("data"), &[]);
+    assert!(out.contains("state: active"), "{out}");
+    assert!(out.contains(&format!("product: {PRODUCT}")), "{out}");
+    assert!(out.contains("key: ****-8293"), "{out}");
+    assert!(out.contains("after deactivate: not activated"), "{out}");
+    assert!(emu.instances_of(KEY).is_empty());
+}
+
+#[test]
+fn c_bad_input_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join("bad_input");
+    compile("examples/c/bad_input.c", &exe, &[]);
+    let out = run(&exe, &emulator(), tmp.path(), &[]);
+    assert_eq!(failures(&out, "bad input"), 0, "{out}");
+}
+
+#[test]
+fn c_abi_contract() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join("abi_contract");
+    compile("examples/c/abi_contract.c", &exe, &[]);
+    let emu = emulator();
+    let out = run(&exe, &emu, &tmp.path().join("data"), &[]);
+    assert_eq!(failures(&out, "abi contract"), 0, "{out}");
+    assert!(
+        emu.instances_of(OTHER_KEY).is_empty(),
+        "the other product's slot was released"
+    );
+}
+
+#[test]
+fn c_callers_under_sanitizers() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (source, name, label) in [
+        ("examples/c/activate.c", "activate_san", None),
+        ("examples/c/bad_input.c", "bad_input_san", Some("bad input")),
+        (
+            "examples/c/abi_contract.c",
+            "abi_contract_san",
+            Some("abi contract"),
+        ),
+    ] {
+        let exe = tmp.path().join(name);
+        compile(
+            source,
+            &exe,
+            &[
+                "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=undefined",
+                "-fno-omit-frame-pointer",
+            ],
+        );
+        let emu = emulator();
+        let data = tmp.path().join(format!("data-{name}"));
+        let out = run(
+            &exe,
+            &emu,
+            &data,
+            &[
+                ("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1"),
+                ("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1"),
+            ],
+        );
+        if let Some(label) = label {
+            assert_eq!(failures(&out, label), 0, "{out}");
+        }
+    }
+}
+
+#[test]
+fn python_ctypes_example() {
+    let tmp = tempfile::tempdir().unwrap();
+    let emu = emulator();
+    let (dir, name) = library();
+    let file = crate::shared_library_file(name);
+    let out = Command::new("python3")
+        .arg(root().join("examples/python/activate.py"))
+        .env("KS_LIB", dir.join(file))
+        .env("KS_BASE_URL", emu.url())
+        .env("KS_DATA_DIR", tmp.path())
+        .env("KS_KEY", KEY)
+        .env("KS_PRODUCT_ID", PRODUCT)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("state: active") && stdout.contains("after deactivate: not activated"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(KEY));
+}

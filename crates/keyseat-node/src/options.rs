@@ -1,0 +1,127 @@
+//! The `new Licensor(options)` object, checked and turned into a core builder.
+
+use std::time::Duration;
+
+use keyseat::api::Environment;
+use keyseat::licensor::LicensorBuilder;
+use keyseat::{App, KeyStorage};
+use napi::bindgen_prelude::{Either, FromNapiValue, Uint8Array, Unknown};
+use napi_derive::napi;
+
+use crate::error::{Outcome, failure, invalid_input};
+
+/// Options of `new Licensor(…)`. The three names locate the data directory and the keychain
+/// entry, so every program of an app (the app, `licensectl`, a helper) must give the same
+/// ones, and the same `vendorSecret`.
+#[napi(object)]
+pub struct LicensorOptions {
+    /// Reverse-DNS qualifier of the vendor (`com`).
+    pub qualifier: String,
+    /// The vendor (`Example`).
+    pub organisation: String,
+    /// The application (`MyApp`).
+    pub application: String,
+    /// Dodo product ids (`pdt_…`) whose keys license this app. A key of another product is
+    /// refused with code `WRONG_PRODUCT` and its activation released.
+    pub product_ids: Option<Vec<String>>,
+    /// Accept a key of any product, from any Dodo merchant: only for tools that are not the
+    /// licensed product themselves. Give this or `productIds`, not both.
+    pub any_product: Option<bool>,
+    /// The vendor secret compiled into the app, mixed into the cache's MAC.
+    pub vendor_secret: Option<Either<String, Uint8Array>>,
+    /// `'live'` (the default) or `'test'` (Dodo's test mode).
+    #[napi(ts_type = "'live' | 'test'")]
+    pub environment: Option<String>,
+    /// Another license server (`https://…`, or `http://` on loopback, such as the emulator);
+    /// replaces `environment`.
+    pub base_url: Option<String>,
+    /// The data directory (cache, lock, fallback credentials); default: the platform's.
+    pub data_dir: Option<String>,
+    /// Where the key is kept: `'keyring'` (the OS credential store, the default), `'file'`
+    /// or `'memory'`.
+    #[napi(ts_type = "'keyring' | 'file' | 'memory'")]
+    pub key_storage: Option<String>,
+    /// How long the license keeps working without reaching the server (default 14 days).
+    pub grace_period_seconds: Option<f64>,
+    /// How old the last answer may be before `check()` asks the server (default 24 hours).
+    pub revalidate_interval_seconds: Option<f64>,
+    /// A PEM file of extra CAs to trust, for a TLS-inspecting proxy.
+    pub ca_file: Option<String>,
+}
+
+/// The core builder the options describe; the core checks the rest when it builds.
+pub fn builder(o: LicensorOptions) -> Outcome<LicensorBuilder> {
+    let app =
+        App::try_new(&o.qualifier, &o.organisation, &o.application).map_err(|e| failure(&e))?;
+    let mut b = keyseat::Licensor::builder(app);
+    let ids = o.product_ids.unwrap_or_default();
+    b = match (ids.is_empty(), o.any_product.unwrap_or(false)) {
+        (false, false) => b.product_ids(ids),
+        (true, true) => b.any_product(),
+        (false, true) => {
+            return Err(invalid_input(
+                "give productIds or anyProduct: true, not both",
+            ));
+        }
+        (true, false) => {
+            return Err(invalid_input(
+                "name the products whose keys license this app with productIds \
+                 (or, for a tool that is not the licensed product, anyProduct: true)",
+            ));
+        }
+    };
+    if let Some(secret) = o.vendor_secret {
+        b = b.vendor_secret(match secret {
+            Either::A(text) => text.into_bytes(),
+            Either::B(bytes) => bytes.to_vec(),
+        });
+    }
+    b = b.environment(match o.base_url {
+        Some(url) => Environment::Custom(url),
+        None => {
+            let name = o.environment.as_deref().unwrap_or("live");
+            Environment::from_name(name).ok_or_else(|| {
+                invalid_input(format!(
+                    "environment must be 'live' or 'test', not {name:?}"
+                ))
+            })?
+        }
+    });
+    if let Some(dir) = o.data_dir {
+        b = b.data_dir(dir);
+    }
+    let storage = o.key_storage.as_deref().unwrap_or("keyring");
+    b = b.key_storage(KeyStorage::from_name(storage).ok_or_else(|| {
+        invalid_input(format!(
+            "keyStorage must be 'keyring', 'file' or 'memory', not {storage:?}"
+        ))
+    })?);
+    if let Some(secs) = o.grace_period_seconds {
+        b = b.grace_period(seconds("gracePeriodSeconds", secs)?);
+    }
+    if let Some(secs) = o.revalidate_interval_seconds {
+        b = b.revalidate_every(seconds("revalidateIntervalSeconds", secs)?);
+    }
+    if let Some(path) = o.ca_file {
+        b = b.ca_file(path);
+    }
+    Ok(b)
+}
+
+/// A number of seconds from JavaScript: finite and not negative.
+pub fn seconds(name: &str, secs: f64) -> Outcome<Duration> {
+    Duration::try_from_secs_f64(secs).map_err(|_| {
+        invalid_input(format!(
+            "{name} must be a finite number of seconds >= 0, not {secs}"
+        ))
+    })
+}
+
+/// An argument converted from JavaScript, a value of the wrong type being `INVALID_INPUT`
+/// like every other bad argument (napi's own conversion errors carry other codes).
+pub fn from_js<T: FromNapiValue>(value: Unknown<'_>) -> Outcome<T> {
+    // SAFETY: `value` is a live value of the current call's environment, and the
+    // `FromNapiValue` impls used here (strings and `#[napi(object)]` structs) check the
+    // value's type and return an error rather than assume it.
+    unsafe { value.cast::<T>() }.map_err(|e| invalid_input(e.reason))
+}

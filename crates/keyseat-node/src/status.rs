@@ -1,0 +1,96 @@
+//! Statuses as plain JavaScript objects.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use napi::bindgen_prelude::{ToNapiValue, TypeName, ValueType};
+use napi::{check_status, sys};
+use napi_derive::napi;
+
+/// The license on this machine, as a plain object (`JSON.stringify` shows every field; none
+/// is the key).
+#[napi(object, use_nullable = true, object_from_js = false)]
+pub struct LicenseStatus {
+    /// The state, with the same names as `licensectl --json`.
+    #[napi(
+        ts_type = "'not_activated' | 'active' | 'grace' | 'grace_expired' | 'revoked' | 'fingerprint_mismatch' | 'tampered' | 'clock_rollback' | 'wrong_product'"
+    )]
+    pub state: String,
+    /// Whether the app should run as licensed (`active` or `grace`).
+    pub licensed: bool,
+    /// Whether this call talked to the license server.
+    pub network_used: bool,
+    /// The Dodo product id (`pdt_…`).
+    pub product_id: Option<String>,
+    /// The product's name.
+    pub product_name: Option<String>,
+    /// The customer's email address.
+    pub customer_email: Option<String>,
+    /// The activation's instance id (`lki_…`).
+    pub instance_id: Option<String>,
+    /// The key in redacted form (`****-8f43`), never the key.
+    pub key_hint: Option<String>,
+    /// When the activation was created on the server.
+    #[napi(ts_type = "Date")]
+    pub activated_at: Option<JsTime>,
+    /// The last successful online validation.
+    #[napi(ts_type = "Date")]
+    pub last_validated: Option<JsTime>,
+    /// When the license stops working if the server cannot be reached.
+    #[napi(ts_type = "Date")]
+    pub grace_deadline: Option<JsTime>,
+    /// Where the credentials are kept.
+    #[napi(ts_type = "'keyring' | 'file' | 'memory'")]
+    pub key_storage: Option<String>,
+}
+
+impl From<&keyseat::LicenseStatus> for LicenseStatus {
+    fn from(s: &keyseat::LicenseStatus) -> LicenseStatus {
+        LicenseStatus {
+            state: s.state.name().to_owned(),
+            licensed: s.is_licensed(),
+            network_used: s.network_used,
+            product_id: s.product_id.clone(),
+            product_name: s.product_name.clone(),
+            customer_email: s.customer_email.clone(),
+            instance_id: s.instance_id.as_ref().map(|i| i.as_str().to_owned()),
+            key_hint: s.key_hint.clone(),
+            activated_at: s.activated_at.map(JsTime),
+            last_validated: s.last_validated.map(JsTime),
+            grace_deadline: s.grace_deadline.map(JsTime),
+            key_storage: s.key_storage.map(|k| k.as_str().to_owned()),
+        }
+    }
+}
+
+/// A point in time that becomes a JavaScript `Date`.
+pub struct JsTime(SystemTime);
+
+impl JsTime {
+    /// Milliseconds since the Unix epoch, negative before it.
+    fn unix_millis(&self) -> f64 {
+        match self.0.duration_since(UNIX_EPOCH) {
+            Ok(d) => d.as_secs_f64() * 1000.0,
+            Err(before) => -before.duration().as_secs_f64() * 1000.0,
+        }
+    }
+}
+
+impl TypeName for JsTime {
+    fn type_name() -> &'static str {
+        "Date"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for JsTime {
+    unsafe fn to_napi_value(env: sys::napi_env, val: JsTime) -> napi::Result<sys::napi_value> {
+        let mut date = std::ptr::null_mut();
+        // SAFETY: `env` is the live environment napi passed to this conversion, and `date`
+        // is a valid place for the new value.
+        check_status!(unsafe { sys::napi_create_date(env, val.unix_millis(), &mut date) })?;
+        Ok(date)
+    }
+}

@@ -1,0 +1,106 @@
+// Test helpers: the emulator binary built by cargo, and licensors in throwaway directories.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+export const packageDir = resolve(here, '..')
+export const { Licensor } = createRequire(import.meta.url)(packageDir)
+
+/** The emulator binary: $KEYSEAT_EMULATOR, or the workspace's debug build. */
+export const emulatorBinary =
+  process.env.KEYSEAT_EMULATOR ??
+  resolve(packageDir, '..', '..', 'target', 'debug', 'keyseat-emulator')
+
+export const PRODUCT = 'pdt_node_app'
+export const OTHER_PRODUCT = 'pdt_someone_else'
+
+/** A temporary directory, removed when the test ends. */
+export function tempDir(t) {
+  const dir = mkdtempSync(join(tmpdir(), 'keyseat-node-'))
+  t.after(() => rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+/**
+ * Starts the emulator serving `keys` (key objects as in its README) and stops it when the
+ * test ends. Resolves to { url, control(path, body), stop() }.
+ */
+export async function startEmulator(t, keys) {
+  const dir = tempDir(t)
+  const keysFile = join(dir, 'keys.json')
+  writeFileSync(keysFile, JSON.stringify(keys))
+  const child = spawn(emulatorBinary, ['--keys', keysFile], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const stop = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill()
+  }
+  t.after(stop)
+  const url = await new Promise((ok, fail) => {
+    child.once('error', fail)
+    child.once('exit', (code) => fail(new Error(`emulator exited with ${code}`)))
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      const m = /^listening on (\S+)$/.exec(line)
+      if (m) ok(m[1])
+      else fail(new Error(`unexpected emulator output: ${line}`))
+    })
+  })
+  const control = async (path, body, method = 'POST') => {
+    const res = await fetch(url + path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    })
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status}`)
+    const text = await res.text()
+    return text ? JSON.parse(text) : null
+  }
+  const stopped = () =>
+    new Promise((ok) => {
+      if (child.exitCode !== null || child.signalCode !== null) return ok()
+      child.once('exit', () => ok())
+      child.kill()
+    })
+  return { url, control, stop: stopped }
+}
+
+/** Options of a Licensor against `url`, keeping everything in a fresh directory. */
+export function options(t, url, extra = {}) {
+  return {
+    qualifier: 'com',
+    organisation: 'Example',
+    application: 'NodeTest',
+    productIds: [PRODUCT],
+    vendorSecret: 'node test vendor secret',
+    baseUrl: url,
+    dataDir: tempDir(t),
+    keyStorage: 'file',
+    ...extra,
+  }
+}
+
+/** A key object for the emulator. */
+export function key(text, extra = {}) {
+  return {
+    key: text,
+    product_id: PRODUCT,
+    product_name: 'Node App',
+    customer_email: 'ada@example.com',
+    ...extra,
+  }
+}
+
+/** The code of the error `promise` rejects with (or `fn` throws). */
+export async function codeOf(promiseOrFn) {
+  try {
+    await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn)
+  } catch (e) {
+    return e.code
+  }
+  throw new Error('expected a failure')
+}

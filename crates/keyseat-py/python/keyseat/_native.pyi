@@ -1,0 +1,120 @@
+"""Type stubs of the extension module; everything is re-exported by ``keyseat``."""
+
+import datetime
+import os
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Literal, final
+
+__version__: str
+
+State = Literal[
+    "not_activated",
+    "active",
+    "grace",
+    "grace_expired",
+    "revoked",
+    "fingerprint_mismatch",
+    "tampered",
+    "clock_rollback",
+    "wrong_product",
+]
+KeyStorage = Literal["keyring", "file", "memory"]
+Seconds = datetime.timedelta | float | int
+
+@final
+class LicenseStatus:
+    """The license on this machine. Immutable; no field is the key."""
+
+    @property
+    def state(self) -> State: ...
+    @property
+    def licensed(self) -> bool:
+        """Whether the app should run as licensed ('active' or 'grace')."""
+    @property
+    def network_used(self) -> bool: ...
+    @property
+    def product_id(self) -> str | None: ...
+    @property
+    def product_name(self) -> str | None: ...
+    @property
+    def customer_email(self) -> str | None: ...
+    @property
+    def instance_id(self) -> str | None: ...
+    @property
+    def key_hint(self) -> str | None:
+        """The key in redacted form ('****-8f43')."""
+    @property
+    def activated_at(self) -> datetime.datetime | None: ...
+    @property
+    def last_validated(self) -> datetime.datetime | None: ...
+    @property
+    def grace_deadline(self) -> datetime.datetime | None: ...
+    @property
+    def key_storage(self) -> KeyStorage | None: ...
+
+@final
+class WatchHandle:
+    """A running watch; ``stop()`` ends it, and so does leaving a ``with`` block."""
+
+    @property
+    def running(self) -> bool: ...
+    def stop(self) -> None: ...
+    def __enter__(self) -> WatchHandle: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool: ...
+
+@final
+class Licensor:
+    """Activates, checks and deactivates this app's license on this machine."""
+
+    def __init__(
+        self,
+        *,
+        qualifier: str,
+        organisation: str,
+        application: str,
+        product_ids: Sequence[str] | None = None,
+        any_product: bool = False,
+        vendor_secret: bytes | str | None = None,
+        environment: Literal["live", "test"] = "live",
+        base_url: str | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        key_storage: KeyStorage = "keyring",
+        grace_period: Seconds | None = None,
+        revalidate_interval: Seconds | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+    ) -> None: ...
+    def activate(self, key: str) -> LicenseStatus: ...
+    def check(self) -> LicenseStatus: ...
+    def check_offline(self) -> LicenseStatus: ...
+    def revalidate(self) -> LicenseStatus: ...
+    def deactivate(
+        self, force: bool = False
+    ) -> Literal["slot_freed", "already_gone", "local_only"]: ...
+    def fingerprint(self) -> str: ...
+    def watch(
+        self, interval: Seconds, callback: Callable[[LicenseStatus], object]
+    ) -> WatchHandle: ...
+
+class LicenseError(Exception):
+    """A keyseat failure, with a stable ``code``."""
+
+    code: str
+
+class InvalidInputError(LicenseError): ...
+class NetworkError(LicenseError): ...
+class LimitReachedError(LicenseError): ...
+class InactiveKeyError(LicenseError): ...
+class KeyNotFoundError(LicenseError): ...
+class WrongProductError(LicenseError): ...
+class AmbiguousActivationError(LicenseError): ...
+class NotActivatedError(LicenseError): ...
+class AlreadyActivatedError(LicenseError): ...
+
+def _stop_all_watches() -> None:
+    """Stops every running watch (registered with atexit by the package)."""

@@ -1,0 +1,140 @@
+//! The `Licensor` class.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+
+use pyo3::prelude::*;
+
+use crate::errors::{from_core, panicked};
+use crate::options::{Options, builder, duration};
+use crate::status::LicenseStatus;
+use crate::watch::WatchHandle;
+
+/// Activates, checks and deactivates this app's license on this machine. Safe to share
+/// between threads; every call that may use the network releases the GIL.
+#[pyclass(frozen, module = "keyseat")]
+pub struct Licensor {
+    inner: keyseat::Licensor,
+}
+
+/// Runs a core call with the GIL released, a panic caught.
+fn detached<T: Send>(
+    py: Python<'_>,
+    f: impl FnOnce() -> Result<T, keyseat::Error> + Send,
+) -> PyResult<T> {
+    match py.detach(|| catch_unwind(AssertUnwindSafe(f))) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(from_core(&e)),
+        Err(_) => Err(panicked()),
+    }
+}
+
+#[pymethods]
+impl Licensor {
+    /// Resolves the data directory and computes this machine's fingerprint.
+    #[new]
+    #[pyo3(signature = (
+        *,
+        qualifier,
+        organisation,
+        application,
+        product_ids = None,
+        any_product = false,
+        vendor_secret = None,
+        environment = "live".to_owned(),
+        base_url = None,
+        data_dir = None,
+        key_storage = "keyring".to_owned(),
+        grace_period = None,
+        revalidate_interval = None,
+        ca_file = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new<'py>(
+        py: Python<'py>,
+        qualifier: String,
+        organisation: String,
+        application: String,
+        product_ids: Option<Vec<String>>,
+        any_product: bool,
+        vendor_secret: Option<Bound<'py, PyAny>>,
+        environment: String,
+        base_url: Option<String>,
+        data_dir: Option<PathBuf>,
+        key_storage: String,
+        grace_period: Option<Bound<'py, PyAny>>,
+        revalidate_interval: Option<Bound<'py, PyAny>>,
+        ca_file: Option<PathBuf>,
+    ) -> PyResult<Licensor> {
+        let b = builder(Options {
+            qualifier,
+            organisation,
+            application,
+            product_ids,
+            any_product,
+            vendor_secret,
+            environment,
+            base_url,
+            data_dir,
+            key_storage,
+            grace_period,
+            revalidate_interval,
+            ca_file,
+        })?;
+        let inner = detached(py, move || b.build())?;
+        Ok(Licensor { inner })
+    }
+
+    /// Activates `key` on this machine and stores it.
+    fn activate(&self, py: Python<'_>, key: &str) -> PyResult<LicenseStatus> {
+        let key = key.to_owned();
+        let status = detached(py, || self.inner.activate(&key))?;
+        LicenseStatus::new(py, &status)
+    }
+
+    /// The license state: from the cache when the last answer is recent, otherwise asks
+    /// the server (falling back to the grace period when it cannot be reached).
+    fn check(&self, py: Python<'_>) -> PyResult<LicenseStatus> {
+        let status = detached(py, || self.inner.check())?;
+        LicenseStatus::new(py, &status)
+    }
+
+    /// The license state from the cache alone, never the network.
+    fn check_offline(&self, py: Python<'_>) -> PyResult<LicenseStatus> {
+        let status = detached(py, || self.inner.check_offline())?;
+        LicenseStatus::new(py, &status)
+    }
+
+    /// Asks the server now, whatever the age of the last answer.
+    fn revalidate(&self, py: Python<'_>) -> PyResult<LicenseStatus> {
+        let status = detached(py, || self.inner.revalidate())?;
+        LicenseStatus::new(py, &status)
+    }
+
+    /// Frees this machine's activation slot and forgets the key: 'slot_freed',
+    /// 'already_gone', or with `force=True` and no server, 'local_only'.
+    #[pyo3(signature = (force = false))]
+    fn deactivate(&self, py: Python<'_>, force: bool) -> PyResult<&'static str> {
+        detached(py, || self.inner.deactivate(force)).map(|d| d.name())
+    }
+
+    /// This machine's fingerprint for this app: 64 hex characters.
+    fn fingerprint(&self) -> String {
+        self.inner.fingerprint().id()
+    }
+
+    /// Checks now and then every `interval` (a timedelta or seconds) on a background
+    /// thread, calling `callback(status)` on the first check and on every change of state.
+    fn watch(&self, interval: &Bound<'_, PyAny>, callback: Py<PyAny>) -> PyResult<WatchHandle> {
+        let interval = duration("interval", interval)?;
+        WatchHandle::start(&self.inner, interval, callback)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Licensor(app={:?}, data_dir={:?})",
+            self.inner.app_id(),
+            self.inner.data_dir().display().to_string()
+        )
+    }
+}

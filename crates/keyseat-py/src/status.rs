@@ -1,0 +1,119 @@
+//! `LicenseStatus`: a frozen object with timezone-aware datetimes.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyTuple;
+
+/// The license on this machine. Immutable; no field is the key.
+#[pyclass(frozen, get_all, module = "keyseat")]
+pub struct LicenseStatus {
+    /// 'not_activated', 'active', 'grace', 'grace_expired', 'revoked',
+    /// 'fingerprint_mismatch', 'tampered', 'clock_rollback' or 'wrong_product'.
+    state: &'static str,
+    /// Whether the app should run as licensed ('active' or 'grace').
+    licensed: bool,
+    /// Whether this call talked to the license server.
+    network_used: bool,
+    /// The Dodo product id ('pdt_…').
+    product_id: Option<String>,
+    /// The product's name.
+    product_name: Option<String>,
+    /// The customer's email address.
+    customer_email: Option<String>,
+    /// The activation's instance id ('lki_…').
+    instance_id: Option<String>,
+    /// The key in redacted form ('****-8f43').
+    key_hint: Option<String>,
+    /// When the activation was created on the server (UTC).
+    activated_at: Option<Py<PyAny>>,
+    /// The last successful online validation (UTC).
+    last_validated: Option<Py<PyAny>>,
+    /// When the license stops working if the server cannot be reached (UTC).
+    grace_deadline: Option<Py<PyAny>>,
+    /// 'keyring', 'file' or 'memory'.
+    key_storage: Option<&'static str>,
+}
+
+impl LicenseStatus {
+    /// The Python status of a core status.
+    pub fn new(py: Python<'_>, s: &keyseat::LicenseStatus) -> PyResult<LicenseStatus> {
+        Ok(LicenseStatus {
+            state: s.state.name(),
+            licensed: s.is_licensed(),
+            network_used: s.network_used,
+            product_id: s.product_id.clone(),
+            product_name: s.product_name.clone(),
+            customer_email: s.customer_email.clone(),
+            instance_id: s.instance_id.as_ref().map(|i| i.as_str().to_owned()),
+            key_hint: s.key_hint.clone(),
+            activated_at: s.activated_at.map(|t| utc_datetime(py, t)).transpose()?,
+            last_validated: s.last_validated.map(|t| utc_datetime(py, t)).transpose()?,
+            grace_deadline: s.grace_deadline.map(|t| utc_datetime(py, t)).transpose()?,
+            key_storage: s.key_storage.map(|k| k.as_str()),
+        })
+    }
+}
+
+#[pymethods]
+impl LicenseStatus {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let fields = [
+            ("state", self.state.into_pyobject(py)?.into_any()),
+            (
+                "licensed",
+                self.licensed.into_pyobject(py)?.to_owned().into_any(),
+            ),
+            (
+                "network_used",
+                self.network_used.into_pyobject(py)?.to_owned().into_any(),
+            ),
+            ("product_id", self.product_id.clone().into_pyobject(py)?),
+            ("product_name", self.product_name.clone().into_pyobject(py)?),
+            (
+                "customer_email",
+                self.customer_email.clone().into_pyobject(py)?,
+            ),
+            ("instance_id", self.instance_id.clone().into_pyobject(py)?),
+            ("key_hint", self.key_hint.clone().into_pyobject(py)?),
+            ("activated_at", time(py, &self.activated_at)),
+            ("last_validated", time(py, &self.last_validated)),
+            ("grace_deadline", time(py, &self.grace_deadline)),
+            ("key_storage", self.key_storage.into_pyobject(py)?),
+        ];
+        let mut parts = Vec::with_capacity(fields.len());
+        for (name, value) in fields {
+            parts.push(format!("{name}={}", value.repr()?));
+        }
+        Ok(format!("LicenseStatus({})", parts.join(", ")))
+    }
+}
+
+fn time<'py>(py: Python<'py>, t: &Option<Py<PyAny>>) -> Bound<'py, PyAny> {
+    match t {
+        Some(t) => t.bind(py).clone(),
+        None => py.None().into_bound(py),
+    }
+}
+
+/// A timezone-aware `datetime` in UTC. Built through the `datetime` module, which the
+/// stable ABI (abi3) allows, rather than the datetime C API, which it does not.
+fn utc_datetime(py: Python<'_>, t: SystemTime) -> PyResult<Py<PyAny>> {
+    static FROM_TIMESTAMP: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    let (from_timestamp, utc) = FROM_TIMESTAMP.get_or_try_init(py, || -> PyResult<_> {
+        let datetime = py.import("datetime")?;
+        let from_timestamp = datetime.getattr("datetime")?.getattr("fromtimestamp")?;
+        let utc = datetime.getattr("timezone")?.getattr("utc")?;
+        Ok((from_timestamp.unbind(), utc.unbind()))
+    })?;
+    let secs = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => d.as_secs_f64(),
+        Err(before) => -before.duration().as_secs_f64(),
+    };
+    let args = PyTuple::new(
+        py,
+        [secs.into_pyobject(py)?.into_any(), utc.bind(py).clone()],
+    )?;
+    Ok(from_timestamp.bind(py).call1(args)?.unbind())
+}

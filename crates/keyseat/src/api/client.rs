@@ -1,0 +1,738 @@
+//! The HTTP side: one reused `ureq` agent, base-URL checks, timeouts, the retry loop, and the
+//! mapping of every failure to an [`ErrorKind`].
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ureq::http::{HeaderMap, Uri};
+use ureq::unversioned::resolver::DefaultResolver;
+use ureq::{Agent, Body};
+
+use super::MAX_RESPONSE_BYTES;
+use super::retry::{RetryPolicy, should_retry_header};
+use super::tls::{self, TrustStore};
+use super::types::{
+    ActivateLicenseKeyRequest, DeactivateLicenseKeyRequest, ErrorBody, Instance,
+    ValidateLicenseKeyRequest, ValidateLicenseKeyResponse,
+};
+use crate::error::{DodoCode, Error, ErrorKind};
+use crate::key::{InstanceId, LicenseKey};
+
+/// Which Dodo Payments server to talk to.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Environment {
+    /// `https://live.dodopayments.com`, real customers' keys.
+    #[default]
+    Live,
+    /// `https://test.dodopayments.com`, the merchant's test-mode keys.
+    Test,
+    /// Any other base URL: `https://…`, or `http://…` on a loopback address only (the
+    /// emulator, a local proxy).
+    Custom(String),
+}
+
+impl Environment {
+    /// The environment named `live` or `test`, or `None` for any other name (a custom
+    /// server is given by its URL instead).
+    pub fn from_name(name: &str) -> Option<Environment> {
+        match name {
+            "live" => Some(Environment::Live),
+            "test" => Some(Environment::Test),
+            _ => None,
+        }
+    }
+
+    /// The base URL, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        match self {
+            Environment::Live => "https://live.dodopayments.com",
+            Environment::Test => "https://test.dodopayments.com",
+            Environment::Custom(url) => url.trim_end_matches('/'),
+        }
+    }
+}
+
+/// Options for a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    environment: Environment,
+    connect_timeout: Duration,
+    timeout: Duration,
+    retry: RetryPolicy,
+    trust: TrustStore,
+    ca_file: Option<PathBuf>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        ClientBuilder {
+            environment: Environment::Live,
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            trust: TrustStore::Bundled,
+            ca_file: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The server (default [`Environment::Live`]).
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// Time allowed to open a connection, TLS included (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one whole request, answer included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Retry schedule for `validate` and `deactivate` (and for activation attempts that
+    /// certainly did not reach the server).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Where trusted root certificates come from (default [`TrustStore::Bundled`], the
+    /// Mozilla roots compiled in). See [`TrustStore`] for what each choice trades away.
+    pub fn trust_store(mut self, trust: TrustStore) -> Self {
+        self.trust = trust;
+        self
+    }
+
+    /// Also trusts the certificates of this PEM file, beside the bundled roots: the company
+    /// CA of a network whose proxy inspects TLS. Read when the client is built.
+    pub fn ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ca_file = Some(path.into());
+        self
+    }
+
+    /// Checks the base URL, reads the CA file and builds the client.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a malformed base URL, plain `http://` to a host that
+    /// is not a loopback address, a CA file with no certificate, or a CA file with
+    /// [`TrustStore::System`]; [`ErrorKind::Io`] when the CA file cannot be read.
+    pub fn build(self) -> Result<Client, Error> {
+        let base = self.environment.base_url().to_owned();
+        check_base_url(&base)?;
+        let roots = tls::root_certs(self.trust, self.ca_file.as_deref())?;
+        let user_agent = format!(
+            "keyseat/{} ({}; {})",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH
+        );
+        let agent = |pooled: bool| -> Agent {
+            let mut config = Agent::config_builder()
+                .http_status_as_error(false)
+                .max_redirects(0)
+                .timeout_connect(Some(self.connect_timeout))
+                .timeout_global(Some(self.timeout))
+                .tls_config(
+                    ureq::tls::TlsConfig::builder()
+                        .root_certs(roots.clone())
+                        .build(),
+                )
+                .user_agent(user_agent.as_str());
+            if !pooled {
+                config = config
+                    .max_idle_connections(0)
+                    .max_idle_connections_per_host(0);
+            }
+            Agent::with_parts(
+                config.build(),
+                ureq::unversioned::transport::DefaultConnector::default(),
+                super::resolve::Resolver::<DefaultResolver>::default(),
+            )
+        };
+        Ok(Client {
+            agent: agent(true),
+            // Activation uses a fresh connection each time: a pooled connection the server has
+            // quietly closed would turn a harmless resend into an ambiguous activation.
+            activation_agent: agent(false),
+            base,
+            retry: self.retry,
+        })
+    }
+}
+
+/// A client for the three license endpoints. Cheap to clone; clones share connections.
+#[derive(Clone)]
+pub struct Client {
+    agent: Agent,
+    activation_agent: Agent,
+    base: String,
+    retry: RetryPolicy,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one attempt produced.
+enum Attempt {
+    /// The server answered with a status; the body may still have failed to arrive.
+    Answered {
+        status: u16,
+        headers: HeaderMap,
+        body: Result<Vec<u8>, Error>,
+        /// The body failed in transit (cut short, timed out), as opposed to being too large:
+        /// worth another try for a request that is safe to repeat.
+        body_cut: bool,
+    },
+    /// No status came back.
+    Failed {
+        error: Error,
+        /// True when the request certainly never reached the server.
+        not_sent: bool,
+    },
+}
+
+impl Client {
+    /// Starts a [`ClientBuilder`].
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Activates `key` as a new instance called `name` (`POST /licenses/activate`).
+    ///
+    /// Spends one activation slot on success. Retried only when the request certainly did not
+    /// reach the server (connection refused, DNS failure, connect timeout, 429).
+    ///
+    /// # Errors
+    /// [`ErrorKind::AmbiguousActivation`] when the server may have processed the request but
+    /// no usable answer came back; [`ErrorKind::Api`] when the server refused (limit reached,
+    /// inactive key, unknown key); other kinds as described on [`ErrorKind`].
+    pub fn activate(&self, key: &LicenseKey, name: &str) -> Result<Instance, Error> {
+        let body = to_json(&ActivateLicenseKeyRequest {
+            license_key: key.expose(),
+            name,
+        });
+        let mut retry = 0;
+        loop {
+            let attempt = self.send(&self.activation_agent, "/licenses/activate", &body, key);
+            let (wait_headers, error) = match attempt {
+                Attempt::Failed {
+                    error,
+                    not_sent: true,
+                } if !is_certificate(&error) => (None, error),
+                Attempt::Failed {
+                    error,
+                    not_sent: true,
+                } => return Err(error),
+                Attempt::Failed {
+                    error,
+                    not_sent: false,
+                } => return Err(ambiguous(&error.to_string())),
+                Attempt::Answered {
+                    status: 200..=299,
+                    body,
+                    ..
+                } => {
+                    let parsed = body.and_then(|b| parse_instance(&b));
+                    return parsed.map_err(|e| {
+                        ambiguous(&format!("the server accepted the activation but {e}"))
+                    });
+                }
+                Attempt::Answered {
+                    status: 429,
+                    headers,
+                    body,
+                    ..
+                } => (Some(headers), error_from_answer(429, body, key)),
+                Attempt::Answered { status, body, .. } if status >= 500 => {
+                    let error = error_from_answer(status, body, key);
+                    return Err(ambiguous(&error.to_string()));
+                }
+                Attempt::Answered { status, body, .. } => {
+                    return Err(error_from_answer(status, body, key));
+                }
+            };
+            if retry >= self.retry.max_retries {
+                return Err(error);
+            }
+            let wait = self.retry.delay(retry, wait_headers.as_ref());
+            log::info!("activate: request not delivered ({error}); retrying in {wait:?}");
+            std::thread::sleep(wait);
+            retry += 1;
+        }
+    }
+
+    /// Asks whether `key` (and, when given, its instance `instance`) is valid
+    /// (`POST /licenses/validate`). `Ok(false)` is the server's definite "no".
+    ///
+    /// # Errors
+    /// Network, timeout and unusable-answer errors after the retries are spent; an
+    /// [`ErrorKind::Api`] error when the server refused the request itself.
+    pub fn validate(&self, key: &LicenseKey, instance: Option<&InstanceId>) -> Result<bool, Error> {
+        let body = to_json(&ValidateLicenseKeyRequest {
+            license_key: key.expose(),
+            license_key_instance_id: instance.map(InstanceId::as_str),
+        });
+        let (result, _) = self.send_idempotent("/licenses/validate", &body, key, |b| {
+            b.and_then(|b| parse_validate(&b))
+        });
+        result
+    }
+
+    /// Frees the activation slot held by `instance` (`POST /licenses/deactivate`).
+    ///
+    /// If an earlier attempt's outcome was unknown (it timed out or lost its answer) and a
+    /// retry then hears "instance not found", the first attempt did the work: that counts as
+    /// success.
+    ///
+    /// # Errors
+    /// As [`Client::validate`]; [`ErrorKind::Api`] with status 403 when the instance does not
+    /// exist or does not belong to the key, 404 when the key does not exist.
+    pub fn deactivate(&self, key: &LicenseKey, instance: &InstanceId) -> Result<(), Error> {
+        let body = to_json(&DeactivateLicenseKeyRequest {
+            license_key: key.expose(),
+            license_key_instance_id: instance.as_str(),
+        });
+        // The answer's status is the whole answer: the body is empty, and a 2xx whose body
+        // went astray has still freed the slot.
+        let (result, earlier_unknown) =
+            self.send_idempotent("/licenses/deactivate", &body, key, |_| Ok(()));
+        match result {
+            Err(e) if earlier_unknown && e.http_status() == Some(403) => {
+                log::info!("deactivate: instance already gone after an unanswered attempt");
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    /// Sends a request that is safe to repeat, retrying per the policy. Also returns whether
+    /// an attempt before the last one had an unknown outcome.
+    fn send_idempotent<T>(
+        &self,
+        path: &str,
+        body: &[u8],
+        key: &LicenseKey,
+        parse: impl Fn(Result<Vec<u8>, Error>) -> Result<T, Error>,
+    ) -> (Result<T, Error>, bool) {
+        let mut earlier_unknown = false;
+        let mut retry = 0;
+        loop {
+            let attempt = self.send(&self.agent, path, body, key);
+            let (unknown, retryable, headers, result) = match attempt {
+                Attempt::Failed { error, not_sent } => {
+                    (!not_sent, !is_certificate(&error), None, Err(error))
+                }
+                Attempt::Answered {
+                    status,
+                    headers,
+                    body,
+                    body_cut,
+                } => {
+                    let result = if (200..300).contains(&status) {
+                        parse(body)
+                    } else {
+                        Err(error_from_answer(status, body, key))
+                    };
+                    let retryable = should_retry_header(&headers)
+                        .unwrap_or(status == 408 || status == 429 || status >= 500 || body_cut)
+                        && result.is_err();
+                    (status >= 500 || body_cut, retryable, Some(headers), result)
+                }
+            };
+            if result.is_ok() || !retryable || retry >= self.retry.max_retries {
+                return (result, earlier_unknown);
+            }
+            earlier_unknown |= unknown;
+            let wait = self.retry.delay(retry, headers.as_ref());
+            if let Err(e) = &result {
+                log::info!(
+                    "{path}: attempt {} failed ({e}); retrying in {wait:?}",
+                    retry + 1
+                );
+            }
+            std::thread::sleep(wait);
+            retry += 1;
+        }
+    }
+
+    /// One POST: sends `body`, reads the answer with the size limit.
+    fn send(&self, agent: &Agent, path: &str, body: &[u8], key: &LicenseKey) -> Attempt {
+        let url = format!("{}{path}", self.base);
+        log::debug!("POST {url}");
+        let sent = agent
+            .post(&url)
+            .header("accept", "application/json")
+            .content_type("application/json")
+            .send(body);
+        match sent {
+            Ok(mut response) => {
+                let status = response.status().as_u16();
+                log::debug!("POST {url} -> {status}");
+                let headers = response.headers().clone();
+                let (body, body_cut) = match read_body(response.body_mut(), status, key) {
+                    Ok(bytes) => (Ok(bytes), false),
+                    Err(BodyFailure::TooLarge(e)) => (Err(e), false),
+                    Err(BodyFailure::Cut(e)) => (Err(e), true),
+                };
+                Attempt::Answered {
+                    status,
+                    headers,
+                    body,
+                    body_cut,
+                }
+            }
+            Err(e) => {
+                let (error, not_sent) = classify(&e, key);
+                log::debug!("POST {url} failed: {error}");
+                Attempt::Failed { error, not_sent }
+            }
+        }
+    }
+}
+
+/// Parses an activation answer.
+fn parse_instance(body: &[u8]) -> Result<Instance, Error> {
+    serde_json::from_slice::<Instance>(body)
+        .map_err(|e| Error::invalid_response(None, format!("activation body: {e}")))
+}
+
+/// Parses a validation answer.
+fn parse_validate(body: &[u8]) -> Result<bool, Error> {
+    serde_json::from_slice::<ValidateLicenseKeyResponse>(body)
+        .map(|r| r.valid)
+        .map_err(|e| Error::invalid_response(Some(200), format!("validate body: {e}")))
+}
+
+/// Why a response body could not be used.
+enum BodyFailure {
+    /// Larger than [`MAX_RESPONSE_BYTES`]: another try would bring the same.
+    TooLarge(Error),
+    /// Cut short or timed out in transit: another try may succeed.
+    Cut(Error),
+}
+
+/// Reads a response body, refusing more than [`MAX_RESPONSE_BYTES`].
+fn read_body(body: &mut Body, status: u16, key: &LicenseKey) -> Result<Vec<u8>, BodyFailure> {
+    body.with_config()
+        .limit(MAX_RESPONSE_BYTES)
+        .read_to_vec()
+        .map_err(|e| match e {
+            ureq::Error::BodyExceedsLimit(_) => BodyFailure::TooLarge(Error::invalid_response(
+                Some(status),
+                format!("body larger than {MAX_RESPONSE_BYTES} bytes"),
+            )),
+            ureq::Error::Timeout(_) => BodyFailure::Cut(Error::new(ErrorKind::Timeout)),
+            other => BodyFailure::Cut(Error::invalid_response(
+                Some(status),
+                format!(
+                    "body could not be read in full: {}",
+                    key.scrub(&other.to_string())
+                ),
+            )),
+        })
+}
+
+/// Maps a transport error to an [`Error`], and says whether the request certainly never
+/// reached the server.
+fn classify(e: &ureq::Error, key: &LicenseKey) -> (Error, bool) {
+    use std::io::ErrorKind as Io;
+    use ureq::Timeout;
+    if let Some(certificate) = tls::certificate_failure(e) {
+        // The handshake failed before the request was sent.
+        return (certificate, true);
+    }
+    let text = key.scrub(&e.to_string());
+    match e {
+        ureq::Error::Timeout(t) => (
+            Error::new(ErrorKind::Timeout),
+            matches!(t, Timeout::Resolve | Timeout::Connect),
+        ),
+        ureq::Error::HostNotFound
+        | ureq::Error::ConnectionFailed
+        | ureq::Error::ConnectProxyFailed(_) => (Error::new(ErrorKind::Network(text)), true),
+        ureq::Error::Io(io) => {
+            let not_sent = matches!(
+                io.kind(),
+                Io::ConnectionRefused
+                    | Io::AddrNotAvailable
+                    | Io::NetworkUnreachable
+                    | Io::HostUnreachable
+                    | Io::NetworkDown
+            );
+            (Error::new(ErrorKind::Network(text)), not_sent)
+        }
+        ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl => {
+            (Error::invalid_input(text), true)
+        }
+        ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
+            (Error::invalid_response(None, text), false)
+        }
+        _ => (Error::new(ErrorKind::Network(text)), false),
+    }
+}
+
+/// How much of a server's error message is kept: enough to read, not a whole page.
+const MAX_MESSAGE_BYTES: usize = 300;
+
+/// Turns an error status and its body into [`ErrorKind::Api`] when the body is Dodo's error
+/// JSON, and into [`ErrorKind::InvalidResponse`] otherwise (an HTML page, an empty body).
+fn error_from_answer(status: u16, body: Result<Vec<u8>, Error>, key: &LicenseKey) -> Error {
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    match serde_json::from_slice::<ErrorBody>(&body) {
+        Ok(err) => {
+            let mut message = key.scrub(err.message.as_deref().unwrap_or(""));
+            message.truncate(message.floor_char_boundary(MAX_MESSAGE_BYTES));
+            Error::new(ErrorKind::Api {
+                status,
+                code: DodoCode::parse(&key.scrub(&err.code)),
+                message,
+            })
+        }
+        Err(_) if body.is_empty() => Error::invalid_response(Some(status), "empty error body"),
+        Err(_) => Error::invalid_response(Some(status), "error body is not Dodo's error JSON"),
+    }
+}
+
+/// A certificate failure does not heal by itself: never worth a retry.
+fn is_certificate(e: &Error) -> bool {
+    matches!(e.kind(), ErrorKind::Certificate(_))
+}
+
+fn ambiguous(detail: &str) -> Error {
+    Error::new(ErrorKind::AmbiguousActivation(detail.to_owned()))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    // Serialising these plain structs of strings cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// Accepts `https://host[:port][/path]`, and `http://` only for loopback hosts.
+fn check_base_url(base: &str) -> Result<(), Error> {
+    let uri: Uri = base
+        .parse()
+        .map_err(|_| Error::invalid_input(format!("not a URL: {base:?}")))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| Error::invalid_input(format!("URL has no host: {base:?}")))?;
+    if uri.query().is_some() {
+        return Err(Error::invalid_input("the base URL must not have a query"));
+    }
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if is_loopback(host) => Ok(()),
+        Some("http") => Err(Error::invalid_input(format!(
+            "plain http:// is refused for {host}: use https://, or a loopback address for a \
+             local server"
+        ))),
+        _ => Err(Error::invalid_input(format!(
+            "the base URL must start with https:// : {base:?}"
+        ))),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        assert!(check_base_url("https://live.dodopayments.com").is_ok());
+        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
+        assert!(check_base_url("http://127.5.0.1:8080/prefix").is_ok());
+        assert!(check_base_url("http://[::1]:8080").is_ok());
+        assert!(check_base_url("http://localhost:1").is_ok());
+        let refused = check_base_url("http://example.com").unwrap_err();
+        assert!(refused.to_string().contains("plain http://"), "{refused}");
+        assert!(check_base_url("http://10.0.0.1").is_err());
+        assert!(check_base_url("ftp://example.com").is_err());
+        assert!(check_base_url("not a url").is_err());
+        assert!(check_base_url("https://x.com/?a=b").is_err());
+    }
+
+    #[test]
+    fn environments_by_name() {
+        assert_eq!(Environment::from_name("live"), Some(Environment::Live));
+        assert_eq!(Environment::from_name("test"), Some(Environment::Test));
+        assert_eq!(Environment::from_name("Live"), None);
+        assert_eq!(Environment::from_name("staging"), None);
+    }
+
+    #[test]
+    fn environments() {
+        assert_eq!(
+            Environment::default().base_url(),
+            "https://live.dodopayments.com"
+        );
+        assert_eq!(
+            Environment::Test.base_url(),
+            "https://test.dodopayments.com"
+        );
+        assert_eq!(
+            Environment::Custom("http://127.0.0.1:1/".into()).base_url(),
+            "http://127.0.0.1:1"
+        );
+        assert!(
+            Client::builder()
+                .environment(Environment::Custom("http://example.com".into()))
+                .build()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn activation_never_reuses_a_connection_and_the_rest_do() {
+        let client = Client::builder()
+            .environment(Environment::Custom("http://127.0.0.1:1/".into()))
+            .build()
+            .unwrap();
+        assert_eq!(client.base_url(), "http://127.0.0.1:1");
+        assert!(format!("{client:?}").contains("http://127.0.0.1:1"));
+        assert_eq!(client.activation_agent.config().max_idle_connections(), 0);
+        assert_eq!(
+            client
+                .activation_agent
+                .config()
+                .max_idle_connections_per_host(),
+            0
+        );
+        assert!(client.agent.config().max_idle_connections() > 0);
+        assert!(client.agent.config().max_idle_connections_per_host() > 0);
+    }
+
+    #[test]
+    fn error_bodies() {
+        let key = LicenseKey::new("secret-key-1234567890").unwrap();
+        let e = error_from_answer(
+            422,
+            Ok(br#"{"code":"LICENSE_KEY_LIMIT_REACHED","message":"limit for secret-key-1234567890"}"#.to_vec()),
+            &key,
+        );
+        assert_eq!(e.dodo_code(), Some(&DodoCode::LicenseKeyLimitReached));
+        assert!(!e.to_string().contains("secret-key-1234567890"));
+        let e = error_from_answer(502, Ok(b"<html>Bad gateway</html>".to_vec()), &key);
+        assert!(matches!(
+            e.kind(),
+            ErrorKind::InvalidResponse {
+                status: Some(502),
+                ..
+            }
+        ));
+        let e = error_from_answer(500, Ok(Vec::new()), &key);
+        assert!(matches!(e.kind(), ErrorKind::InvalidResponse { .. }));
+        assert!(e.to_string().contains("empty error body"), "{e}");
+        let e = error_from_answer(502, Ok(b"<html></html>".to_vec()), &key);
+        assert!(e.to_string().contains("not Dodo's error JSON"), "{e}");
+    }
+
+    #[test]
+    fn failures_before_sending_are_marked_not_sent() {
+        let key = LicenseKey::new("secret-key-1234567890").unwrap();
+        for e in [
+            ureq::Error::HostNotFound,
+            ureq::Error::ConnectionFailed,
+            ureq::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
+        ] {
+            let (error, not_sent) = classify(&e, &key);
+            assert!(matches!(error.kind(), ErrorKind::Network(_)), "{e:?}");
+            assert!(not_sent, "{e:?}");
+        }
+        let (error, not_sent) = classify(&ureq::Error::InvalidProxyUrl, &key);
+        assert!(matches!(error.kind(), ErrorKind::InvalidInput(_)));
+        assert!(not_sent);
+        let lost = ureq::Error::Io(std::io::ErrorKind::ConnectionReset.into());
+        let (error, not_sent) = classify(&lost, &key);
+        assert!(matches!(error.kind(), ErrorKind::Network(_)));
+        assert!(!not_sent, "a reset may come after the request was read");
+    }
+
+    fn api_message(e: &Error) -> &str {
+        match e.kind() {
+            ErrorKind::Api { message, .. } => message,
+            other => panic!("not an API error: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn long_server_messages_are_cut_at_300_bytes_on_a_char_boundary() {
+        let key = LicenseKey::new("secret-key-1234567890").unwrap();
+        let answer = |message: &str| {
+            let body = serde_json::json!({"code": "X", "message": message}).to_string();
+            error_from_answer(400, Ok(body.into_bytes()), &key)
+        };
+        assert_eq!(api_message(&answer(&"a".repeat(300))).len(), 300);
+        assert_eq!(api_message(&answer(&"a".repeat(301))), "a".repeat(300));
+        assert_eq!(api_message(&answer(&"a".repeat(5000))).len(), 300);
+        // 'é' is two bytes: byte 300 falls inside the 150th one when one ASCII byte leads.
+        let text = format!("a{}", "é".repeat(200));
+        let cut = api_message(&answer(&text)).to_owned();
+        assert_eq!(cut.len(), 299);
+        assert!(text.starts_with(&cut));
+        assert_eq!(api_message(&answer("short")), "short");
+    }
+
+    mod hostile {
+        use super::*;
+        use crate::proptest_config::{config, mutated};
+        use proptest::prelude::*;
+
+        const KEY: &str = "PROP-SECRET-KEY-0123456789";
+        const INSTANCE: &str = r#"{"id":"lki_1","business_id":"b","created_at":"2024-01-01T00:00:00Z","customer":{"customer_id":"c","name":"n","email":"e"},"license_key_id":"lic","name":"n","product":{"product_id":"p","name":null}}"#;
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512), status in 100u16..600) {
+                let key = LicenseKey::new(KEY).unwrap();
+                let _ = parse_instance(&bytes);
+                let _ = parse_validate(&bytes);
+                let e = error_from_answer(status, Ok(bytes), &key);
+                prop_assert!(!e.to_string().contains(KEY));
+            }
+
+            #[test]
+            fn mutated_bodies_never_panic(
+                instance in mutated(INSTANCE.as_bytes().to_vec()),
+                valid in mutated(br#"{"valid":true}"#.to_vec()),
+                error in mutated(format!(r#"{{"code":"LICENSE_KEY_NOT_FOUND","message":"no {KEY}"}}"#).into_bytes()),
+            ) {
+                let key = LicenseKey::new(KEY).unwrap();
+                if let Ok(i) = parse_instance(&instance) {
+                    prop_assert!(!i.id.as_str().is_empty());
+                }
+                let _ = parse_validate(&valid);
+                let e = error_from_answer(422, Ok(error), &key);
+                let shown = format!("{e} {e:?}");
+                prop_assert!(!shown.contains(KEY));
+            }
+        }
+    }
+}

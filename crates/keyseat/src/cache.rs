@@ -1,0 +1,499 @@
+//! The license cache file: what the last online answers were, protected by a MAC.
+//!
+//! The file is JSON, machine-local, and holds only what the credentials do not: times, the
+//! revocation flag, the clock high-water mark and the fingerprint of the machine. Never the
+//! key, and nothing the credentials already hold (product, customer), so there is one
+//! source of truth for each fact.
+//!
+//! ```json
+//! {"format":"<persisted::CACHE_FORMAT>","version":2,"secret_id":"<16 hex>","record":{…},"mac":"<64 hex>"}
+//! ```
+//!
+//! - `mac` is HMAC-SHA256 over the exact bytes of `record`, keyed by a hash of the vendor
+//!   secret, the license key and the machine fingerprint recorded in it. Editing any field,
+//!   or pairing the file with another key, breaks the MAC; copying it to another machine
+//!   keeps the MAC intact but fails the fingerprint comparison.
+//! - `secret_id` is a short one-way id of the vendor secret the file was written with. A
+//!   program reading with another secret (`licensectl` without the app's secret, say) is
+//!   told exactly that, instead of taking the file for a tampered one. It reveals only
+//!   whether two files share a secret; guessing a weak secret from it is no easier than
+//!   from the MAC, or from the app binary the secret is compiled into.
+//!
+//! Version 1 files (release 0.1) still load; the Licensor rewrites them as version 2.
+
+use std::path::Path;
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use sha2::{Digest as _, Sha256};
+
+use crate::error::Error;
+use crate::fingerprint::Components;
+use crate::key::LicenseKey;
+
+pub(crate) use crate::persisted::CACHE_FILE;
+use crate::persisted::{CACHE_FORMAT as FORMAT, CACHE_MAC_LABEL, CACHE_SECRET_ID_LABEL};
+/// The version this release writes.
+const VERSION: u32 = 2;
+/// The version release 0.1 wrote, still read.
+const VERSION_1: u32 = 1;
+
+/// The cached state of one activation. Times are Unix seconds by the local clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CacheRecord {
+    /// The activation the record belongs to.
+    pub instance_id: String,
+    /// Last time the server said "valid": the start of the grace period.
+    pub last_validated: i64,
+    /// Last time the server gave a definite answer (valid or not): freshness.
+    pub last_answer: i64,
+    /// Last failed attempt to reach the server since the last answer.
+    pub last_failure: Option<i64>,
+    /// Latest wall-clock time seen: the clock-rollback guard.
+    pub high_water: i64,
+    /// The server said the key or instance is no longer valid.
+    pub revoked: bool,
+    /// The fingerprint of the machine the record belongs to.
+    pub fingerprint: Components,
+}
+
+/// The record of a version 1 file: the same times, plus copies of facts the credentials
+/// hold (which version 2 no longer duplicates).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // The copied facts are read only to accept the exact v1 shape.
+struct RecordV1 {
+    instance_id: String,
+    license_key_id: String,
+    key_hint: String,
+    product_id: String,
+    product_name: Option<String>,
+    customer_email: String,
+    activated_at: Option<i64>,
+    last_validated: i64,
+    last_answer: i64,
+    last_failure: Option<i64>,
+    high_water: i64,
+    revoked: bool,
+    fingerprint: Components,
+}
+
+impl From<RecordV1> for CacheRecord {
+    fn from(v1: RecordV1) -> CacheRecord {
+        CacheRecord {
+            instance_id: v1.instance_id,
+            last_validated: v1.last_validated,
+            last_answer: v1.last_answer,
+            last_failure: v1.last_failure,
+            high_water: v1.high_water,
+            revoked: v1.revoked,
+            fingerprint: v1.fingerprint,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct FileOut<'a> {
+    format: &'static str,
+    version: u32,
+    secret_id: &'a str,
+    record: &'a RawValue,
+    mac: String,
+}
+
+#[derive(Deserialize)]
+struct FileIn<'a> {
+    format: String,
+    version: u32,
+    /// Absent in version 1.
+    #[serde(default)]
+    secret_id: Option<String>,
+    #[serde(borrow)]
+    record: &'a RawValue,
+    mac: String,
+}
+
+/// A verified record, and whether it came from an older format that should be rewritten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Loaded {
+    pub record: CacheRecord,
+    /// Read from a version 1 file.
+    pub legacy: bool,
+}
+
+/// Why a cache file could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CacheProblem {
+    /// There is no cache file.
+    Missing,
+    /// It is not a keyseat cache of a known version, or not JSON at all.
+    Unreadable(String),
+    /// It was written with another vendor secret than the reader's.
+    SecretMismatch,
+    /// It parses but its MAC does not verify (edited, or another key's).
+    BadMac,
+    /// It is genuine but records another activation of the key than the credentials hold.
+    OtherInstance,
+}
+
+/// Loads and verifies the cache at `path`.
+pub(crate) fn load(
+    path: &Path,
+    vendor_secret: &[u8],
+    key: &LicenseKey,
+) -> Result<Result<Loaded, CacheProblem>, Error> {
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(parse(&bytes, vendor_secret, key)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Err(CacheProblem::Missing)),
+        Err(e) => Err(Error::io(path, e)),
+    }
+}
+
+/// Parses and verifies cache bytes of either version. Never panics, whatever the bytes.
+pub(crate) fn parse(
+    bytes: &[u8],
+    vendor_secret: &[u8],
+    key: &LicenseKey,
+) -> Result<Loaded, CacheProblem> {
+    let file: FileIn<'_> = serde_json::from_slice(bytes)
+        .map_err(|e| CacheProblem::Unreadable(format!("not a cache file: {e}")))?;
+    let unreadable = |why: String| CacheProblem::Unreadable(why);
+    if file.format != FORMAT {
+        return Err(unreadable(format!(
+            "unknown cache format {:?}",
+            file.format
+        )));
+    }
+    let record: CacheRecord = match (file.version, &file.secret_id) {
+        (VERSION, Some(id)) => {
+            if *id != secret_id(vendor_secret) {
+                return Err(CacheProblem::SecretMismatch);
+            }
+            serde_json::from_str(file.record.get())
+                .map_err(|e| unreadable(format!("bad record: {e}")))?
+        }
+        (VERSION_1, None) => serde_json::from_str::<RecordV1>(file.record.get())
+            .map_err(|e| unreadable(format!("bad version 1 record: {e}")))?
+            .into(),
+        (version, _) => return Err(unreadable(format!("unknown cache version {version}"))),
+    };
+    let mac_bytes = hex::decode(&file.mac).map_err(|_| CacheProblem::BadMac)?;
+    mac(vendor_secret, key, &record.fingerprint, file.record.get())
+        .verify_slice(&mac_bytes)
+        .map_err(|_| CacheProblem::BadMac)?;
+    Ok(Loaded {
+        record,
+        legacy: file.version == VERSION_1,
+    })
+}
+
+/// Serialises and MACs a record in the current format.
+pub(crate) fn encode(
+    record: &CacheRecord,
+    vendor_secret: &[u8],
+    key: &LicenseKey,
+) -> Result<Vec<u8>, serde_json::Error> {
+    let raw = serde_json::value::to_raw_value(record)?;
+    let mac = mac(vendor_secret, key, &record.fingerprint, raw.get());
+    serde_json::to_vec(&FileOut {
+        format: FORMAT,
+        version: VERSION,
+        secret_id: &secret_id(vendor_secret),
+        record: &raw,
+        mac: hex::encode(mac.finalize().into_bytes()),
+    })
+}
+
+/// Writes a record atomically and durably.
+pub(crate) fn store(
+    path: &Path,
+    record: &CacheRecord,
+    vendor_secret: &[u8],
+    key: &LicenseKey,
+) -> Result<(), Error> {
+    let bytes = encode(record, vendor_secret, key).map_err(|e| Error::json(path, e))?;
+    crate::fsutil::replace(path, &bytes)
+}
+
+/// Moves an unusable cache file aside (never deletes it) and returns where it went.
+pub(crate) fn set_aside(path: &Path, now: i64) -> Result<std::path::PathBuf, Error> {
+    use crate::persisted::SET_ASIDE_EXTENSION;
+    let mut target = path.with_extension(format!("{SET_ASIDE_EXTENSION}-{now}"));
+    let mut n = 1;
+    while target.exists() {
+        target = path.with_extension(format!("{SET_ASIDE_EXTENSION}-{now}-{n}"));
+        n += 1;
+    }
+    crate::fsutil::rename(path, &target).map_err(|e| Error::io(path, e))?;
+    crate::fsutil::sync_dir(path.parent().unwrap_or(Path::new(".")));
+    Ok(target)
+}
+
+/// The one-way id of a vendor secret written into the file: 8 bytes of a domain-separated
+/// SHA-256, as hex.
+pub(crate) fn secret_id(vendor_secret: &[u8]) -> String {
+    let digest = Sha256::new()
+        .chain_update(CACHE_SECRET_ID_LABEL)
+        .chain_update(vendor_secret)
+        .finalize();
+    hex::encode(&digest[..8])
+}
+
+/// The MAC of `record`, ready to finalise or verify.
+fn mac(vendor_secret: &[u8], key: &LicenseKey, fp: &Components, record: &str) -> Hmac<Sha256> {
+    let mut kdf = Sha256::new();
+    kdf.update(CACHE_MAC_LABEL);
+    for part in [
+        vendor_secret,
+        key.expose().as_bytes(),
+        fp.machine_id.to_hex().as_bytes(),
+    ] {
+        kdf.update((part.len() as u64).to_le_bytes());
+        kdf.update(part);
+    }
+    let mac_key = zeroize::Zeroizing::new(<[u8; 32]>::from(kdf.finalize()));
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(mac_key.as_ref())
+        .expect("HMAC takes any key length");
+    m.update(record.as_bytes());
+    m
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::fingerprint::{Confidence, Fingerprint, RawComponents};
+
+    pub(crate) fn record() -> CacheRecord {
+        let raw = RawComponents {
+            machine_id: "m".into(),
+            hostname: Some("h".into()),
+            os: None,
+            cpu: None,
+            ram_gib: Some(8),
+            mac: None,
+        };
+        CacheRecord {
+            instance_id: "lki_1".into(),
+            last_validated: 1_700_000_000,
+            last_answer: 1_700_000_000,
+            last_failure: None,
+            high_water: 1_700_000_000,
+            revoked: false,
+            fingerprint: Fingerprint::from_raw("t", &raw, Confidence::High)
+                .components()
+                .clone(),
+        }
+    }
+
+    fn key() -> LicenseKey {
+        LicenseKey::new("CACHE-TEST-KEY-abcd").unwrap()
+    }
+
+    fn current(record: CacheRecord) -> Result<Loaded, CacheProblem> {
+        Ok(Loaded {
+            record,
+            legacy: false,
+        })
+    }
+
+    #[test]
+    fn round_trip_and_no_plaintext_key() {
+        let bytes = encode(&record(), b"secret", &key()).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(key().expose()));
+        assert!(text.contains(r#""version":2"#), "{text}");
+        assert_eq!(parse(&bytes, b"secret", &key()), current(record()));
+    }
+
+    #[test]
+    fn another_secret_is_named_as_such_another_key_fails_the_mac() {
+        let bytes = encode(&record(), b"secret", &key()).unwrap();
+        assert_eq!(
+            parse(&bytes, b"other", &key()),
+            Err(CacheProblem::SecretMismatch)
+        );
+        assert_eq!(
+            parse(&bytes, b"", &key()),
+            Err(CacheProblem::SecretMismatch)
+        );
+        let other = LicenseKey::new("CACHE-TEST-KEY-zzzz").unwrap();
+        assert_eq!(parse(&bytes, b"secret", &other), Err(CacheProblem::BadMac));
+    }
+
+    #[test]
+    fn secret_id_is_short_stable_and_distinct() {
+        let a = secret_id(b"secret");
+        assert_eq!(a.len(), 16);
+        assert_eq!(a, secret_id(b"secret"));
+        assert_ne!(a, secret_id(b"secreT"));
+        assert_ne!(a, secret_id(b""));
+        assert!(!a.contains("secret"));
+    }
+
+    #[test]
+    fn an_edited_secret_id_or_mac_is_never_accepted() {
+        let text = String::from_utf8(encode(&record(), b"s", &key()).unwrap()).unwrap();
+        let id = secret_id(b"s");
+        let edited = text.replace(&id, &secret_id(b"t"));
+        assert_eq!(
+            parse(edited.as_bytes(), b"s", &key()),
+            Err(CacheProblem::SecretMismatch)
+        );
+        let no_id = text.replace(&format!(r#""secret_id":"{id}","#), "");
+        assert!(matches!(
+            parse(no_id.as_bytes(), b"s", &key()),
+            Err(CacheProblem::Unreadable(_))
+        ));
+        let mac_at = text.find(r#""mac":""#).unwrap() + 7;
+        for bad_mac in ["00", "zz", ""] {
+            let mut edited = text.clone();
+            edited.replace_range(mac_at..mac_at + 64, bad_mac);
+            assert_eq!(
+                parse(edited.as_bytes(), b"s", &key()),
+                Err(CacheProblem::BadMac)
+            );
+        }
+    }
+
+    /// A version 1 file as release 0.1 wrote it (its `encode`, byte for byte).
+    fn v1_file(secret: &[u8], record: &CacheRecord, extra_field: &str) -> Vec<u8> {
+        let raw = format!(
+            r#"{{"instance_id":"{}","license_key_id":"lic_1","key_hint":"****-abcd","product_id":"pdt_1","product_name":null,"customer_email":"a@b.c","activated_at":1,"last_validated":{},"last_answer":{},"last_failure":null,"high_water":{},"revoked":{}{extra_field},"fingerprint":{}}}"#,
+            record.instance_id,
+            record.last_validated,
+            record.last_answer,
+            record.high_water,
+            record.revoked,
+            serde_json::to_string(&record.fingerprint).unwrap(),
+        );
+        let mac = hex::encode(
+            mac(secret, &key(), &record.fingerprint, &raw)
+                .finalize()
+                .into_bytes(),
+        );
+        format!(r#"{{"format":"{FORMAT}","version":1,"record":{raw},"mac":"{mac}"}}"#).into_bytes()
+    }
+
+    #[test]
+    fn version_1_files_load_as_legacy() {
+        let mut r = record();
+        r.revoked = true;
+        let bytes = v1_file(b"s", &r, "");
+        assert_eq!(
+            parse(&bytes, b"s", &key()),
+            Ok(Loaded {
+                record: r.clone(),
+                legacy: true
+            })
+        );
+        // Version 1 has no secret id: another secret is only a bad MAC there.
+        assert_eq!(parse(&bytes, b"t", &key()), Err(CacheProblem::BadMac));
+        let unknown_field = v1_file(b"s", &r, r#","extra":1"#);
+        assert!(matches!(
+            parse(&unknown_field, b"s", &key()),
+            Err(CacheProblem::Unreadable(_))
+        ));
+        // A version 2 record under a version 1 header is not accepted either.
+        let v2 = String::from_utf8(encode(&r, b"s", &key()).unwrap()).unwrap();
+        let relabelled = v2.replace(r#""version":2"#, r#""version":1"#);
+        assert!(matches!(
+            parse(relabelled.as_bytes(), b"s", &key()),
+            Err(CacheProblem::Unreadable(_))
+        ));
+    }
+
+    #[test]
+    fn garbage_is_unreadable_not_a_panic() {
+        for bad in [
+            &b""[..],
+            b"{",
+            b"null",
+            b"[]",
+            b"{\"format\":1}",
+            &[0xff, 0xfe, 0],
+        ] {
+            assert!(matches!(
+                parse(bad, b"s", &key()),
+                Err(CacheProblem::Unreadable(_))
+            ));
+        }
+        let bytes = encode(&record(), b"s", &key()).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        let truncated = &text[..text.len() / 2];
+        assert!(matches!(
+            parse(truncated.as_bytes(), b"s", &key()),
+            Err(CacheProblem::Unreadable(_))
+        ));
+        for (from, to) in [
+            (r#""version":2"#, r#""version":99"#),
+            (&format!(r#""format":"{FORMAT}""#), r#""format":"other""#),
+        ] {
+            let edited = text.replace(from, to);
+            assert!(matches!(
+                parse(edited.as_bytes(), b"s", &key()),
+                Err(CacheProblem::Unreadable(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn load_tells_missing_from_unreadable_and_store_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CACHE_FILE);
+        assert_eq!(
+            load(&path, b"s", &key()).unwrap(),
+            Err(CacheProblem::Missing)
+        );
+        // A directory where the file should be is an I/O error, not "missing".
+        std::fs::create_dir(&path).unwrap();
+        let e = load(&path, b"s", &key()).unwrap_err();
+        assert!(matches!(e.kind(), crate::ErrorKind::Io { .. }), "{e:?}");
+        std::fs::remove_dir(&path).unwrap();
+        store(&path, &record(), b"s", &key()).unwrap();
+        assert_eq!(load(&path, b"s", &key()).unwrap(), current(record()));
+    }
+
+    #[test]
+    fn set_aside_keeps_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CACHE_FILE);
+        std::fs::write(&path, b"garbage").unwrap();
+        let moved = set_aside(&path, 42).unwrap();
+        assert!(!path.exists());
+        assert_eq!(std::fs::read(&moved).unwrap(), b"garbage");
+        std::fs::write(&path, b"again").unwrap();
+        let moved2 = set_aside(&path, 42).unwrap();
+        std::fs::write(&path, b"and again").unwrap();
+        let moved3 = set_aside(&path, 42).unwrap();
+        assert!(moved != moved2 && moved2 != moved3 && moved != moved3);
+        assert_eq!(std::fs::read(&moved).unwrap(), b"garbage");
+        assert_eq!(std::fs::read(&moved2).unwrap(), b"again");
+        assert_eq!(std::fs::read(&moved3).unwrap(), b"and again");
+    }
+
+    mod hostile {
+        use super::*;
+        use crate::proptest_config::{config, mutated};
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+                prop_assert!(parse(&bytes, b"s", &key()).is_err());
+            }
+
+            #[test]
+            fn edited_cache_is_detected(bytes in mutated(encode(&record(), b"s", &key()).unwrap())) {
+                // Whitespace outside the record can parse; any accepted file must carry the
+                // original record.
+                if let Ok(parsed) = parse(&bytes, b"s", &key()) {
+                    prop_assert_eq!(parsed, current(record()).unwrap());
+                }
+            }
+        }
+    }
+}
