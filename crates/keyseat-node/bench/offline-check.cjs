@@ -1,5 +1,6 @@
-// The measured program: import the package, construct a Licensor, check offline.
-const { Licensor } = require('..')
+// The measured program: import the package ($KEYSEAT_NODE_PACKAGE, an installed copy, or this
+// folder), construct a Licensor, check offline.
+const { Licensor } = require(process.env.KEYSEAT_NODE_PACKAGE ?? '..')
 
 const [dataDir] = process.argv.slice(2)
 const status = new Licensor({

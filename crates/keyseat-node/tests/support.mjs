@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const packageDir = resolve(here, '..')
-export const { Licensor } = createRequire(import.meta.url)(packageDir)
+/** The package under test: $KEYSEAT_NODE_PACKAGE (an installed copy), or this folder. */
+export const testedPackage = process.env.KEYSEAT_NODE_PACKAGE ?? packageDir
+export const { Licensor } = createRequire(import.meta.url)(testedPackage)
 
 /** The emulator binary: $KEYSEAT_EMULATOR, or the workspace's debug build. */
 export const emulatorBinary =

@@ -128,6 +128,9 @@ impl ClientBuilder {
         let base = self.environment.base_url().to_owned();
         check_base_url(&base)?;
         let roots = tls::root_certs(self.trust, self.ca_file.as_deref())?;
+        // rustls with ring, set here rather than through ureq's `rustls` feature, which would
+        // also link a second copy of the Mozilla roots.
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
         let user_agent = format!(
             "keyseat/{} ({}; {})",
             env!("CARGO_PKG_VERSION"),
@@ -142,6 +145,8 @@ impl ClientBuilder {
                 .timeout_global(Some(self.timeout))
                 .tls_config(
                     ureq::tls::TlsConfig::builder()
+                        .provider(ureq::tls::TlsProvider::Rustls)
+                        .unversioned_rustls_crypto_provider(provider.clone())
                         .root_certs(roots.clone())
                         .build(),
                 )

@@ -1,6 +1,6 @@
 //! Which certificates the client trusts, and how a certificate failure is recognised.
 //!
-//! The default is the Mozilla root set compiled into the library (webpki-roots), not the
+//! The default is the Mozilla root set compiled into the library (webpki-root-certs), not the
 //! operating system's store. Dodo's answers are not signed, so whoever can present a trusted
 //! certificate for Dodo's host can answer "valid" for any key; with compiled-in roots, a root
 //! that the user installs (a TLS-intercepting debugging proxy) cannot. Two opt-ins exist for
@@ -34,13 +34,18 @@ pub enum TrustStore {
 
 /// The roots for `trust`, with the certificates of `ca_file` added to the bundled ones.
 pub(crate) fn root_certs(trust: TrustStore, ca_file: Option<&Path>) -> Result<RootCerts, Error> {
+    // One copy of the Mozilla roots is linked: webpki-root-certs' certificates, which a CA
+    // file can extend (ureq's own webpki-roots feature is off).
+    let bundled = || -> Vec<Certificate<'static>> {
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|c| Certificate::from_der(c.as_ref()))
+            .collect()
+    };
     match (trust, ca_file) {
-        (TrustStore::Bundled, None) => Ok(RootCerts::WebPki),
+        (TrustStore::Bundled, None) => Ok(RootCerts::Specific(Arc::new(bundled()))),
         (TrustStore::Bundled, Some(path)) => {
-            let mut roots: Vec<Certificate<'static>> = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-                .iter()
-                .map(|c| Certificate::from_der(c.as_ref()))
-                .collect();
+            let mut roots = bundled();
             roots.extend(read_pem(path)?);
             Ok(RootCerts::Specific(Arc::new(roots)))
         }
@@ -99,10 +104,10 @@ mod tests {
 
     #[test]
     fn default_is_bundled_and_system_refuses_a_ca_file() {
-        assert!(matches!(
-            root_certs(TrustStore::default(), None),
-            Ok(RootCerts::WebPki)
-        ));
+        let Ok(RootCerts::Specific(roots)) = root_certs(TrustStore::default(), None) else {
+            panic!("the default is the bundled roots, as a specific set");
+        };
+        assert_eq!(roots.len(), webpki_root_certs::TLS_SERVER_ROOT_CERTS.len());
         assert!(matches!(
             root_certs(TrustStore::System, None),
             Ok(RootCerts::PlatformVerifier)

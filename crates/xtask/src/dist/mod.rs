@@ -1,0 +1,171 @@
+//! `cargo xtask dist`: every artifact a user installs, built once in release mode, into
+//! `target/dist`, with `sha256.sum`.
+//!
+//! | artifact | for |
+//! |---|---|
+//! | `keyseat-<v>.tgz`, `keyseat-<platform>-<v>.tgz` | npm: the package and its native addons |
+//! | `keyseat-<v>-cp310-abi3-<platform>.whl`, `keyseat-<v>.tar.gz` | PyPI: abi3 wheels, the sdist |
+//! | `keyseat-c-<v>-<target>.{tar.gz,zip}` | C and C++: header, libraries, pkg-config, CMake |
+//! | `licensectl-<v>-<target>.{tar.gz,zip}` | the helper binary and the emulator |
+//!
+//! Archive names and the checksum file follow cargo-dist; the builds themselves are the
+//! xtask's, since cargo-dist cross-builds Windows only through MSVC, ships no header,
+//! `.pc` or CMake files, and its npm installer downloads archives at install time.
+
+mod c_sdk;
+mod cargo;
+mod cli;
+mod node;
+mod python;
+mod static_lib;
+mod template;
+
+use std::path::{Path, PathBuf};
+
+use crate::checksum;
+use crate::error::{Context, Result, bail};
+use crate::inspect;
+use crate::platform::Platform;
+use crate::toolchain::Toolchain;
+use crate::workspace::Workspace;
+
+pub use python::check_wheel;
+
+/// The largest an artifact, or `keyseat.dll`, may be: 3 MB.
+pub const MAX_BYTES: u64 = 3_000_000;
+
+/// What to build.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The platforms.
+    pub platforms: Vec<Platform>,
+    /// Where the artifacts go.
+    pub out: PathBuf,
+}
+
+/// Builds every artifact of the chosen platforms, the platform-independent ones, and
+/// `sha256.sum`.
+pub fn run(ws: &Workspace, opts: &Options) -> Result<()> {
+    let out = &opts.out;
+    let _ = std::fs::remove_dir_all(out);
+    std::fs::create_dir_all(out).context(format!("creating {}", out.display()))?;
+    let work = ws.root.join("target").join("dist-work");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).context(format!("creating {}", work.display()))?;
+    println!(
+        "keyseat {} (C ABI {}), SOURCE_DATE_EPOCH={}, into {}",
+        ws.version,
+        ws.abi_version,
+        ws.epoch,
+        out.display()
+    );
+    node::install_tools(ws)?;
+    let tools = work.join("tools");
+    let mut artifacts = Vec::new();
+    for &platform in &opts.platforms {
+        let tc = Toolchain::new(ws, platform, &tools)?;
+        artifacts.extend(platform_artifacts(ws, &tc, &work, out)?);
+    }
+    // Platform-independent: the npm package and the sdist (with the first platform's
+    // settings, for the same reproducibility).
+    let Some(&first) = opts.platforms.first() else {
+        bail!("no platform to build");
+    };
+    let tc = Toolchain::new(ws, first, &tools)?;
+    artifacts.push(node::main_package(ws, &work, out)?);
+    artifacts.push(python::sdist(ws, &tc, &work, out)?);
+    let sums = checksum::write(out)?;
+    println!("\nartifacts in {}:", out.display());
+    let mut too_big = Vec::new();
+    for name in sums.keys() {
+        let bytes = std::fs::metadata(out.join(name))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        println!("  {bytes:>9}  {name}");
+        if bytes > MAX_BYTES {
+            too_big.push(format!("{name} ({bytes} bytes)"));
+        }
+    }
+    println!(
+        "  (each at most {MAX_BYTES} bytes); {} written",
+        checksum::FILE
+    );
+    if !too_big.is_empty() {
+        bail!("larger than {MAX_BYTES} bytes: {}", too_big.join(", "));
+    }
+    Ok(())
+}
+
+/// Builds one platform's artifacts into `out`.
+fn platform_artifacts(
+    ws: &Workspace,
+    tc: &Toolchain,
+    work: &Path,
+    out: &Path,
+) -> Result<Vec<PathBuf>> {
+    let p = tc.platform;
+    println!("\n== {} ({})", p.name(), p.triple());
+    let bins = cargo::build(
+        ws,
+        tc,
+        &["build", "-p", "keyseat-cli", "-p", "keyseat-emulator"],
+        &[],
+    )?;
+    let exe_ext = if p.is_windows() { ".exe" } else { "" };
+    let licensectl = bins.file("licensectl", "bin", exe_ext)?;
+    let emulator = bins.file("keyseat-emulator", "bin", exe_ext)?;
+    let abi_major = ws.abi_version.split('.').next().unwrap_or("1");
+    let ffi = cargo::build(
+        ws,
+        tc,
+        &["rustc", "-p", "keyseat-ffi"],
+        &cargo::c_library_args(tc, abi_major),
+    )?;
+    let c_library = c_sdk::CLibrary::from_build(&ffi, p)?;
+    let addon = node::build_addon(ws, tc, work)?;
+    check_binaries(p, &[&licensectl, &emulator, &c_library.shared, &addon])?;
+    Ok(vec![
+        cli::package(ws, p, &licensectl, &emulator, out)?,
+        c_sdk::package(ws, tc, &c_library, work, out)?,
+        node::platform_package(ws, p, &addon, work, out)?,
+        python::wheel(ws, tc, work, out)?,
+    ])
+}
+
+/// Checks what each shipped binary needs from a user's machine, and the DLL's size.
+fn check_binaries(platform: Platform, binaries: &[&Path]) -> Result<()> {
+    for binary in binaries {
+        let name = binary.file_name().unwrap_or_default().to_string_lossy();
+        match platform {
+            Platform::WindowsX64 => {
+                let imports = inspect::check_pe_imports(binary, &[])?;
+                if imports
+                    .iter()
+                    .any(|d| d.to_ascii_lowercase().contains("node"))
+                {
+                    bail!("{name} imports a Node library: {imports:?}");
+                }
+                println!("{name} imports: {}", imports.join(" "));
+                if name.ends_with(".dll") && name.contains("ffi") {
+                    let bytes = std::fs::metadata(binary).map(|m| m.len()).unwrap_or(0);
+                    println!("keyseat.dll: {bytes} bytes (at most {MAX_BYTES})");
+                    if bytes > MAX_BYTES {
+                        bail!("keyseat.dll is {bytes} bytes, more than {MAX_BYTES}");
+                    }
+                }
+            }
+            Platform::LinuxX64 => {
+                let needs = inspect::check_elf(binary, (2, 17))?;
+                let glibc = needs
+                    .glibc
+                    .map_or("none".to_owned(), |(a, b)| format!("{a}.{b}"));
+                println!(
+                    "{name} needs {} and glibc {glibc}",
+                    needs.libraries.join(" ")
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

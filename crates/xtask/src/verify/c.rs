@@ -1,0 +1,100 @@
+//! C: the SDK extracted to an arbitrary folder (not `/usr`); the C examples built by a CMake
+//! project that finds it with `find_package(keyseat 1.0 CONFIG REQUIRED)`, once linking
+//! `keyseat::keyseat` and once `keyseat::keyseat_static`, and by a plain
+//! `cc $(pkg-config --cflags --libs keyseat)`; every program run against the emulator.
+
+use std::path::Path;
+
+use crate::archive;
+use crate::cmd::Cmd;
+use crate::error::{Result, bail};
+use crate::inspect;
+
+use super::emulator::{C_KEY, OTHER_KEY};
+use super::{Context, OTHER_PRODUCT, PRODUCT, check_flow};
+
+/// The C example programs and the line each prints last.
+const EXAMPLES: [&str; 3] = ["activate", "bad_input", "abi_contract"];
+
+pub fn verify(cx: &Context<'_>) -> Result<()> {
+    let sdk_archive = cx.artifact(&format!(
+        "keyseat-c-{}-x86_64-unknown-linux-gnu.tar.gz",
+        cx.version
+    ))?;
+    // Somewhere a user might keep vendored SDKs: not /usr, not the build tree.
+    let sdk = archive::extract(&sdk_archive, &cx.fresh("opt/vendor")?)?;
+    for (variant, static_link) in [("shared", false), ("static", true)] {
+        let build = cx.fresh(&format!("cmake-{variant}"))?;
+        Cmd::new("cmake")
+            .arg("-S")
+            .arg(cx.file("examples/cmake"))
+            .arg("-B")
+            .arg(&build)
+            .arg(format!("-DCMAKE_PREFIX_PATH={}", sdk.display()))
+            .arg(format!(
+                "-DKEYSEAT_STATIC={}",
+                if static_link { "ON" } else { "OFF" }
+            ))
+            .run()?;
+        Cmd::new("cmake").arg("--build").arg(&build).run()?;
+        for example in EXAMPLES {
+            let exe = build.join(example);
+            let needs = inspect::elf_needs(&exe)?;
+            let linked_shared = needs.libraries.iter().any(|l| l.starts_with("libkeyseat"));
+            if linked_shared == static_link {
+                bail!("{variant} build of {example} needs {:?}", needs.libraries);
+            }
+            run_example(cx, &exe, example, &format!("cmake-{variant}"), None)?;
+        }
+    }
+
+    // pkg-config, with the SDK's relocatable .pc.
+    let pc_dir = sdk.join("lib/pkgconfig");
+    let flags = Cmd::new("pkg-config")
+        .args(["--cflags", "--libs", "keyseat"])
+        .env("PKG_CONFIG_PATH", &pc_dir)
+        .read()?;
+    println!("pkg-config --cflags --libs keyseat: {}", flags.trim());
+    if !flags.contains(&format!("-I{}", sdk.display())) {
+        bail!("keyseat.pc does not point into the extracted SDK: {flags}");
+    }
+    let exe = cx.fresh("pkg-config")?.join("activate");
+    Cmd::new("cc")
+        .args(["-Wall", "-Wextra", "-Werror", "-std=c11"])
+        .arg(cx.file("examples/c/activate.c"))
+        .args(flags.split_whitespace())
+        .arg("-o")
+        .arg(&exe)
+        .run()?;
+    run_example(cx, &exe, "activate", "pkg-config", Some(&sdk.join("lib")))
+}
+
+/// Runs one example with a fresh data folder; `activate` must show the whole flow, and
+/// every example must exit with 0 without showing a key.
+fn run_example(
+    cx: &Context<'_>,
+    exe: &Path,
+    example: &str,
+    variant: &str,
+    library_path: Option<&Path>,
+) -> Result<()> {
+    let data = cx.fresh(&format!("c-data-{variant}-{example}"))?;
+    let mut cmd = Cmd::new(exe)
+        .env("KS_BASE_URL", &cx.emulator.url)
+        .env("KS_DATA_DIR", &data)
+        .env("KS_KEY", C_KEY)
+        .env("KS_PRODUCT_ID", PRODUCT)
+        .env("KS_OTHER_KEY", OTHER_KEY)
+        .env("KS_OTHER_PRODUCT_ID", OTHER_PRODUCT);
+    if let Some(dir) = library_path {
+        cmd = cmd.env("LD_LIBRARY_PATH", dir);
+    }
+    let out = cmd.read()?;
+    print!("{out}");
+    if example == "activate" {
+        check_flow(&out, C_KEY, false)?;
+    } else if !out.trim_end().ends_with(": 0 failures") || out.contains(C_KEY) {
+        bail!("{example} ({variant}) did not pass:\n{out}");
+    }
+    Ok(())
+}
