@@ -196,6 +196,10 @@ pub fn error_advice(e: &Error) -> &'static str {
             "a proxy that inspects TLS (a company network, a debugging proxy) stands in the way: \
              pass its CA certificate with --ca-file PATH, or --trust-store system"
         }
+        (ErrorKind::ProxyAuthentication(_), _) => {
+            "the proxy refused its credentials: fix the user name and password in HTTPS_PROXY \
+             (http://user:password@proxy:port), or ask the network's administrator"
+        }
         (ErrorKind::Network(_) | ErrorKind::Timeout, _) => {
             "check the internet connection or proxy settings (HTTPS_PROXY), then try again"
         }

@@ -89,7 +89,7 @@ impl Error {
             (_, Some(DodoCode::LicenseKeyNotFound | DodoCode::NotFound)) => ErrorCode::KeyNotFound,
             (_, Some(DodoCode::TooManyRequests)) => ErrorCode::RateLimited,
             (ErrorKind::Api { .. }, _) => ErrorCode::Api,
-            (ErrorKind::Network(_), _) => ErrorCode::Network,
+            (ErrorKind::Network(_) | ErrorKind::ProxyAuthentication(_), _) => ErrorCode::Network,
             (ErrorKind::Certificate(_), _) => ErrorCode::Certificate,
             (ErrorKind::Timeout, _) => ErrorCode::Timeout,
             (ErrorKind::InvalidResponse { .. }, _) => ErrorCode::InvalidResponse,
@@ -143,6 +143,7 @@ mod tests {
         let cases = [
             (ErrorKind::Network("x".into()), "NETWORK"),
             (ErrorKind::Certificate("x".into()), "CERTIFICATE"),
+            (ErrorKind::ProxyAuthentication("x".into()), "NETWORK"),
             (ErrorKind::Timeout, "TIMEOUT"),
             (
                 ErrorKind::InvalidResponse {

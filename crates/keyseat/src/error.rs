@@ -31,6 +31,10 @@ pub enum ErrorKind {
     },
     /// No answer: DNS failure, connection refused or reset, TLS failure, proxy failure.
     Network(String),
+    /// The proxy refused the credentials given to it (HTTP 407 to the CONNECT request):
+    /// nothing reached the license server, and asking again with the same credentials is
+    /// pointless, so it is not retried.
+    ProxyAuthentication(String),
     /// The server's certificate was not trusted (or the server refused the handshake): most
     /// often a proxy that inspects TLS with a company CA. Trust that CA with a CA file, or
     /// choose the system trust store (`api::TrustStore`).
@@ -207,6 +211,7 @@ impl Error {
         match &self.kind {
             ErrorKind::Network(_)
             | ErrorKind::Certificate(_)
+            | ErrorKind::ProxyAuthentication(_)
             | ErrorKind::Timeout
             | ErrorKind::AmbiguousActivation(_)
             | ErrorKind::InvalidResponse { .. } => true,
@@ -275,6 +280,11 @@ impl fmt::Display for Error {
             ErrorKind::Network(detail) => {
                 write!(f, "could not reach the license server: {detail}")
             }
+            ErrorKind::ProxyAuthentication(detail) => write!(
+                f,
+                "the proxy refused the credentials ({detail}): check the user name and \
+                 password in the proxy URL (HTTPS_PROXY)"
+            ),
             ErrorKind::Certificate(detail) => write!(
                 f,
                 "the license server's certificate is not trusted ({detail}); a proxy that \

@@ -241,7 +241,7 @@ impl Client {
                 Attempt::Failed {
                     error,
                     not_sent: true,
-                } if !is_certificate(&error) => (None, error),
+                } if !is_final(&error) => (None, error),
                 Attempt::Failed {
                     error,
                     not_sent: true,
@@ -343,7 +343,7 @@ impl Client {
             let attempt = self.send(&self.agent, path, body, key);
             let (unknown, retryable, headers, result) = match attempt {
                 Attempt::Failed { error, not_sent } => {
-                    (!not_sent, !is_certificate(&error), None, Err(error))
+                    (!not_sent, !is_final(&error), None, Err(error))
                 }
                 Attempt::Answered {
                     status,
@@ -470,6 +470,10 @@ fn classify(e: &ureq::Error, key: &LicenseKey) -> (Error, bool) {
             Error::new(ErrorKind::Timeout),
             matches!(t, Timeout::Resolve | Timeout::Connect),
         ),
+        // The CONNECT was refused before anything reached the license server.
+        ureq::Error::ConnectProxyFailed(reason) if reason.contains("responded 407") => {
+            (Error::new(ErrorKind::ProxyAuthentication(text)), true)
+        }
         ureq::Error::HostNotFound
         | ureq::Error::ConnectionFailed
         | ureq::Error::ConnectProxyFailed(_) => (Error::new(ErrorKind::Network(text)), true),
@@ -519,9 +523,14 @@ fn error_from_answer(status: u16, body: Result<Vec<u8>, Error>, key: &LicenseKey
     }
 }
 
-/// A certificate failure does not heal by itself: never worth a retry.
-fn is_certificate(e: &Error) -> bool {
-    matches!(e.kind(), ErrorKind::Certificate(_))
+/// A failure that does not heal by itself, so never worth a retry: an untrusted
+/// certificate, or a proxy refusing the credentials it was given (asking again with the same
+/// ones can only lock the account).
+fn is_final(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Certificate(_) | ErrorKind::ProxyAuthentication(_)
+    )
 }
 
 fn ambiguous(detail: &str) -> Error {
@@ -669,6 +678,22 @@ mod tests {
             assert!(matches!(error.kind(), ErrorKind::Network(_)), "{e:?}");
             assert!(not_sent, "{e:?}");
         }
+        let refused = ureq::Error::ConnectProxyFailed("proxy server responded 407/407".into());
+        let (error, not_sent) = classify(&refused, &key);
+        assert!(
+            matches!(error.kind(), ErrorKind::ProxyAuthentication(_)),
+            "{error:?}"
+        );
+        assert!(not_sent && is_final(&error) && error.is_unreachable());
+        assert!(
+            error.to_string().contains("refused the credentials"),
+            "{error}"
+        );
+        let other = ureq::Error::ConnectProxyFailed("proxy server responded 502/502".into());
+        assert!(matches!(
+            classify(&other, &key).0.kind(),
+            ErrorKind::Network(_)
+        ));
         let (error, not_sent) = classify(&ureq::Error::InvalidProxyUrl, &key);
         assert!(matches!(error.kind(), ErrorKind::InvalidInput(_)));
         assert!(not_sent);
