@@ -36,6 +36,12 @@ impl<T, E: fmt::Display> Context<T> for std::result::Result<T, E> {
     }
 }
 
+impl<T> Context<T> for Option<T> {
+    fn context(self, what: impl fmt::Display) -> Result<T> {
+        self.ok_or_else(|| Error(format!("{what}: missing")))
+    }
+}
+
 /// Returns early with an [`Error`] made from a format string.
 macro_rules! bail {
     ($($arg:tt)*) => {

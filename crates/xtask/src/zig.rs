@@ -66,16 +66,17 @@ fn compiler_args(args: Vec<OsString>) -> Vec<OsString> {
 
 /// Links this executable into `tools` as `zig-cc` and `zig-ar`; returns their paths.
 pub fn install_wrappers(tools: &Path) -> Result<(PathBuf, PathBuf)> {
+    Ok((link_self(tools, "zig-cc")?, link_self(tools, "zig-ar")?))
+}
+
+/// Links this executable into `tools` as `name` (a wrapper it plays when started so).
+pub fn link_self(tools: &Path, name: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(tools).context(format!("creating {}", tools.display()))?;
     let me = std::env::current_exe().context("finding the xtask executable")?;
-    let mut made = Vec::new();
-    for name in ["zig-cc", "zig-ar"] {
-        let link = tools.join(name);
-        let _ = std::fs::remove_file(&link);
-        link_or_copy(&me, &link).context(format!("creating {}", link.display()))?;
-        made.push(link);
-    }
-    Ok((made[0].clone(), made[1].clone()))
+    let link = tools.join(name);
+    let _ = std::fs::remove_file(&link);
+    link_or_copy(&me, &link).context(format!("creating {}", link.display()))?;
+    Ok(link)
 }
 
 #[cfg(unix)]
