@@ -30,6 +30,19 @@ export declare class Licensor {
    */
   deactivate(options?: { force?: boolean }): Promise<'slot_freed' | 'already_gone' | 'local_only'>
   /**
+   * Starts this machine's local trial (of `trialDays`), or returns the one that exists:
+   * calling it again never moves the end, and an ended trial is `trial_expired`. With an
+   * activation, the license's status. No network; the record is kept in the data
+   * directory and the OS credential store. Throws `INVALID_INPUT` without `trialDays`.
+   */
+  startTrial(): LicenseStatus
+  /**
+   * Frees the seat held by instance `instanceId` of `key`, on any machine (a laptop the
+   * customer replaced): `'slot_freed'`, or `'already_gone'`. When it is this machine's
+   * own activation, local state is removed as `deactivate()` does.
+   */
+  releaseInstance(key: string, instanceId: string): Promise<'slot_freed' | 'already_gone'>
+  /**
    * The license state from the cache alone, never the network: for the first frame of
    * a window, or a check on every launch that must not wait.
    */
@@ -70,8 +83,8 @@ export interface DeactivateOptions {
  */
 export interface LicenseStatus {
   /** The state, with the same names as `licensectl --json`. */
-  state: 'not_activated' | 'active' | 'grace' | 'grace_expired' | 'revoked' | 'fingerprint_mismatch' | 'tampered' | 'clock_rollback' | 'wrong_product'
-  /** Whether the app should run as licensed (`active` or `grace`). */
+  state: 'not_activated' | 'active' | 'grace' | 'grace_expired' | 'revoked' | 'fingerprint_mismatch' | 'tampered' | 'clock_rollback' | 'wrong_product' | 'trial' | 'trial_expired'
+  /** Whether the app should run as licensed (`active`, `grace` or `trial`). */
   licensed: boolean
   /** Whether this call talked to the license server. */
   networkUsed: boolean
@@ -81,8 +94,16 @@ export interface LicenseStatus {
   productName: string | null
   /** The customer's email address. */
   customerEmail: string | null
-  /** The activation's instance id (`lki_…`). */
+  /**
+   * The activation's instance id (`lki_…`): what frees this machine's seat from another
+   * one (`releaseInstance`).
+   */
   instanceId: string | null
+  /**
+   * The activation's name as the server recorded it (`Ada's ThinkPad (Windows 11) ·
+   * 3f9a2c`).
+   */
+  instanceName: string | null
   /** The key in redacted form (`****-8f43`), never the key. */
   keyHint: string | null
   /** When the activation was created on the server. */
@@ -93,6 +114,15 @@ export interface LicenseStatus {
   graceDeadline: Date | null
   /** Where the credentials are kept. */
   keyStorage: 'keyring' | 'file' | 'memory' | null
+  /** When this machine's local trial ends (or ended), when one was started. */
+  trialEndsAt: Date | null
+  /**
+   * The name of an activation whose answer was lost (in the last 30 days, with no
+   * activation since): it may hold a seat the vendor can release.
+   */
+  pendingActivationName: string | null
+  /** When that activation was sent. */
+  pendingActivationAt: Date | null
 }
 
 /**
@@ -139,4 +169,14 @@ export interface LicensorOptions {
   revalidateIntervalSeconds?: number
   /** A PEM file of extra CAs to trust, for a TLS-inspecting proxy. */
   caFile?: string
+  /**
+   * The length of this app's local trial, in days (`startTrial()` starts it). Without
+   * it the app has no trial.
+   */
+  trialDays?: number
+  /**
+   * Whether activation names start with the host name (default true): `Ada's ThinkPad
+   * (Windows 11) · 3f9a2c`, else `(Windows 11) · 3f9a2c`.
+   */
+  instanceNamesIncludeHost?: boolean
 }

@@ -2,7 +2,9 @@
  * The C ABI's documented contracts, against a license server: the version macros match
  * ks_version(); a config may be freed right after ks_licensor_new(); a key of another
  * product gives KS_ERR_WRONG_PRODUCT; a status stays valid after its licensor is freed;
- * status strings follow the buffer convention; a watch calls back with a status.
+ * status strings follow the buffer convention; a watch calls back with a status; a local
+ * trial starts once and its end never moves; ks_release_instance() frees another
+ * machine's seat, named by ks_status_instance_name().
  *
  * Environment: KS_BASE_URL, KS_DATA_DIR, KS_KEY, KS_PRODUCT_ID, KS_OTHER_KEY (a key of
  * another product), KS_OTHER_PRODUCT_ID (that product).
@@ -129,8 +131,60 @@ int main(void) {
     for (int i = 0; i < 500 && atomic_load(&ss.stopped) == 0; i++) nanosleep(&tick, NULL);
     CHECK(atomic_load(&ss.stopped) == 1);
 
-    CHECK(ks_deactivate(l, false) == KS_OK);
+    /* The instance and its name, noted on one machine, free its seat from another. */
+    ks_status *a = NULL;
+    CHECK(ks_check(l, &a) == KS_OK);
+    char name[128];
+    CHECK(ks_status_instance_name(a, name, sizeof name, &needed) == KS_OK);
+    CHECK(strstr(name, " \xc2\xb7 ") != NULL); /* "<host> (<OS>) · <tag>" */
+    CHECK(ks_status_instance_id(a, id, sizeof id, &needed) == KS_OK);
+    ks_status_free(a);
+    char other_dir[1024];
+    snprintf(other_dir, sizeof other_dir, "%s/other-machine", getenv("KS_DATA_DIR"));
+    ks_config *oc = NULL;
+    ks_licensor *other = NULL;
+    CHECK(ks_config_new("com", "Example", "AbiContract", &oc) == KS_OK);
+    CHECK(ks_config_set_base_url(oc, getenv("KS_BASE_URL")) == KS_OK);
+    CHECK(ks_config_set_data_dir(oc, other_dir) == KS_OK);
+    CHECK(ks_config_set_key_storage(oc, KS_KEY_STORAGE_MEMORY) == KS_OK);
+    CHECK(ks_config_add_product_id(oc, getenv("KS_PRODUCT_ID")) == KS_OK);
+    CHECK(ks_licensor_new(oc, &other) == KS_OK);
+    ks_config_free(oc);
+    CHECK(ks_release_instance(other, getenv("KS_KEY"), id) == KS_OK);
+    CHECK(ks_release_instance(other, getenv("KS_KEY"), id) == KS_OK); /* already released */
+    ks_licensor_free(other);
+    CHECK(ks_revalidate(l, &a) == KS_OK);
+    CHECK(ks_status_state(a) == KS_STATE_REVOKED); /* the seat is gone */
+    ks_status_free(a);
+    CHECK(ks_deactivate(l, true) == KS_OK);
     ks_licensor_free(l);
+
+    /* A local trial: no trial until started; started once; the end never moves. */
+    ks_config *tc = NULL;
+    ks_licensor *t = NULL;
+    CHECK(ks_config_new("com", "Example", "AbiContractTrial", &tc) == KS_OK);
+    CHECK(ks_config_set_base_url(tc, getenv("KS_BASE_URL")) == KS_OK);
+    CHECK(ks_config_set_data_dir(tc, getenv("KS_DATA_DIR")) == KS_OK);
+    CHECK(ks_config_set_key_storage(tc, KS_KEY_STORAGE_MEMORY) == KS_OK);
+    CHECK(ks_config_add_product_id(tc, getenv("KS_PRODUCT_ID")) == KS_OK);
+    CHECK(ks_config_set_trial_days(tc, 30) == KS_OK);
+    CHECK(ks_licensor_new(tc, &t) == KS_OK);
+    ks_config_free(tc);
+    ks_status *ts = NULL;
+    int64_t ends = 0, again = 0;
+    CHECK(ks_check_offline(t, &ts) == KS_OK);
+    CHECK(ks_status_state(ts) == KS_STATE_NOT_ACTIVATED && !ks_status_trial_ends_at(ts, &ends));
+    ks_status_free(ts);
+    time_t now = time(NULL);
+    CHECK(ks_start_trial(t, &ts) == KS_OK);
+    CHECK(ks_status_state(ts) == KS_STATE_TRIAL && ks_status_is_licensed(ts));
+    CHECK(ks_status_trial_ends_at(ts, &ends));
+    CHECK(ends >= (int64_t)now + 30 * 86400 - 5 && ends <= (int64_t)now + 30 * 86400 + 5);
+    ks_status_free(ts);
+    CHECK(ks_start_trial(t, &ts) == KS_OK);
+    CHECK(ks_status_trial_ends_at(ts, &again) && again == ends);
+    ks_status_free(ts);
+    ks_licensor_free(t);
 
     printf("abi contract: %d failures\n", failures);
     return failures == 0 ? 0 : 1;

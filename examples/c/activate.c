@@ -32,6 +32,8 @@ static const char *state_name(uint32_t s) {
     case KS_STATE_TAMPERED: return "tampered";
     case KS_STATE_CLOCK_ROLLBACK: return "clock rollback";
     case KS_STATE_WRONG_PRODUCT: return "wrong product";
+    case KS_STATE_TRIAL: return "trial";
+    case KS_STATE_TRIAL_EXPIRED: return "trial expired";
     default: return "unknown";
     }
 }

@@ -66,6 +66,8 @@ static void config_paths(void) {
     EXPECT(ks_config_set_timeout_ms(NULL, 1000), KS_ERR_NULL_ARGUMENT);
     EXPECT(ks_config_set_ca_file(NULL, "/tmp/ca.pem"), KS_ERR_NULL_ARGUMENT);
     EXPECT(ks_config_set_trust_store(NULL, KS_TRUST_STORE_SYSTEM), KS_ERR_NULL_ARGUMENT);
+    EXPECT(ks_config_set_trial_days(NULL, 14), KS_ERR_NULL_ARGUMENT);
+    EXPECT(ks_config_set_instance_names_include_host(NULL, false), KS_ERR_NULL_ARGUMENT);
     message_contains("config is NULL");
 
     EXPECT(ks_config_new("com", "Example", "BadInput", &c), KS_OK);
@@ -92,6 +94,11 @@ static void config_paths(void) {
     EXPECT(ks_config_set_grace_period(c, 0), KS_OK); /* no offline use: allowed */
     EXPECT(ks_config_set_timeout_ms(c, 0), KS_ERR_INVALID_INPUT);
     EXPECT(ks_config_set_timeout_ms(c, 600001), KS_ERR_INVALID_INPUT);
+    EXPECT(ks_config_set_trial_days(c, 0), KS_ERR_INVALID_INPUT);
+    EXPECT(ks_config_set_trial_days(c, 36501), KS_ERR_INVALID_INPUT);
+    EXPECT(ks_config_set_trial_days(c, UINT32_MAX), KS_ERR_INVALID_INPUT);
+    message_contains("1 to 36500");
+    EXPECT(ks_config_set_instance_names_include_host(c, false), KS_OK);
     EXPECT(ks_config_set_environment(c, KS_ENVIRONMENT_TEST), KS_OK);
     EXPECT(ks_config_set_key_storage(c, KS_KEY_STORAGE_MEMORY), KS_OK);
     EXPECT(ks_config_set_data_dir(c, getenv("KS_DATA_DIR")), KS_OK);
@@ -163,10 +170,25 @@ static void licensor_paths(ks_licensor *l) {
     CHECK(!ks_status_grace_deadline(s, &t) && t == 42);
     EXPECT(ks_status_instance_id(s, buf, sizeof buf, &needed), KS_ERR_NO_VALUE);
     EXPECT(ks_status_key_hint(s, buf, sizeof buf, &needed), KS_ERR_NO_VALUE);
+    EXPECT(ks_status_instance_name(s, buf, sizeof buf, &needed), KS_ERR_NO_VALUE);
+    EXPECT(ks_status_pending_activation_name(s, buf, sizeof buf, &needed), KS_ERR_NO_VALUE);
+    CHECK(!ks_status_trial_ends_at(s, &t) && t == 42);
     ks_status_free(s);
     EXPECT(ks_deactivate(l, false), KS_ERR_NOT_ACTIVATED);
     EXPECT(ks_activate(l, "SOME-KEY-0123456789", &s), KS_ERR_NETWORK);
     CHECK(s == NULL);
+
+    /* A licensor without a trial length starts no trial; NULLs are refused. */
+    EXPECT(ks_start_trial(l, &s), KS_ERR_INVALID_INPUT);
+    CHECK(s == NULL);
+    EXPECT(ks_start_trial(NULL, &s), KS_ERR_NULL_ARGUMENT);
+    EXPECT(ks_start_trial(l, NULL), KS_ERR_NULL_ARGUMENT);
+    EXPECT(ks_release_instance(NULL, "SOME-KEY-0123456789", "lki_1"), KS_ERR_NULL_ARGUMENT);
+    EXPECT(ks_release_instance(l, NULL, "lki_1"), KS_ERR_NULL_ARGUMENT);
+    EXPECT(ks_release_instance(l, "SOME-KEY-0123456789", NULL), KS_ERR_NULL_ARGUMENT);
+    EXPECT(ks_release_instance(l, "SOME-KEY-0123456789", "\xff\xfe"), KS_ERR_INVALID_UTF8);
+    EXPECT(ks_release_instance(l, "SOME-KEY-0123456789", " "), KS_ERR_INVALID_INPUT);
+    EXPECT(ks_release_instance(l, "SOME-KEY-0123456789", "lki_1"), KS_ERR_NETWORK);
 
     /* The error message, read with the header's two-call pattern: ask for `needed`,
      * allocate exactly that, call again. Asking, and even a too-small buffer, leave the
@@ -207,12 +229,17 @@ static void status_paths(void) {
     CHECK(!ks_status_activated_at(NULL, &t));
     CHECK(!ks_status_last_validated(NULL, &t));
     CHECK(!ks_status_grace_deadline(NULL, &t));
+    CHECK(!ks_status_trial_ends_at(NULL, &t));
+    CHECK(!ks_status_pending_activation_at(NULL, &t));
     CHECK(t == 7);
     EXPECT(ks_status_instance_id(NULL, buf, sizeof buf, &needed), KS_ERR_NULL_ARGUMENT);
     EXPECT(ks_status_product_id(NULL, buf, sizeof buf, &needed), KS_ERR_NULL_ARGUMENT);
     EXPECT(ks_status_product_name(NULL, buf, sizeof buf, &needed), KS_ERR_NULL_ARGUMENT);
     EXPECT(ks_status_customer_email(NULL, buf, sizeof buf, &needed), KS_ERR_NULL_ARGUMENT);
     EXPECT(ks_status_key_hint(NULL, buf, sizeof buf, &needed), KS_ERR_NULL_ARGUMENT);
+    EXPECT(ks_status_instance_name(NULL, buf, sizeof buf, &needed), KS_ERR_NULL_ARGUMENT);
+    EXPECT(ks_status_pending_activation_name(NULL, buf, sizeof buf, &needed),
+           KS_ERR_NULL_ARGUMENT);
 }
 
 int main(void) {

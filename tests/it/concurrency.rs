@@ -124,3 +124,59 @@ fn checks_from_many_processes_share_one_revalidation() {
         PROCESSES * OPS
     );
 }
+
+/// The verified cache a process keeps in memory (a check of a fresh cache is one `stat()`)
+/// never hides another process's write: here another process records a revocation, and the
+/// file's modification time is then set back to what it was, as a write within the same
+/// mtime tick would leave it. The next check, with no network, sees the revocation.
+#[test]
+fn a_write_by_another_process_is_seen_by_the_next_check_even_in_the_same_mtime_tick() {
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(
+        SystemTime::UNIX_EPOCH + Duration::from_secs(T0),
+    ));
+    let l = licensor_builder("TwoProcesses", emu.url(), dir.path())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    l.activate(KEY).unwrap();
+    clock.advance(Duration::from_secs(60));
+    for _ in 0..3 {
+        let st = l.check().unwrap();
+        assert_eq!((st.state, st.network_used), (LicenseState::Active, false));
+    }
+    let cache = dir.path().join(keyseat::CACHE_FILE);
+    let mtime = std::fs::metadata(&cache).unwrap().modified().unwrap();
+
+    emu.set_key_status(KEY, keyseat_emulator::KeyStatus::Disabled);
+    let out = crate::child()
+        .arg("revalidate-license")
+        .arg("--dir")
+        .arg(dir.path())
+        .args(["--url", &emu.url(), "--time", &(T0 + 60).to_string()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("CHILD_STATE=revoked"), "{stdout}");
+    std::fs::File::options()
+        .write(true)
+        .open(&cache)
+        .unwrap()
+        .set_modified(mtime)
+        .unwrap();
+    assert_eq!(
+        std::fs::metadata(&cache).unwrap().modified().unwrap(),
+        mtime
+    );
+
+    let validations = emu.request_count(Endpoint::Validate);
+    let st = l.check().unwrap();
+    assert_eq!(
+        st.state,
+        LicenseState::Revoked,
+        "the other process's write was missed"
+    );
+    assert!(!st.network_used);
+    assert_eq!(emu.request_count(Endpoint::Validate), validations);
+}

@@ -157,3 +157,56 @@ fn an_activation_kept_in_the_os_store_by_the_last_release_loads_offline() {
     assert!(!st.network_used);
     assert_eq!(emu.request_count(keyseat_emulator::Endpoint::Validate), 0);
 }
+
+/// The trial's copy in the real OS credential store: a reinstall that deletes the data
+/// directory finds the trial there, with its original end; a fresh data directory gets its
+/// copy written again.
+#[test]
+#[ignore = "needs a Secret Service on the session bus (see .ci/run)"]
+fn a_trial_survives_deleting_the_data_directory_through_the_os_store() {
+    let emu = emulator(None);
+    let app = format!("Trial{}", std::process::id());
+    let licensor = |dir: &Path| {
+        keyseat::Licensor::builder(keyseat::App::new("com", "KeyseatTest", &app))
+            .product_ids([keyseat_emulator::DEFAULT_PRODUCT_ID])
+            .environment(keyseat::api::Environment::Custom(emu.url()))
+            .data_dir(dir)
+            .key_storage(KeyStorage::Keyring)
+            .vendor_secret(*b"trial keyring test")
+            .trial_days(14)
+            .build()
+            .unwrap()
+    };
+    let first = tempfile::tempdir().unwrap();
+    let started = licensor(first.path()).start_trial().unwrap();
+    assert!(matches!(started.state, LicenseState::Trial { .. }));
+    let end = started.trial_ends_at.unwrap();
+    let store = os_store();
+    let entry = store
+        .build(
+            &format!("{}com.KeyseatTest.{app}", keychain_service_prefix()),
+            "trial",
+            None,
+        )
+        .unwrap();
+    assert!(entry.get_password().is_ok(), "the trial is in the OS store");
+    drop(first); // the data directory is gone: a reinstall
+
+    let second = tempfile::tempdir().unwrap();
+    let l = licensor(second.path());
+    let st = l.check().unwrap();
+    let _ = entry.delete_credential();
+    assert_eq!(st.state, LicenseState::Trial { ends_at: end });
+    assert!(second.path().join("trial.json").exists(), "written again");
+}
+
+/// The OS store's service prefix of every keyseat app (`<prefix><app id>`), as the
+/// fixture of the last release records it.
+fn keychain_service_prefix() -> String {
+    let entry = fixtures::json("format2/keychain.json");
+    let (service, app) = (
+        entry["service"].as_str().unwrap(),
+        entry["app"].as_str().unwrap(),
+    );
+    service.strip_suffix(app).unwrap().to_owned()
+}

@@ -10,7 +10,9 @@ mod fault_matrix;
 mod fingerprint;
 mod keyring;
 mod licensor;
+mod seats;
 mod secrets;
+mod trial;
 mod upgrade;
 
 /// A command running `keyseat-test-child` (`support/child.rs`).

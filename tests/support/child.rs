@@ -7,6 +7,7 @@
 //! keyseat-test-child run-operations   --dir D --url U --mode mixed|checks --seed N [--time T]
 //! keyseat-test-child print-fingerprint --dir D
 //! keyseat-test-child check-license    --dir D --url U --time T
+//! keyseat-test-child revalidate-license --dir D --url U --time T
 //! keyseat-test-child report-storage   --dir D --url U --app A
 //! keyseat-test-child activate         --dir D --url U --app A
 //! ```
@@ -75,6 +76,14 @@ fn main() {
                 st.state.name(),
                 st.network_used
             );
+        }
+        "revalidate-license" => {
+            let l = licensor_builder("TwoProcesses", get("url"), Path::new(&get("dir")))
+                .clock(clock("time"))
+                .build()
+                .expect("a licensor");
+            let st = l.revalidate().expect("a revalidation");
+            println!("CHILD_STATE={}", st.state.name());
         }
         "report-storage" => {
             let st = keyring_licensor(&get("app"), get("url"), Path::new(&get("dir")))

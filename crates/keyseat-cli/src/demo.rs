@@ -87,7 +87,7 @@ fn walk() -> Result<(), Box<dyn std::error::Error>> {
     say!(
         "  The server now holds {} activation, named {:?}.",
         server.instances_of(DEMO_KEY).len(),
-        licensor.fingerprint().instance_name()
+        licensor.fingerprint().instance_name(true)
     );
 
     step(

@@ -37,6 +37,7 @@ const EXIT_CODES: &str = "Exit codes:
   6  tampered cache, fingerprint mismatch or clock rollback
   7  license server unreachable, its certificate untrusted, or activation outcome unknown
   8  refused: unknown key, limit reached, inactive key, or a key of another product
+  9  no activation, and the local trial has ended
 
 The vendor secret (the app's .vendor_secret(...)) comes from KEYSEAT_VENDOR_SECRET or
 --vendor-secret-file, never from an argument, which other users can read in the process list.";
@@ -124,11 +125,15 @@ enum Command {
         #[arg(long)]
         refresh: bool,
     },
-    /// Release this machine's activation.
+    /// Release this machine's activation, or with --instance another machine's.
     Deactivate {
         /// Remove local state even if the server cannot be reached.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "instance")]
         force: bool,
+        /// Free the seat of this instance (another machine's: `licensectl status` there shows
+        /// its id), reading the key from stdin.
+        #[arg(long, value_name = "ID")]
+        instance: Option<String>,
     },
     /// Show this machine's fingerprint for the app.
     Fingerprint {
@@ -195,6 +200,7 @@ fn licensor(cli: &Cli) -> Result<Licensor, Failure> {
     };
     let app = App::parse(app).map_err(|e| usage(e.to_string()))?;
     let mut b = Licensor::builder(app)
+        .observe_trial()
         .environment(environment)
         .vendor_secret(vendor_secret(cli.vendor_secret_file.as_deref())?)
         .trust_store(match cli.trust_store {
@@ -275,7 +281,26 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Failure> {
             print_status(cli.json, &status);
             Ok(state_exit(&status.state))
         }
-        Command::Deactivate { force } => {
+        Command::Deactivate {
+            force: _,
+            instance: Some(instance),
+        } => {
+            let key = read_stdin_key()?;
+            let outcome = licensor.release_instance(&key, instance)?;
+            if cli.json {
+                say!(
+                    "{}",
+                    json!({ "deactivated": true, "outcome": outcome.name(), "instance_id": instance.trim() })
+                );
+            } else {
+                say!("{}", output::release_text(outcome, instance.trim()));
+            }
+            Ok(exit::OK)
+        }
+        Command::Deactivate {
+            force,
+            instance: None,
+        } => {
             let outcome = licensor.deactivate(*force)?;
             if cli.json {
                 say!(
@@ -293,7 +318,7 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Failure> {
                 let mut v = json!({
                     "fingerprint": f.id(),
                     "short": f.short(),
-                    "instance_name": f.instance_name(),
+                    "instance_name": f.instance_name(true),
                     "confidence": f.confidence(),
                     "host_kind": f.host_kind(),
                 });
@@ -304,7 +329,7 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Failure> {
             } else {
                 say!("fingerprint: {}", f.id());
                 say!("  short          {}", f.short());
-                say!("  instance name  {}", f.instance_name());
+                say!("  instance name  {}", f.instance_name(true));
                 say!("  confidence     {:?}", f.confidence());
                 say!("  host           {:?}", f.host_kind());
                 if *components {

@@ -27,12 +27,15 @@ pub mod exit {
     pub const NETWORK: u8 = 7;
     /// Refused: unknown key, limit reached, inactive key, or a key of another product.
     pub const REFUSED: u8 = 8;
+    /// No activation, and the local trial has ended.
+    pub const TRIAL_EXPIRED: u8 = 9;
 }
 
 /// The exit code for a state.
 pub fn state_exit(state: &LicenseState) -> u8 {
     match state {
-        LicenseState::Active | LicenseState::Grace { .. } => exit::OK,
+        LicenseState::Active | LicenseState::Grace { .. } | LicenseState::Trial { .. } => exit::OK,
+        LicenseState::TrialExpired => exit::TRIAL_EXPIRED,
         LicenseState::NotActivated => exit::NOT_ACTIVATED,
         LicenseState::Revoked => exit::REVOKED,
         LicenseState::GraceExpired => exit::GRACE_EXPIRED,
@@ -69,6 +72,14 @@ pub fn deactivation_text(outcome: Deactivation) -> &'static str {
     }
 }
 
+/// What freeing another instance's seat achieved, in words.
+pub fn release_text(outcome: Deactivation, instance: &str) -> String {
+    match outcome {
+        Deactivation::SlotFreed => format!("released {instance}: its seat is free again"),
+        _ => format!("{instance} was already released: its seat is free"),
+    }
+}
+
 /// RFC 3339, or null.
 pub fn time(t: Option<SystemTime>) -> Value {
     t.and_then(|t| jiff::Timestamp::try_from(t).ok())
@@ -95,6 +106,12 @@ pub fn status_json(s: &LicenseStatus) -> Value {
         "fingerprint_match": s.fingerprint_match.map(|m| m.name()),
         "key_storage": s.key_storage.map(|k| k.as_str()),
         "recovered": s.recovered,
+        "instance_name": s.instance_name,
+        "trial_ends_at": time(s.trial_ends_at),
+        "pending_activation": s.pending_activation.as_ref().map(|p| json!({
+            "name": p.name,
+            "at": time(Some(p.at)),
+        })),
     })
 }
 
@@ -107,6 +124,9 @@ pub fn status_text(s: &LicenseStatus) -> String {
             "grace (offline; works until {})",
             show(time(Some(until)))
         )),
+        LicenseState::Trial { ends_at } => {
+            colour.yellow(&format!("trial (ends {})", show(time(Some(ends_at)))))
+        }
         other => colour.red(&other.name().replace('_', " ")),
     };
     let mut lines = vec![format!("license: {state}")];
@@ -119,6 +139,19 @@ pub fn status_text(s: &LicenseStatus) -> String {
     add("product", s.product_name.clone().or(s.product_id.clone()));
     add("customer", s.customer_email.clone());
     add("instance", s.instance_id.as_ref().map(|i| i.to_string()));
+    add("instance name", s.instance_name.clone());
+    add("trial ends", s.trial_ends_at.map(|t| show(time(Some(t)))));
+    if let Some(p) = &s.pending_activation {
+        add(
+            "lost answer",
+            Some(format!(
+                "an activation named '{}' was sent {} and its answer was lost: it may hold \
+                 a seat (ask the vendor to release it)",
+                p.name,
+                show(time(Some(p.at)))
+            )),
+        );
+    }
     add("activated", s.activated_at.map(|t| show(time(Some(t)))));
     add(
         "last validated",
@@ -164,6 +197,10 @@ pub fn state_advice(state: &LicenseState) -> Option<&'static str> {
         LicenseState::WrongProduct => Some(
             "the stored key is for a different product than this app: activate a key bought for this app",
         ),
+        LicenseState::Trial { .. } => Some("buy a license, then: licensectl activate -"),
+        LicenseState::TrialExpired => {
+            Some("the trial has ended: buy a license, then: licensectl activate -")
+        }
         _ => None,
     }
 }

@@ -29,7 +29,7 @@
 
 /** The version of this header: compare with ks_version() at run time. */
 #define KS_VERSION_MAJOR 1
-#define KS_VERSION_MINOR 0
+#define KS_VERSION_MINOR 1
 #define KS_VERSION_PATCH 0
 
 
@@ -288,6 +288,15 @@ enum ks_state
    */
   KS_STATE_WRONG_PRODUCT = 8,
   /**
+   * No activation; this machine's local trial runs until ks_status_trial_ends_at():
+   * licensed.
+   */
+  KS_STATE_TRIAL = 9,
+  /**
+   * No activation; this machine's local trial has ended. Nothing restarts it.
+   */
+  KS_STATE_TRIAL_EXPIRED = 10,
+  /**
    * A state newer than this header knows: not licensed.
    */
   KS_STATE_UNKNOWN = 255,
@@ -429,6 +438,25 @@ ks_result ks_config_add_product_id(ks_config *config, const char *product_id);
 ks_result ks_config_allow_any_product(ks_config *config);
 
 /**
+ * Gives the app a local trial of `days` days (from 1 to 36 500), which ks_start_trial()
+ * starts on this machine. Without it the app has no trial. Anything else gives
+ * KS_ERR_INVALID_INPUT.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+ks_result ks_config_set_trial_days(ks_config *config, uint32_t days);
+
+/**
+ * Whether activation names start with the host name (true, the default: `Ada's ThinkPad
+ * (Windows 11) · 3f9a2c`) or not (`(Windows 11) · 3f9a2c`, for privacy).
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+ks_result ks_config_set_instance_names_include_host(ks_config *config, bool include);
+
+/**
  * How long the license keeps working without reaching the server, counted from the last
  * successful validation, in seconds (default 14 days; 0 means no offline use; at most 100
  * years).
@@ -512,6 +540,32 @@ ks_result ks_licensor_new(const ks_config *config, ks_licensor **out);
 void ks_licensor_free(ks_licensor *licensor);
 
 /**
+ * Starts this machine's local trial (of ks_config_set_trial_days()), or gives the one
+ * that exists: calling it again never moves the end; an ended trial is
+ * KS_STATE_TRIAL_EXPIRED, a damaged record KS_STATE_TAMPERED, a clock set back
+ * KS_STATE_CLOCK_ROLLBACK, and none of them starts a new one. With an activation, the
+ * license's status. No network. KS_ERR_INVALID_INPUT when the config gave no trial length.
+ * On success `*out` receives a status to free with ks_status_free().
+ *
+ * # Safety
+ * `licensor` NULL or a live handle; `out` NULL or valid for writes.
+ */
+ks_result ks_start_trial(const ks_licensor *licensor, ks_status **out);
+
+/**
+ * Frees the seat held by instance `instance_id` of `key`, on any machine (a laptop the
+ * customer replaced: its `licensectl status` shows the id). KS_OK also when the server had
+ * already released it. When it is this machine's own activation, the local credentials and
+ * cache are removed, as ks_deactivate() does.
+ *
+ * # Safety
+ * `licensor` NULL or a live handle; `key` and `instance_id` NULL or NUL-terminated.
+ */
+ks_result ks_release_instance(const ks_licensor *licensor,
+                              const char *key,
+                              const char *instance_id);
+
+/**
  * Checks the license: from the cache when it is fresh, else online. Network trouble is a
  * state (grace), not an error. On success `*out` receives a status to free with
  * ks_status_free(); on failure `*out` is NULL. Thread-safe.
@@ -582,7 +636,7 @@ ks_result ks_fingerprint(const ks_licensor *licensor, char *buf, size_t len, siz
 void ks_status_free(ks_status *status);
 
 /**
- * The state, an KS_STATE_* value (KS_STATE_NOT_ACTIVATED for NULL).
+ * The state, a KS_STATE_* value (KS_STATE_NOT_ACTIVATED for NULL).
  *
  * # Safety
  * `status` must be NULL or a live status.
@@ -590,7 +644,8 @@ void ks_status_free(ks_status *status);
 uint32_t ks_status_state(const ks_status *status);
 
 /**
- * True for KS_STATE_ACTIVE and KS_STATE_GRACE: run as licensed (false for NULL).
+ * True for KS_STATE_ACTIVE, KS_STATE_GRACE and KS_STATE_TRIAL: run as licensed (false for
+ * NULL).
  *
  * # Safety
  * `status` must be NULL or a live status.
@@ -640,6 +695,24 @@ bool ks_status_activated_at(const ks_status *status, int64_t *unix_seconds);
 bool ks_status_last_validated(const ks_status *status, int64_t *unix_seconds);
 
 /**
+ * When this machine's local trial ends (or ended), as ks_status_activated_at(): set when
+ * a trial was started (KS_STATE_TRIAL, KS_STATE_TRIAL_EXPIRED).
+ *
+ * # Safety
+ * As ks_status_activated_at().
+ */
+bool ks_status_trial_ends_at(const ks_status *status, int64_t *unix_seconds);
+
+/**
+ * When an activation whose answer was lost was sent (see
+ * ks_status_pending_activation_name()), as ks_status_activated_at().
+ *
+ * # Safety
+ * As ks_status_activated_at().
+ */
+bool ks_status_pending_activation_at(const ks_status *status, int64_t *unix_seconds);
+
+/**
  * When the license stops working if the server stays unreachable, as
  * ks_status_activated_at().
  *
@@ -657,6 +730,29 @@ bool ks_status_grace_deadline(const ks_status *status, int64_t *unix_seconds);
  * valid for writes.
  */
 ks_result ks_status_instance_id(const ks_status *status, char *buf, size_t len, size_t *needed);
+
+/**
+ * Writes the activation's instance name, as the server recorded it (`Ada's ThinkPad
+ * (Windows 11) · 3f9a2c`), to `buf`, as ks_status_instance_id(); KS_ERR_NO_VALUE also for
+ * an activation made before keyseat recorded names.
+ *
+ * # Safety
+ * As ks_status_instance_id().
+ */
+ks_result ks_status_instance_name(const ks_status *status, char *buf, size_t len, size_t *needed);
+
+/**
+ * Writes the name of an activation whose answer was lost (sent in the last 30 days, with
+ * no activation since; it may hold a seat the vendor can release) to `buf`, as
+ * ks_status_instance_id(); KS_ERR_NO_VALUE when there is none.
+ *
+ * # Safety
+ * As ks_status_instance_id().
+ */
+ks_result ks_status_pending_activation_name(const ks_status *status,
+                                            char *buf,
+                                            size_t len,
+                                            size_t *needed);
 
 /**
  * Writes the Dodo product ID (`pdt_…`) of the key to `buf`, as ks_status_instance_id().

@@ -68,6 +68,8 @@ pub struct ks_config {
     timeout: Option<Duration>,
     ca_file: Option<PathBuf>,
     trust_store: TrustStore,
+    trial_days: Option<u32>,
+    include_host: bool,
 }
 
 impl ks_config {
@@ -97,7 +99,10 @@ impl ks_config {
         if let Some(path) = &self.ca_file {
             b = b.ca_file(path);
         }
-        b
+        if let Some(days) = self.trial_days {
+            b = b.trial_days(days);
+        }
+        b.instance_names_include_host(self.include_host)
     }
 }
 
@@ -149,6 +154,8 @@ pub unsafe extern "C" fn ks_config_new(
             timeout: None,
             ca_file: None,
             trust_store: TrustStore::Bundled,
+            trial_days: None,
+            include_host: true,
         });
         // SAFETY: out is non-NULL and valid for writes (checked above).
         unsafe { *out = Box::into_raw(config) };
@@ -358,6 +365,50 @@ fn checked_seconds(value: u64, name: &str, allow_zero: bool) -> Result<Duration,
         )));
     }
     Ok(Duration::from_secs(value))
+}
+
+/// The longest local trial accepted, in days: 100 years.
+const MAX_TRIAL_DAYS: u32 = 36_500;
+
+/// Gives the app a local trial of `days` days (from 1 to 36 500), which ks_start_trial()
+/// starts on this machine. Without it the app has no trial. Anything else gives
+/// KS_ERR_INVALID_INPUT.
+///
+/// # Safety
+/// `config` must be NULL or a live config used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_config_set_trial_days(config: *mut ks_config, days: u32) -> ks_result {
+    // SAFETY: the caller promises config is NULL or a live config used by this thread
+    // alone.
+    let config = unsafe { config.as_mut() };
+    with_config(config, |c| {
+        if !(1..=MAX_TRIAL_DAYS).contains(&days) {
+            return invalid(&format!(
+                "a trial of {days} days: give 1 to {MAX_TRIAL_DAYS}"
+            ));
+        }
+        c.trial_days = Some(days);
+        ks_result::KS_OK
+    })
+}
+
+/// Whether activation names start with the host name (true, the default: `Ada's ThinkPad
+/// (Windows 11) · 3f9a2c`) or not (`(Windows 11) · 3f9a2c`, for privacy).
+///
+/// # Safety
+/// `config` must be NULL or a live config used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_config_set_instance_names_include_host(
+    config: *mut ks_config,
+    include: bool,
+) -> ks_result {
+    // SAFETY: the caller promises config is NULL or a live config used by this thread
+    // alone.
+    let config = unsafe { config.as_mut() };
+    with_config(config, |c| {
+        c.include_host = include;
+        ks_result::KS_OK
+    })
 }
 
 /// How long the license keeps working without reaching the server, counted from the last

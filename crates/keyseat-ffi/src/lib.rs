@@ -29,20 +29,24 @@ use std::ffi::c_char;
 pub use config::{
     ks_config, ks_config_add_product_id, ks_config_allow_any_product, ks_config_free,
     ks_config_new, ks_config_set_base_url, ks_config_set_ca_file, ks_config_set_data_dir,
-    ks_config_set_environment, ks_config_set_grace_period, ks_config_set_key_storage,
-    ks_config_set_revalidate_interval, ks_config_set_timeout_ms, ks_config_set_trust_store,
-    ks_config_set_vendor_secret, ks_environment, ks_key_storage, ks_trust_store,
+    ks_config_set_environment, ks_config_set_grace_period,
+    ks_config_set_instance_names_include_host, ks_config_set_key_storage,
+    ks_config_set_revalidate_interval, ks_config_set_timeout_ms, ks_config_set_trial_days,
+    ks_config_set_trust_store, ks_config_set_vendor_secret, ks_environment, ks_key_storage,
+    ks_trust_store,
 };
 pub use error::{ks_last_error_message, ks_result};
 pub use licensor::{
     ks_activate, ks_check, ks_check_offline, ks_deactivate, ks_fingerprint, ks_licensor,
-    ks_licensor_free, ks_licensor_new, ks_revalidate,
+    ks_licensor_free, ks_licensor_new, ks_release_instance, ks_revalidate, ks_start_trial,
 };
 pub use status::{
     ks_state, ks_status, ks_status_activated_at, ks_status_customer_email, ks_status_free,
-    ks_status_grace_deadline, ks_status_instance_id, ks_status_is_licensed, ks_status_key_hint,
-    ks_status_key_storage, ks_status_last_validated, ks_status_network_used, ks_status_product_id,
-    ks_status_product_name, ks_status_recovered, ks_status_state,
+    ks_status_grace_deadline, ks_status_instance_id, ks_status_instance_name,
+    ks_status_is_licensed, ks_status_key_hint, ks_status_key_storage, ks_status_last_validated,
+    ks_status_network_used, ks_status_pending_activation_at, ks_status_pending_activation_name,
+    ks_status_product_id, ks_status_product_name, ks_status_recovered, ks_status_state,
+    ks_status_trial_ends_at,
 };
 pub use watch::{ks_watch, ks_watch_callback, ks_watch_start, ks_watch_stop};
 

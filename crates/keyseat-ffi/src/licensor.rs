@@ -117,6 +117,60 @@ fn coded(result: Result<LicenseStatus, keyseat::Error>) -> Result<LicenseStatus,
     result.map_err(|e| from_error(&e))
 }
 
+/// Starts this machine's local trial (of ks_config_set_trial_days()), or gives the one
+/// that exists: calling it again never moves the end; an ended trial is
+/// KS_STATE_TRIAL_EXPIRED, a damaged record KS_STATE_TAMPERED, a clock set back
+/// KS_STATE_CLOCK_ROLLBACK, and none of them starts a new one. With an activation, the
+/// license's status. No network. KS_ERR_INVALID_INPUT when the config gave no trial length.
+/// On success `*out` receives a status to free with ks_status_free().
+///
+/// # Safety
+/// `licensor` NULL or a live handle; `out` NULL or valid for writes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_start_trial(
+    licensor: *const ks_licensor,
+    out: *mut *mut ks_status,
+) -> ks_result {
+    // SAFETY: forwarded contract.
+    unsafe { status_call(licensor, out, |l| coded(l.start_trial())) }
+}
+
+/// Frees the seat held by instance `instance_id` of `key`, on any machine (a laptop the
+/// customer replaced: its `licensectl status` shows the id). KS_OK also when the server had
+/// already released it. When it is this machine's own activation, the local credentials and
+/// cache are removed, as ks_deactivate() does.
+///
+/// # Safety
+/// `licensor` NULL or a live handle; `key` and `instance_id` NULL or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_release_instance(
+    licensor: *const ks_licensor,
+    key: *const c_char,
+    instance_id: *const c_char,
+) -> ks_result {
+    guard(|| {
+        // SAFETY: the caller promises licensor is NULL or a live handle.
+        let Some(h) = (unsafe { licensor.as_ref() }) else {
+            return null("licensor");
+        };
+        // SAFETY: the caller promises both strings are NULL or NUL-terminated.
+        let strings = unsafe {
+            (
+                str_required(key, "key"),
+                str_required(instance_id, "instance_id"),
+            )
+        };
+        let (key, instance_id) = match strings {
+            (Ok(k), Ok(i)) => (k, i),
+            (Err(code), _) | (_, Err(code)) => return code,
+        };
+        match h.licensor.release_instance(key, instance_id) {
+            Ok(_) => ks_result::KS_OK,
+            Err(e) => from_error(&e),
+        }
+    })
+}
+
 /// Checks the license: from the cache when it is fresh, else online. Network trouble is a
 /// state (grace), not an error. On success `*out` receives a status to free with
 /// ks_status_free(); on failure `*out` is NULL. Thread-safe.

@@ -33,6 +33,11 @@ pub enum ks_state {
     KS_STATE_CLOCK_ROLLBACK = 7,
     /// The stored activation is of a product this app does not accept.
     KS_STATE_WRONG_PRODUCT = 8,
+    /// No activation; this machine's local trial runs until ks_status_trial_ends_at():
+    /// licensed.
+    KS_STATE_TRIAL = 9,
+    /// No activation; this machine's local trial has ended. Nothing restarts it.
+    KS_STATE_TRIAL_EXPIRED = 10,
     /// A state newer than this header knows: not licensed.
     KS_STATE_UNKNOWN = 255,
 }
@@ -72,7 +77,7 @@ unsafe fn read<'a>(status: *const ks_status) -> Option<&'a LicenseStatus> {
     unsafe { status.as_ref() }.map(|s| &s.0)
 }
 
-/// The state, an KS_STATE_* value (KS_STATE_NOT_ACTIVATED for NULL).
+/// The state, a KS_STATE_* value (KS_STATE_NOT_ACTIVATED for NULL).
 ///
 /// # Safety
 /// `status` must be NULL or a live status.
@@ -85,7 +90,8 @@ pub unsafe extern "C" fn ks_status_state(status: *const ks_status) -> u32 {
     })
 }
 
-/// True for KS_STATE_ACTIVE and KS_STATE_GRACE: run as licensed (false for NULL).
+/// True for KS_STATE_ACTIVE, KS_STATE_GRACE and KS_STATE_TRIAL: run as licensed (false for
+/// NULL).
 ///
 /// # Safety
 /// `status` must be NULL or a live status.
@@ -185,6 +191,38 @@ pub unsafe extern "C" fn ks_status_last_validated(
     unsafe { time_out(status, unix_seconds, |s| s.last_validated) }
 }
 
+/// When this machine's local trial ends (or ended), as ks_status_activated_at(): set when
+/// a trial was started (KS_STATE_TRIAL, KS_STATE_TRIAL_EXPIRED).
+///
+/// # Safety
+/// As ks_status_activated_at().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_status_trial_ends_at(
+    status: *const ks_status,
+    unix_seconds: *mut i64,
+) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe { time_out(status, unix_seconds, |s| s.trial_ends_at) }
+}
+
+/// When an activation whose answer was lost was sent (see
+/// ks_status_pending_activation_name()), as ks_status_activated_at().
+///
+/// # Safety
+/// As ks_status_activated_at().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_status_pending_activation_at(
+    status: *const ks_status,
+    unix_seconds: *mut i64,
+) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe {
+        time_out(status, unix_seconds, |s| {
+            s.pending_activation.as_ref().map(|p| p.at)
+        })
+    }
+}
+
 /// When the license stops working if the server stays unreachable, as
 /// ks_status_activated_at().
 ///
@@ -246,6 +284,48 @@ pub unsafe extern "C" fn ks_status_instance_id(
     unsafe {
         text_out(status, buf, len, needed, "instance id", |s| {
             s.instance_id.as_ref().map(|i| i.as_str().to_owned())
+        })
+    }
+}
+
+/// Writes the activation's instance name, as the server recorded it (`Ada's ThinkPad
+/// (Windows 11) · 3f9a2c`), to `buf`, as ks_status_instance_id(); KS_ERR_NO_VALUE also for
+/// an activation made before keyseat recorded names.
+///
+/// # Safety
+/// As ks_status_instance_id().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_status_instance_name(
+    status: *const ks_status,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> ks_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        text_out(status, buf, len, needed, "instance name", |s| {
+            s.instance_name.clone()
+        })
+    }
+}
+
+/// Writes the name of an activation whose answer was lost (sent in the last 30 days, with
+/// no activation since; it may hold a seat the vendor can release) to `buf`, as
+/// ks_status_instance_id(); KS_ERR_NO_VALUE when there is none.
+///
+/// # Safety
+/// As ks_status_instance_id().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_status_pending_activation_name(
+    status: *const ks_status,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> ks_result {
+    // SAFETY: forwarded contract.
+    unsafe {
+        text_out(status, buf, len, needed, "pending activation", |s| {
+            s.pending_activation.as_ref().map(|p| p.name.clone())
         })
     }
 }
@@ -335,6 +415,8 @@ fn state(state: &LicenseState) -> ks_state {
         LicenseState::Tampered => ks_state::KS_STATE_TAMPERED,
         LicenseState::ClockRollback => ks_state::KS_STATE_CLOCK_ROLLBACK,
         LicenseState::WrongProduct => ks_state::KS_STATE_WRONG_PRODUCT,
+        LicenseState::Trial { .. } => ks_state::KS_STATE_TRIAL,
+        LicenseState::TrialExpired => ks_state::KS_STATE_TRIAL_EXPIRED,
         _ => ks_state::KS_STATE_UNKNOWN,
     }
 }

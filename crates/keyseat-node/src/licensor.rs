@@ -78,15 +78,41 @@ impl Licensor {
         blocking(move || licensor.deactivate(force))
     }
 
+    /// Starts this machine's local trial (of `trialDays`), or returns the one that exists:
+    /// calling it again never moves the end, and an ended trial is `trial_expired`. With an
+    /// activation, the license's status. No network; the record is kept in the data
+    /// directory and the OS credential store. Throws `INVALID_INPUT` without `trialDays`.
+    #[napi]
+    pub fn start_trial(&self) -> napi::Result<LicenseStatus, Code> {
+        right_now(|| self.inner.start_trial())
+    }
+
+    /// Frees the seat held by instance `instanceId` of `key`, on any machine (a laptop the
+    /// customer replaced): `'slot_freed'`, or `'already_gone'`. When it is this machine's
+    /// own activation, local state is removed as `deactivate()` does.
+    #[napi(ts_return_type = "Promise<'slot_freed' | 'already_gone'>")]
+    pub fn release_instance(
+        &self,
+        #[napi(ts_arg_type = "string")] key: Unknown<'_>,
+        instance_id: String,
+    ) -> AsyncTask<Blocking<keyseat::Deactivation>> {
+        let key: Outcome<String> =
+            from_js(key).map_err(|_| invalid_input("the key must be a string"));
+        let licensor = self.inner.clone();
+        AsyncTask::new(Blocking {
+            work: Some(Box::new(move || {
+                licensor
+                    .release_instance(&key?, &instance_id)
+                    .map_err(|e| failure(&e))
+            })),
+        })
+    }
+
     /// The license state from the cache alone, never the network: for the first frame of
     /// a window, or a check on every launch that must not wait.
     #[napi]
     pub fn check_offline(&self) -> napi::Result<LicenseStatus, Code> {
-        match catch_unwind(AssertUnwindSafe(|| self.inner.check_offline())) {
-            Ok(Ok(status)) => Ok(LicenseStatus::from(&status)),
-            Ok(Err(e)) => Err(failure(&e)),
-            Err(_) => Err(panicked()),
-        }
+        right_now(|| self.inner.check_offline())
     }
 
     /// This machine's fingerprint for this app: 64 hex characters.
@@ -106,6 +132,18 @@ impl Licensor {
         callback: Function<'_, LicenseStatus, ()>,
     ) -> napi::Result<Watch, Code> {
         Watch::start(&self.inner, interval(interval_ms)?, callback)
+    }
+}
+
+/// A core call that returns a status, run on the JavaScript thread (it uses no network),
+/// its panic caught.
+fn right_now(
+    call: impl FnOnce() -> Result<keyseat::LicenseStatus, keyseat::Error>,
+) -> napi::Result<LicenseStatus, Code> {
+    match catch_unwind(AssertUnwindSafe(call)) {
+        Ok(Ok(status)) => Ok(LicenseStatus::from(&status)),
+        Ok(Err(e)) => Err(failure(&e)),
+        Err(_) => Err(panicked()),
     }
 }
 

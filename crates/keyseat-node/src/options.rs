@@ -47,6 +47,12 @@ pub struct LicensorOptions {
     pub revalidate_interval_seconds: Option<f64>,
     /// A PEM file of extra CAs to trust, for a TLS-inspecting proxy.
     pub ca_file: Option<String>,
+    /// The length of this app's local trial, in days (`startTrial()` starts it). Without
+    /// it the app has no trial.
+    pub trial_days: Option<u32>,
+    /// Whether activation names start with the host name (default true): `Ada's ThinkPad
+    /// (Windows 11) · 3f9a2c`, else `(Windows 11) · 3f9a2c`.
+    pub instance_names_include_host: Option<bool>,
 }
 
 /// The core builder the options describe; the core checks the rest when it builds.
@@ -104,6 +110,12 @@ pub fn builder(o: LicensorOptions) -> Outcome<LicensorBuilder> {
     }
     if let Some(path) = o.ca_file {
         b = b.ca_file(path);
+    }
+    if let Some(days) = o.trial_days {
+        b = b.trial_days(days);
+    }
+    if let Some(include) = o.instance_names_include_host {
+        b = b.instance_names_include_host(include);
     }
     Ok(b)
 }

@@ -12,10 +12,10 @@ use napi_derive::napi;
 pub struct LicenseStatus {
     /// The state, with the same names as `licensectl --json`.
     #[napi(
-        ts_type = "'not_activated' | 'active' | 'grace' | 'grace_expired' | 'revoked' | 'fingerprint_mismatch' | 'tampered' | 'clock_rollback' | 'wrong_product'"
+        ts_type = "'not_activated' | 'active' | 'grace' | 'grace_expired' | 'revoked' | 'fingerprint_mismatch' | 'tampered' | 'clock_rollback' | 'wrong_product' | 'trial' | 'trial_expired'"
     )]
     pub state: String,
-    /// Whether the app should run as licensed (`active` or `grace`).
+    /// Whether the app should run as licensed (`active`, `grace` or `trial`).
     pub licensed: bool,
     /// Whether this call talked to the license server.
     pub network_used: bool,
@@ -25,8 +25,12 @@ pub struct LicenseStatus {
     pub product_name: Option<String>,
     /// The customer's email address.
     pub customer_email: Option<String>,
-    /// The activation's instance id (`lki_…`).
+    /// The activation's instance id (`lki_…`): what frees this machine's seat from another
+    /// one (`releaseInstance`).
     pub instance_id: Option<String>,
+    /// The activation's name as the server recorded it (`Ada's ThinkPad (Windows 11) ·
+    /// 3f9a2c`).
+    pub instance_name: Option<String>,
     /// The key in redacted form (`****-8f43`), never the key.
     pub key_hint: Option<String>,
     /// When the activation was created on the server.
@@ -41,6 +45,15 @@ pub struct LicenseStatus {
     /// Where the credentials are kept.
     #[napi(ts_type = "'keyring' | 'file' | 'memory'")]
     pub key_storage: Option<String>,
+    /// When this machine's local trial ends (or ended), when one was started.
+    #[napi(ts_type = "Date")]
+    pub trial_ends_at: Option<JsTime>,
+    /// The name of an activation whose answer was lost (in the last 30 days, with no
+    /// activation since): it may hold a seat the vendor can release.
+    pub pending_activation_name: Option<String>,
+    /// When that activation was sent.
+    #[napi(ts_type = "Date")]
+    pub pending_activation_at: Option<JsTime>,
 }
 
 impl From<&keyseat::LicenseStatus> for LicenseStatus {
@@ -53,11 +66,15 @@ impl From<&keyseat::LicenseStatus> for LicenseStatus {
             product_name: s.product_name.clone(),
             customer_email: s.customer_email.clone(),
             instance_id: s.instance_id.as_ref().map(|i| i.as_str().to_owned()),
+            instance_name: s.instance_name.clone(),
             key_hint: s.key_hint.clone(),
             activated_at: s.activated_at.map(JsTime),
             last_validated: s.last_validated.map(JsTime),
             grace_deadline: s.grace_deadline.map(JsTime),
             key_storage: s.key_storage.map(|k| k.as_str().to_owned()),
+            trial_ends_at: s.trial_ends_at.map(JsTime),
+            pending_activation_name: s.pending_activation.as_ref().map(|p| p.name.clone()),
+            pending_activation_at: s.pending_activation.as_ref().map(|p| JsTime(p.at)),
         }
     }
 }

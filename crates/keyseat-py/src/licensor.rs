@@ -48,6 +48,8 @@ impl Licensor {
         grace_period = None,
         revalidate_interval = None,
         ca_file = None,
+        trial_days = None,
+        instance_names_include_host = true,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -65,6 +67,8 @@ impl Licensor {
         grace_period: Option<Bound<'py, PyAny>>,
         revalidate_interval: Option<Bound<'py, PyAny>>,
         ca_file: Option<PathBuf>,
+        trial_days: Option<u32>,
+        instance_names_include_host: bool,
     ) -> PyResult<Licensor> {
         let b = builder(Options {
             qualifier,
@@ -80,6 +84,8 @@ impl Licensor {
             grace_period,
             revalidate_interval,
             ca_file,
+            trial_days,
+            instance_names_include_host,
         })?;
         let inner = detached(py, move || b.build())?;
         Ok(Licensor { inner })
@@ -116,6 +122,28 @@ impl Licensor {
     #[pyo3(signature = (force = false))]
     fn deactivate(&self, py: Python<'_>, force: bool) -> PyResult<&'static str> {
         detached(py, || self.inner.deactivate(force)).map(|d| d.name())
+    }
+
+    /// Starts this machine's local trial (of `trial_days`), or returns the one that exists:
+    /// calling it again never moves the end, and an ended trial is 'trial_expired'. With an
+    /// activation, the license's status. No network. Raises InvalidInputError without
+    /// `trial_days`.
+    fn start_trial(&self, py: Python<'_>) -> PyResult<LicenseStatus> {
+        let status = detached(py, || self.inner.start_trial())?;
+        LicenseStatus::new(py, &status)
+    }
+
+    /// Frees the seat held by instance `instance_id` of `key`, on any machine (a laptop
+    /// the customer replaced): 'slot_freed' or 'already_gone'. When it is this machine's own
+    /// activation, local state is removed as deactivate() does.
+    fn release_instance(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        instance_id: &str,
+    ) -> PyResult<&'static str> {
+        let (key, instance_id) = (key.to_owned(), instance_id.to_owned());
+        detached(py, || self.inner.release_instance(&key, &instance_id)).map(|d| d.name())
     }
 
     /// This machine's fingerprint for this app: 64 hex characters.

@@ -26,6 +26,8 @@ pub struct Options<'py> {
     pub grace_period: Option<Bound<'py, PyAny>>,
     pub revalidate_interval: Option<Bound<'py, PyAny>>,
     pub ca_file: Option<PathBuf>,
+    pub trial_days: Option<u32>,
+    pub instance_names_include_host: bool,
 }
 
 /// The core builder the arguments describe; the core checks the rest when it builds.
@@ -79,6 +81,10 @@ pub fn builder(o: Options<'_>) -> PyResult<LicensorBuilder> {
     if let Some(path) = o.ca_file {
         b = b.ca_file(path);
     }
+    if let Some(days) = o.trial_days {
+        b = b.trial_days(days);
+    }
+    b = b.instance_names_include_host(o.instance_names_include_host);
     Ok(b)
 }
 

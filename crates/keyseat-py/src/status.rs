@@ -10,9 +10,10 @@ use pyo3::types::PyTuple;
 #[pyclass(frozen, get_all, module = "keyseat")]
 pub struct LicenseStatus {
     /// 'not_activated', 'active', 'grace', 'grace_expired', 'revoked',
-    /// 'fingerprint_mismatch', 'tampered', 'clock_rollback' or 'wrong_product'.
+    /// 'fingerprint_mismatch', 'tampered', 'clock_rollback', 'wrong_product', 'trial' or
+    /// 'trial_expired'.
     state: &'static str,
-    /// Whether the app should run as licensed ('active' or 'grace').
+    /// Whether the app should run as licensed ('active', 'grace' or 'trial').
     licensed: bool,
     /// Whether this call talked to the license server.
     network_used: bool,
@@ -22,8 +23,11 @@ pub struct LicenseStatus {
     product_name: Option<String>,
     /// The customer's email address.
     customer_email: Option<String>,
-    /// The activation's instance id ('lki_…').
+    /// The activation's instance id ('lki_…'): what frees this machine's seat from another
+    /// one (release_instance).
     instance_id: Option<String>,
+    /// The activation's name as the server recorded it.
+    instance_name: Option<String>,
     /// The key in redacted form ('****-8f43').
     key_hint: Option<String>,
     /// When the activation was created on the server (UTC).
@@ -34,6 +38,13 @@ pub struct LicenseStatus {
     grace_deadline: Option<Py<PyAny>>,
     /// 'keyring', 'file' or 'memory'.
     key_storage: Option<&'static str>,
+    /// When this machine's local trial ends (or ended), when one was started (UTC).
+    trial_ends_at: Option<Py<PyAny>>,
+    /// The name of an activation whose answer was lost (in the last 30 days, with no
+    /// activation since): it may hold a seat the vendor can release.
+    pending_activation_name: Option<String>,
+    /// When that activation was sent (UTC).
+    pending_activation_at: Option<Py<PyAny>>,
 }
 
 impl LicenseStatus {
@@ -47,11 +58,19 @@ impl LicenseStatus {
             product_name: s.product_name.clone(),
             customer_email: s.customer_email.clone(),
             instance_id: s.instance_id.as_ref().map(|i| i.as_str().to_owned()),
+            instance_name: s.instance_name.clone(),
             key_hint: s.key_hint.clone(),
             activated_at: s.activated_at.map(|t| utc_datetime(py, t)).transpose()?,
             last_validated: s.last_validated.map(|t| utc_datetime(py, t)).transpose()?,
             grace_deadline: s.grace_deadline.map(|t| utc_datetime(py, t)).transpose()?,
             key_storage: s.key_storage.map(|k| k.as_str()),
+            trial_ends_at: s.trial_ends_at.map(|t| utc_datetime(py, t)).transpose()?,
+            pending_activation_name: s.pending_activation.as_ref().map(|p| p.name.clone()),
+            pending_activation_at: s
+                .pending_activation
+                .as_ref()
+                .map(|p| utc_datetime(py, p.at))
+                .transpose()?,
         })
     }
 }
@@ -76,11 +95,24 @@ impl LicenseStatus {
                 self.customer_email.clone().into_pyobject(py)?,
             ),
             ("instance_id", self.instance_id.clone().into_pyobject(py)?),
+            (
+                "instance_name",
+                self.instance_name.clone().into_pyobject(py)?,
+            ),
             ("key_hint", self.key_hint.clone().into_pyobject(py)?),
             ("activated_at", time(py, &self.activated_at)),
             ("last_validated", time(py, &self.last_validated)),
             ("grace_deadline", time(py, &self.grace_deadline)),
             ("key_storage", self.key_storage.into_pyobject(py)?),
+            ("trial_ends_at", time(py, &self.trial_ends_at)),
+            (
+                "pending_activation_name",
+                self.pending_activation_name.clone().into_pyobject(py)?,
+            ),
+            (
+                "pending_activation_at",
+                time(py, &self.pending_activation_at),
+            ),
         ];
         let mut parts = Vec::with_capacity(fields.len());
         for (name, value) in fields {

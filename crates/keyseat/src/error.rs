@@ -13,6 +13,9 @@ use std::path::PathBuf;
 #[derive(Debug)]
 pub struct Error {
     kind: ErrorKind,
+    /// A sentence that goes after the kind's own text: what this machine knows that the
+    /// server did not say (an activation whose answer was lost, when the limit is reached).
+    note: Option<String>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -163,7 +166,23 @@ impl fmt::Display for DodoCode {
 impl Error {
     /// Wraps a kind.
     pub fn new(kind: ErrorKind) -> Error {
-        Error { kind, source: None }
+        Error {
+            kind,
+            note: None,
+            source: None,
+        }
+    }
+
+    /// The same error, with `note` said after it.
+    pub(crate) fn with_note(mut self, note: impl Into<String>) -> Error {
+        self.note = Some(note.into());
+        self
+    }
+
+    /// What this machine adds to the error, when anything: for a refusal for the activation
+    /// limit, the name of an activation whose answer was lost and that may hold a seat.
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
     }
 
     /// The same error, with `source` as its cause.
@@ -268,7 +287,17 @@ impl std::error::Error for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        fmt::Display::fmt(&self.kind, f)?;
+        match &self.note {
+            Some(note) => write!(f, "; {note}"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             ErrorKind::Api {
                 status,
                 code,

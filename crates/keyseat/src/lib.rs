@@ -28,16 +28,19 @@ pub mod fingerprint;
 mod fsutil;
 mod key;
 pub mod licensor;
+mod pending;
 mod persisted;
 #[cfg(test)]
 mod proptest_config;
 mod storage;
 mod sync;
+mod trial;
 
 pub use code::ErrorCode;
 pub use error::{DodoCode, Error, ErrorKind};
 pub use key::{InstanceId, LicenseKey, MAX_KEY_LEN};
 pub use licensor::{App, Deactivation, LicenseState, LicenseStatus, Licensor, WatchHandle};
+pub use pending::PendingActivation;
 pub use persisted::{CACHE_FILE, CREDENTIALS_FILE};
 pub use storage::{KeyStorage, StorageKind};
 

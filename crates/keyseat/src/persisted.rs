@@ -50,3 +50,21 @@ pub(crate) const TEMP_PREFIX: &str = ".licensekit-";
 
 /// Extension of an unusable cache file moved aside, followed by `-<unix time>`.
 pub(crate) const SET_ASIDE_EXTENSION: &str = "json.corrupt";
+
+// Identifiers first written by keyseat itself (release 0.2): never change these either.
+
+/// Name of the trial record's copy in the data directory.
+pub(crate) const TRIAL_FILE: &str = "trial.json";
+
+/// The OS credential store's user name of the trial record's other copy (same service as the
+/// license entry).
+pub(crate) const KEYCHAIN_TRIAL_USER: &str = "trial";
+
+/// The trial record's `format` value.
+pub(crate) const TRIAL_FORMAT: &str = "keyseat-trial";
+
+/// Domain separation of the key derivation of the trial record's MAC.
+pub(crate) const TRIAL_MAC_LABEL: &[u8] = b"keyseat trial mac v1\0";
+
+/// Name of the file remembering an activation whose answer was lost.
+pub(crate) const PENDING_ACTIVATION_FILE: &str = "pending-activation.json";

@@ -83,6 +83,9 @@ pub(crate) struct Credentials {
     pub product_id: String,
     #[serde(default)]
     pub product_name: Option<String>,
+    /// The instance name the server recorded (absent in credentials of releases before 0.2).
+    #[serde(default)]
+    pub instance_name: Option<String>,
     pub customer_email: String,
     #[serde(default)]
     pub activated_at: Option<i64>,
@@ -111,6 +114,8 @@ pub(crate) struct CredentialStore {
     service: String,
     file: PathBuf,
     memory: Mutex<Option<Credentials>>,
+    /// Other entries kept in memory with [`KeyStorage::Memory`], by user name.
+    memory_entries: Mutex<std::collections::HashMap<String, String>>,
     in_use: Mutex<Option<StorageKind>>,
     /// The credentials as last read or written, so that a check does not go to the keychain
     /// each time.
@@ -124,6 +129,7 @@ impl CredentialStore {
             service: format!("{KEYCHAIN_SERVICE_PREFIX}{app_id}"),
             file: data_dir.join(CREDENTIALS_FILE),
             memory: Mutex::new(None),
+            memory_entries: Mutex::new(std::collections::HashMap::new()),
             in_use: Mutex::new(None),
             remembered: Mutex::new(None),
         }
@@ -230,7 +236,60 @@ impl CredentialStore {
     }
 
     fn entry(&self) -> Result<keyring_core::Entry, keyring_core::Error> {
-        os_store()?.build(&self.service, KEYCHAIN_LICENSE_USER, None)
+        self.entry_of(KEYCHAIN_LICENSE_USER)
+    }
+
+    fn entry_of(&self, user: &str) -> Result<keyring_core::Entry, keyring_core::Error> {
+        os_store()?.build(&self.service, user, None)
+    }
+
+    /// Another of the app's entries in the credential store (the trial record's copy), by
+    /// user name: `Ok(None)` when there is none, or when the storage is the file, which has
+    /// no place apart from the data directory.
+    pub fn read_entry(&self, user: &str) -> Result<Option<String>, Error> {
+        match self.mode {
+            KeyStorage::Memory => Ok(self.memory_entries.locked().get(user).cloned()),
+            KeyStorage::File => Ok(None),
+            KeyStorage::Keyring => {
+                let entry = self
+                    .entry_of(user)
+                    .map_err(|e| Error::key_storage(e.to_string()))?;
+                match entry.get_password() {
+                    Ok(value) => Ok(Some(value)),
+                    Err(keyring_core::Error::NoEntry) => Ok(None),
+                    Err(e) => Err(Error::key_storage(e.to_string())),
+                }
+            }
+        }
+    }
+
+    /// Whether the storage has a place apart from the data directory for other entries
+    /// (the OS store, or memory).
+    pub fn has_own_place(&self) -> bool {
+        self.mode != KeyStorage::File
+    }
+
+    /// Writes another of the app's entries; returns whether a place apart from the data
+    /// directory holds it now (false with file storage).
+    pub fn write_entry(&self, user: &str, value: &str) -> Result<bool, Error> {
+        match self.mode {
+            KeyStorage::Memory => {
+                self.memory_entries
+                    .locked()
+                    .insert(user.to_owned(), value.to_owned());
+                Ok(true)
+            }
+            KeyStorage::File => Ok(false),
+            KeyStorage::Keyring => {
+                let entry = self
+                    .entry_of(user)
+                    .map_err(|e| Error::key_storage(e.to_string()))?;
+                entry
+                    .set_password(value)
+                    .map_err(|e| Error::key_storage(e.to_string()))?;
+                Ok(true)
+            }
+        }
     }
 
     fn load_keyring(&self) -> Result<Option<Credentials>, Error> {

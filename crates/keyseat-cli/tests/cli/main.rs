@@ -1,5 +1,6 @@
 //! The built `licensectl` binary against the emulator, as one test binary.
 
+mod bad_day;
 mod commands;
 mod identity;
 mod network;

@@ -18,6 +18,8 @@ State = Literal[
     "tampered",
     "clock_rollback",
     "wrong_product",
+    "trial",
+    "trial_expired",
 ]
 KeyStorage = Literal["keyring", "file", "memory"]
 Seconds = datetime.timedelta | float | int
@@ -30,7 +32,7 @@ class LicenseStatus:
     def state(self) -> State: ...
     @property
     def licensed(self) -> bool:
-        """Whether the app should run as licensed ('active' or 'grace')."""
+        """Whether the app should run as licensed ('active', 'grace' or 'trial')."""
     @property
     def network_used(self) -> bool: ...
     @property
@@ -40,7 +42,11 @@ class LicenseStatus:
     @property
     def customer_email(self) -> str | None: ...
     @property
-    def instance_id(self) -> str | None: ...
+    def instance_id(self) -> str | None:
+        """What frees this machine's seat from another one (``release_instance``)."""
+    @property
+    def instance_name(self) -> str | None:
+        """The activation's name as the server recorded it."""
     @property
     def key_hint(self) -> str | None:
         """The key in redacted form ('****-8f43')."""
@@ -52,6 +58,14 @@ class LicenseStatus:
     def grace_deadline(self) -> datetime.datetime | None: ...
     @property
     def key_storage(self) -> KeyStorage | None: ...
+    @property
+    def trial_ends_at(self) -> datetime.datetime | None:
+        """When this machine's local trial ends (or ended), when one was started."""
+    @property
+    def pending_activation_name(self) -> str | None:
+        """An activation whose answer was lost (last 30 days): it may hold a seat."""
+    @property
+    def pending_activation_at(self) -> datetime.datetime | None: ...
 
 @final
 class WatchHandle:
@@ -88,6 +102,8 @@ class Licensor:
         grace_period: Seconds | None = None,
         revalidate_interval: Seconds | None = None,
         ca_file: str | os.PathLike[str] | None = None,
+        trial_days: int | None = None,
+        instance_names_include_host: bool = True,
     ) -> None: ...
     def activate(self, key: str) -> LicenseStatus: ...
     def check(self) -> LicenseStatus: ...
@@ -96,6 +112,12 @@ class Licensor:
     def deactivate(
         self, force: bool = False
     ) -> Literal["slot_freed", "already_gone", "local_only"]: ...
+    def start_trial(self) -> LicenseStatus:
+        """Starts this machine's trial of ``trial_days``, or returns the existing one."""
+    def release_instance(
+        self, key: str, instance_id: str
+    ) -> Literal["slot_freed", "already_gone"]:
+        """Frees the seat of an instance of ``key``, on any machine."""
     def fingerprint(self) -> str: ...
     def watch(
         self, interval: Seconds, callback: Callable[[LicenseStatus], object]

@@ -181,6 +181,8 @@ pub struct Fingerprint {
     confidence: Confidence,
     host_kind: HostKind,
     hostname: Option<String>,
+    /// The OS name and major version, for the instance name.
+    os: Option<String>,
 }
 
 impl fmt::Debug for Fingerprint {
@@ -227,6 +229,7 @@ impl Fingerprint {
             confidence,
             host_kind: HostKind::NoneDetected,
             hostname: raw.hostname.clone(),
+            os: raw.os.clone(),
         }
     }
 
@@ -255,25 +258,36 @@ impl Fingerprint {
         self.host_kind
     }
 
-    /// A name for the activation on Dodo: `"<hostname> · <short fingerprint>"`, at most
-    /// [`MAX_INSTANCE_NAME`] characters, control characters stripped.
-    pub fn instance_name(&self) -> String {
-        let short = self.short();
-        let suffix = format!(" · {short}");
-        let room = MAX_INSTANCE_NAME - suffix.chars().count();
-        let host: String = self
-            .hostname
+    /// A name for the activation that a person recognises in the vendor's dashboard:
+    /// `<host name> (<OS name and version>) · <6-hex tag of the fingerprint>`, for example
+    /// `Ada's ThinkPad (Windows 11) · 3f9a2c`, or `(macOS 15) · 3f9a2c` without the host
+    /// name (`include_host` false, for privacy). At most [`MAX_INSTANCE_NAME`] characters,
+    /// control characters removed; the host name is shortened to fit.
+    pub fn instance_name(&self, include_host: bool) -> String {
+        let clean = |s: &str, max: usize| -> String {
+            let kept: String = s.chars().filter(|c| !c.is_control()).take(max).collect();
+            kept.trim().to_owned()
+        };
+        let tag = &self.id()[..6];
+        let os = self
+            .os
             .as_deref()
-            .unwrap_or("unknown host")
-            .chars()
-            .filter(|c| !c.is_control())
-            .take(room)
-            .collect();
-        let host = host.trim();
-        if host.is_empty() {
-            short
+            .map(|os| clean(&os_display_name(os), 32))
+            .filter(|os| !os.is_empty());
+        let suffix = match &os {
+            Some(os) => format!("({os}) · {tag}"),
+            None => format!("· {tag}"),
+        };
+        let room = MAX_INSTANCE_NAME - suffix.chars().count() - 1;
+        let host = if include_host {
+            clean(self.hostname.as_deref().unwrap_or(""), room)
         } else {
-            format!("{host}{suffix}")
+            String::new()
+        };
+        match (host.is_empty(), os.is_some()) {
+            (false, _) => format!("{host} {suffix}"),
+            (true, true) => suffix,
+            (true, false) => tag.to_owned(),
         }
     }
 
@@ -396,6 +410,14 @@ fn fallback_id(dir: &Path) -> Result<String, Error> {
                 .ok_or_else(|| Error::invalid_input("the fallback machine ID is unusable"))
         }
         Err(e) => Err(Error::io(&path, e.error)),
+    }
+}
+
+/// The OS as people call it: `Darwin 15` (as the OS reports itself) is `macOS 15`.
+fn os_display_name(os: &str) -> String {
+    match os.strip_prefix("Darwin") {
+        Some(version) => format!("macOS{version}"),
+        None => os.to_owned(),
     }
 }
 

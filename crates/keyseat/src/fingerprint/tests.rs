@@ -39,7 +39,7 @@ fn raw_machine_id_never_appears() {
         format!("{f:?}"),
         f.id(),
         f.short(),
-        f.instance_name(),
+        f.instance_name(true),
         serde_json::to_string(f.components()).unwrap(),
         format!("{:?}", f.components()),
         format!("{r:?}"),
@@ -77,7 +77,7 @@ fn real_machine_id_never_appears() {
         let plain_sha = hex(&sha2::Sha256::digest(id.as_bytes()));
         let all = format!(
             "{f} {f:?} {} {}",
-            f.instance_name(),
+            f.instance_name(true),
             serde_json::to_string(f.components()).unwrap()
         )
         .to_ascii_lowercase();
@@ -196,17 +196,50 @@ fn vendor_id_is_used_and_marked() {
 }
 
 #[test]
-fn instance_name_is_bounded_and_clean() {
+fn instance_names_say_host_os_and_tag() {
     let mut r = raw();
     let f = fp(&r);
-    assert_eq!(f.instance_name(), format!("ada-laptop · {}", f.short()));
-    r.hostname = Some(format!("evil\u{1b}[31m\nhost{}", "x".repeat(200)));
-    let name = fp(&r).instance_name();
-    assert!(name.chars().count() <= MAX_INSTANCE_NAME, "{name}");
-    assert!(!name.chars().any(char::is_control), "{name:?}");
-    assert!(name.ends_with(&fp(&r).short()));
+    let tag = &f.id()[..6];
+    assert_eq!(
+        f.instance_name(true),
+        format!("ada-laptop (Debian GNU/Linux 12) · {tag}")
+    );
+    assert_eq!(
+        f.instance_name(false),
+        format!("(Debian GNU/Linux 12) · {tag}")
+    );
+    r.hostname = Some("Ada's ThinkPad".into());
+    r.os = Some("Windows 11".into());
+    let f = fp(&r);
+    assert_eq!(
+        f.instance_name(true),
+        format!("Ada's ThinkPad (Windows 11) · {}", &f.id()[..6])
+    );
+    r.os = Some("Darwin 15".into());
+    let f = fp(&r);
+    assert_eq!(
+        f.instance_name(false),
+        format!("(macOS 15) · {}", &f.id()[..6])
+    );
+    r.os = None;
     r.hostname = None;
-    assert!(fp(&r).instance_name().starts_with("unknown host · "));
+    let f = fp(&r);
+    assert_eq!(f.instance_name(true), f.id()[..6].to_owned());
+}
+
+#[test]
+fn instance_names_are_bounded_and_clean() {
+    let mut r = raw();
+    r.hostname = Some(format!("evil\u{1b}[31m\nhost{}", "x".repeat(200)));
+    r.os = Some(format!("Some\tOS {}", "9".repeat(100)));
+    let f = fp(&r);
+    for include_host in [true, false] {
+        let name = f.instance_name(include_host);
+        assert!(name.chars().count() <= MAX_INSTANCE_NAME, "{name}");
+        assert!(!name.chars().any(char::is_control), "{name:?}");
+        assert!(name.ends_with(&f.id()[..6]), "{name}");
+    }
+    assert!(f.instance_name(true).starts_with("evil[31mhostxxx"));
 }
 
 #[test]

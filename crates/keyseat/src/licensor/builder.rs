@@ -128,6 +128,19 @@ pub struct LicensorBuilder {
     clock: Arc<dyn Clock>,
     fingerprint: Option<Fingerprint>,
     vendor_machine_id: Option<String>,
+    trial: TrialSetting,
+    include_host: bool,
+}
+
+/// Whether the app has a local trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TrialSetting {
+    /// No trial: a trial record on this machine is ignored.
+    Off,
+    /// A trial the app started is reported, but none is started here (tools of the app).
+    Observe,
+    /// A trial of this many days.
+    Days(u32),
 }
 
 impl LicensorBuilder {
@@ -152,6 +165,8 @@ impl LicensorBuilder {
             clock: Arc::new(SystemClock),
             fingerprint: None,
             vendor_machine_id: None,
+            trial: TrialSetting::Off,
+            include_host: true,
         }
     }
 
@@ -267,6 +282,31 @@ impl LicensorBuilder {
         self
     }
 
+    /// Gives the app a local trial of `days` days, which [`Licensor::start_trial`] starts on
+    /// this machine (a day is 86 400 seconds). Without it, the app has no trial and
+    /// `check()` with no activation is `NotActivated`. 0 is refused by `build`.
+    pub fn trial_days(mut self, days: u32) -> Self {
+        self.trial = TrialSetting::Days(days);
+        self
+    }
+
+    /// Reports a trial the app started on this machine, without being able to start one:
+    /// for a tool of the app that does not know the trial's length (`licensectl status`).
+    pub fn observe_trial(mut self) -> Self {
+        if self.trial == TrialSetting::Off {
+            self.trial = TrialSetting::Observe;
+        }
+        self
+    }
+
+    /// Whether activation names start with this machine's host name (default true):
+    /// `Ada's ThinkPad (Windows 11) · 3f9a2c`. Without it (for privacy) they are
+    /// `(Windows 11) · 3f9a2c`.
+    pub fn instance_names_include_host(mut self, include: bool) -> Self {
+        self.include_host = include;
+        self
+    }
+
     /// A machine ID of the vendor's own, used instead of the OS one.
     pub fn vendor_machine_id(mut self, id: impl Into<String>) -> Self {
         self.vendor_machine_id = Some(id.into());
@@ -284,10 +324,13 @@ impl LicensorBuilder {
     /// # Errors
     /// [`crate::ErrorKind::InvalidInput`] without a product binding (neither
     /// [`LicensorBuilder::product_ids`] nor [`LicensorBuilder::any_product`], or both), for
-    /// an empty product id, a bad base URL or CA file, or when no data directory can be
+    /// an empty product id, a trial of 0 days, a bad base URL or CA file, or when no data directory can be
     /// found; [`crate::ErrorKind::Io`] when it cannot be created or the CA file read.
     pub fn build(self) -> Result<Licensor, Error> {
         let products = products(self.product_ids, self.any_product)?;
+        if self.trial == TrialSetting::Days(0) {
+            return Err(Error::invalid_input("a trial of 0 days: give at least 1"));
+        }
         let data_dir = match self.data_dir {
             Some(d) => d,
             None => directories::ProjectDirs::from(
@@ -329,6 +372,10 @@ impl LicensorBuilder {
                 app_id,
                 products,
                 cache_path: data_dir.join(crate::cache::CACHE_FILE),
+                trial_path: super::trial::file_in(&data_dir),
+                trial: self.trial,
+                include_host: self.include_host,
+                memo: super::memo::CacheMemo::default(),
                 lock: super::lock::DirLock::new(data_dir.clone()),
                 data_dir,
                 client,

@@ -42,8 +42,10 @@
 
 mod builder;
 mod lock;
+mod memo;
 mod policy;
 mod status;
+mod trial;
 mod watch;
 
 use std::path::{Path, PathBuf};
@@ -78,6 +80,13 @@ struct Inner {
     products: Products,
     data_dir: PathBuf,
     cache_path: PathBuf,
+    trial_path: PathBuf,
+    /// Whether the app has a local trial.
+    trial: builder::TrialSetting,
+    /// Whether instance names start with the host name.
+    include_host: bool,
+    /// The last verified cache, by the file's identity.
+    memo: memo::CacheMemo,
     lock: DirLock,
     client: Client,
     policy: Policy,
@@ -202,13 +211,16 @@ impl Licensor {
             );
         }
         let inner = &self.inner;
-        let instance = inner
-            .client
-            .activate(&key, &inner.fingerprint.instance_name())?;
+        let name = inner.fingerprint.instance_name(inner.include_host);
+        let instance = match inner.client.activate(&key, &name) {
+            Ok(instance) => instance,
+            Err(e) => return Err(self.activation_failed(e, &name)),
+        };
         let creds = Credentials {
             activated_at: instance.created_at_unix(),
             key,
             instance_id: instance.id,
+            instance_name: Some(instance.name),
             license_key_id: instance.license_key_id,
             product_id: instance.product.product_id,
             product_name: instance.product.name,
@@ -235,6 +247,9 @@ impl Licensor {
             let _ = self.release(&creds);
             return Err(e);
         }
+        if let Err(e) = crate::pending::forget(&self.pending_path()) {
+            log::warn!("could not forget the activation whose answer was lost: {e}");
+        }
         let record = policy::fresh_record(
             creds.instance_id.as_str(),
             &creds.fingerprint,
@@ -247,6 +262,58 @@ impl Licensor {
         }
         let matched = inner.fingerprint.matches(&record.fingerprint);
         Ok(self.status(&creds, Some(&record), LicenseState::Active, true, &matched))
+    }
+
+    /// What a failed activation leaves behind. When the answer was lost, the name sent is
+    /// remembered (the server may hold that instance); when the limit is reached, an
+    /// activation remembered so is named in the error, as the seat it may hold.
+    fn activation_failed(&self, e: Error, name: &str) -> Error {
+        let path = self.pending_path();
+        if matches!(e.kind(), ErrorKind::AmbiguousActivation(_)) {
+            if let Err(why) = crate::pending::remember(&path, name, self.now()) {
+                log::warn!("could not remember the activation whose answer was lost: {why}");
+            }
+            return e;
+        }
+        if e.code() == crate::ErrorCode::LimitReached
+            && let Some(pending) = crate::pending::recall(&path, self.now())
+        {
+            return e.with_note(pending.limit_hint());
+        }
+        e
+    }
+
+    /// Frees the activation slot held by instance `instance_id` of `key`, on any machine:
+    /// the customer's old laptop, say, noted from its `licensectl status` or the vendor's
+    /// dashboard. When it is this machine's own activation, the local credentials and cache
+    /// are removed too, as [`Licensor::deactivate`] does.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for a malformed key or instance id; the API's errors
+    /// (the server could not be reached: nothing changed).
+    pub fn release_instance(&self, key: &str, instance_id: &str) -> Result<Deactivation, Error> {
+        let key = LicenseKey::new(key)?;
+        let instance = crate::key::InstanceId::new(instance_id.trim())?;
+        let _lock = self.lock()?;
+        let outcome = match self.inner.client.deactivate(&key, &instance) {
+            Ok(()) => Deactivation::SlotFreed,
+            Err(e) if is_gone(&e) => {
+                log::info!("the server no longer knows instance {instance} ({e})");
+                Deactivation::AlreadyGone
+            }
+            Err(e) => return Err(e),
+        };
+        let ours = self
+            .inner
+            .store
+            .current(true)?
+            .is_some_and(|c| c.instance_id == instance && c.key == key);
+        if ours {
+            log::info!("instance {instance} was this machine's: removing local state");
+            self.inner.store.delete()?;
+            self.remove_cache()?;
+        }
+        Ok(outcome)
     }
 
     /// Releases this machine's activation on the server, then removes the local credentials
@@ -304,7 +371,7 @@ impl Licensor {
     /// Steps 1 and 2 without the lock; 3 and 4 under it when there is work to do.
     fn evaluate(&self, net: Net) -> Result<LicenseStatus, Error> {
         let Some(snap) = self.snapshot(false)? else {
-            return Ok(self.not_activated());
+            return self.unactivated(None);
         };
         match self.decide(&snap, net)? {
             Step::Answer(state) => Ok(self.snapshot_status(&snap, state)),
@@ -318,7 +385,7 @@ impl Licensor {
     /// Steps 1 to 4 with the lock held: a fresh snapshot, a decision, and the action.
     fn evaluate_locked(&self, lock: &LockGuard, net: Net) -> Result<LicenseStatus, Error> {
         let Some(snap) = self.snapshot(true)? else {
-            return Ok(self.not_activated());
+            return self.unactivated(Some(lock));
         };
         match self.decide(&snap, net)? {
             Step::Answer(state) => Ok(self.snapshot_status(&snap, state)),
@@ -333,8 +400,12 @@ impl Licensor {
             return Ok(None);
         };
         let inner = &self.inner;
-        let cache =
-            cache::load(&inner.cache_path, &inner.vendor_secret, &creds.key)?.and_then(|loaded| {
+        let cache = inner
+            .memo
+            .load(&inner.cache_path, &creds, |path| {
+                cache::load(path, &inner.vendor_secret, &creds.key)
+            })?
+            .and_then(|loaded| {
                 if loaded.record.instance_id == creds.instance_id.as_str() {
                     Ok(loaded)
                 } else {
@@ -534,11 +605,8 @@ impl Licensor {
         p
     }
 
-    fn not_activated(&self) -> LicenseStatus {
-        if self.inner.cache_path.exists() {
-            log::warn!("a license cache exists but no credentials: treating as not activated");
-        }
-        LicenseStatus::bare(LicenseState::NotActivated)
+    fn pending_path(&self) -> PathBuf {
+        crate::pending::file_in(&self.inner.data_dir)
     }
 
     fn now(&self) -> i64 {

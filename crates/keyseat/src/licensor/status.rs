@@ -35,11 +35,20 @@ pub enum LicenseState {
     /// The stored activation is of a product this app no longer accepts (an update narrowed
     /// its product ids). Never licensed; activate a key of an accepted product.
     WrongProduct,
+    /// No activation, and this machine's local trial runs until `ends_at`: licensed.
+    Trial {
+        /// When the trial ends.
+        ends_at: SystemTime,
+    },
+    /// No activation, and this machine's local trial has ended. Not licensed; nothing
+    /// restarts it.
+    TrialExpired,
 }
 
 impl LicenseState {
     /// A stable lower-case name: `not_activated`, `active`, `grace`, `grace_expired`,
-    /// `revoked`, `fingerprint_mismatch`, `tampered`, `clock_rollback`, `wrong_product`.
+    /// `revoked`, `fingerprint_mismatch`, `tampered`, `clock_rollback`, `wrong_product`,
+    /// `trial`, `trial_expired`.
     pub fn name(&self) -> &'static str {
         match self {
             LicenseState::NotActivated => "not_activated",
@@ -51,13 +60,18 @@ impl LicenseState {
             LicenseState::Tampered => "tampered",
             LicenseState::ClockRollback => "clock_rollback",
             LicenseState::WrongProduct => "wrong_product",
+            LicenseState::Trial { .. } => "trial",
+            LicenseState::TrialExpired => "trial_expired",
         }
     }
 
-    /// True when the app should run as licensed: [`LicenseState::Active`] or
-    /// [`LicenseState::Grace`].
+    /// True when the app should run as licensed: [`LicenseState::Active`],
+    /// [`LicenseState::Grace`] or [`LicenseState::Trial`].
     pub fn is_licensed(&self) -> bool {
-        matches!(self, LicenseState::Active | LicenseState::Grace { .. })
+        matches!(
+            self,
+            LicenseState::Active | LicenseState::Grace { .. } | LicenseState::Trial { .. }
+        )
     }
 }
 
@@ -68,8 +82,12 @@ impl LicenseState {
 pub struct LicenseStatus {
     /// The state.
     pub state: LicenseState,
-    /// The activation's instance ID.
+    /// The activation's instance ID: what frees this machine's seat from another one
+    /// (`Licensor::release_instance`).
     pub instance_id: Option<InstanceId>,
+    /// The activation's instance name, as the server recorded it (the vendor's dashboard
+    /// shows it): `Ada's ThinkPad (Windows 11) · 3f9a2c`.
+    pub instance_name: Option<String>,
     /// The license key's ID (`lic_…`), not the key.
     pub license_key_id: Option<String>,
     /// The key in redacted form (`****-8f43`).
@@ -95,6 +113,11 @@ pub struct LicenseStatus {
     /// The cache was unusable and has been rebuilt from the credentials by an online
     /// validation (the unusable file is kept beside it as `license.json.corrupt-*`).
     pub recovered: bool,
+    /// When this machine's local trial ends (or ended), when one was started.
+    pub trial_ends_at: Option<SystemTime>,
+    /// An activation whose answer was lost in the last 30 days, with no activation since:
+    /// it may hold a seat on the server. Given when there is no activation.
+    pub pending_activation: Option<crate::PendingActivation>,
 }
 
 /// What a status of an activation is made of.
@@ -117,6 +140,7 @@ impl LicenseStatus {
         LicenseStatus {
             state: p.state,
             instance_id: Some(p.creds.instance_id.clone()),
+            instance_name: p.creds.instance_name.clone(),
             license_key_id: Some(p.creds.license_key_id.clone()),
             key_hint: Some(p.creds.key.redacted()),
             product_id: Some(p.creds.product_id.clone()),
@@ -131,6 +155,8 @@ impl LicenseStatus {
             fingerprint_match: Some(p.matched.kind),
             key_storage: p.key_storage,
             recovered: false,
+            trial_ends_at: None,
+            pending_activation: None,
         }
     }
 
@@ -139,6 +165,7 @@ impl LicenseStatus {
         LicenseStatus {
             state,
             instance_id: None,
+            instance_name: None,
             license_key_id: None,
             key_hint: None,
             product_id: None,
@@ -151,6 +178,8 @@ impl LicenseStatus {
             fingerprint_match: None,
             key_storage: None,
             recovered: false,
+            trial_ends_at: None,
+            pending_activation: None,
         }
     }
 

@@ -1,0 +1,127 @@
+//! The last verified cache, kept in memory so that a check of a fresh cache costs one
+//! `stat()` of the file instead of a read, a parse and an HMAC.
+//!
+//! The memory copy is used only while the file's identity and change times are what they
+//! were when it was read: device, inode, size, modification and status-change times in
+//! nanoseconds on Unix; creation time, last-write time and size on Windows. Every writer
+//! replaces the file by renaming a new one over it, so a write by any process, even one
+//! within the same modification-time tick, gives a new inode (a new file on Windows) and
+//! the next check reads it. The identity is taken before the read: a write between the two
+//! leaves the memory copy stale only until the next check, never for good.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::cache::{CacheProblem, Loaded};
+use crate::error::Error;
+use crate::storage::Credentials;
+use crate::sync::Locked;
+
+/// What identifies one version of the cache file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FileStamp {
+    #[cfg(unix)]
+    id: (u64, u64, u64, i64, i64, i64, i64),
+    #[cfg(windows)]
+    id: (u64, u64, u64, u32),
+    #[cfg(not(any(unix, windows)))]
+    id: (u64, Option<std::time::SystemTime>),
+}
+
+impl FileStamp {
+    /// The stamp of the file at `path`, when it can be stat'ed.
+    pub fn of(path: &Path) -> Option<FileStamp> {
+        let m = std::fs::metadata(path).ok()?;
+        #[cfg(unix)]
+        let id = {
+            use std::os::unix::fs::MetadataExt;
+            (
+                m.dev(),
+                m.ino(),
+                m.size(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ctime(),
+                m.ctime_nsec(),
+            )
+        };
+        #[cfg(windows)]
+        let id = {
+            use std::os::windows::fs::MetadataExt;
+            (
+                m.creation_time(),
+                m.last_write_time(),
+                m.file_size(),
+                m.file_attributes(),
+            )
+        };
+        #[cfg(not(any(unix, windows)))]
+        let id = (m.len(), m.modified().ok());
+        Some(FileStamp { id })
+    }
+}
+
+struct Remembered {
+    stamp: FileStamp,
+    /// The credentials the file was verified against (their key is in the MAC).
+    creds: Arc<Credentials>,
+    loaded: Loaded,
+}
+
+/// The last verified cache of one Licensor.
+#[derive(Default)]
+pub(super) struct CacheMemo(Mutex<Option<Remembered>>);
+
+impl CacheMemo {
+    /// The verified cache at `path` for `creds`: the memory copy while the file is
+    /// unchanged, else what `read` gives (remembered when it verified).
+    pub fn load(
+        &self,
+        path: &Path,
+        creds: &Arc<Credentials>,
+        read: impl FnOnce(&Path) -> Result<Result<Loaded, CacheProblem>, Error>,
+    ) -> Result<Result<Loaded, CacheProblem>, Error> {
+        let stamp = FileStamp::of(path);
+        if let Some(stamp) = stamp
+            && let Some(r) = self.0.locked().as_ref()
+            && r.stamp == stamp
+            && Arc::ptr_eq(&r.creds, creds)
+        {
+            return Ok(Ok(r.loaded.clone()));
+        }
+        let result = read(path)?;
+        *self.0.locked() = match (&result, stamp) {
+            (Ok(loaded), Some(stamp)) if !loaded.legacy => Some(Remembered {
+                stamp,
+                creds: Arc::clone(creds),
+                loaded: loaded.clone(),
+            }),
+            _ => None,
+        };
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replaced_file_has_a_new_stamp_even_with_the_same_size_and_times() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("license.json");
+        std::fs::write(&path, b"version one").unwrap();
+        let first = FileStamp::of(&path).unwrap();
+        assert_eq!(FileStamp::of(&path), Some(first), "stable while unchanged");
+        let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+        crate::fsutil::replace(&path, b"version two").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        assert_ne!(FileStamp::of(&path), Some(first));
+        assert_eq!(FileStamp::of(&dir.path().join("missing")), None);
+    }
+}
