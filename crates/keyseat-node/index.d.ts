@@ -26,9 +26,10 @@ export declare class Licensor {
   revalidate(): Promise<LicenseStatus>
   /**
    * Frees this machine's activation slot and forgets the key. With `force`, local state
-   * is removed even when the server cannot be reached (`'local_only'`).
+   * is removed even when the server cannot be reached (`'local_only'`). A key that holds
+   * no seat is forgotten without asking the server (`'no_seat'`).
    */
-  deactivate(options?: { force?: boolean }): Promise<'slot_freed' | 'already_gone' | 'local_only'>
+  deactivate(options?: { force?: boolean }): Promise<'slot_freed' | 'already_gone' | 'local_only' | 'no_seat'>
   /**
    * Starts this machine's local trial (of `trialDays`), or returns the one that exists:
    * calling it again never moves the end, and an ended trial is `trial_expired`. With an
@@ -88,7 +89,9 @@ export interface LicenseStatus {
   licensed: boolean
   /** Whether this call talked to the license server. */
   networkUsed: boolean
-  /** The Dodo product id (`pdt_…`). */
+  /** Who sold the key: `'dodo'`, `'lemonsqueezy'` or `'polar'`. */
+  provider: 'dodo' | 'lemonsqueezy' | 'polar' | null
+  /** The product id (Dodo's `pdt_…`, the Lemon Squeezy product id, the Polar benefit id). */
   productId: string | null
   /** The product's name. */
   productName: string | null
@@ -96,9 +99,16 @@ export interface LicenseStatus {
   customerEmail: string | null
   /**
    * The activation's instance id (`lki_…`): what frees this machine's seat from another
-   * one (`releaseInstance`).
+   * one (`releaseInstance`). Null for a key that holds no seat.
    */
   instanceId: string | null
+  /**
+   * Whether the activation holds a seat on the server: false for a key that licenses by
+   * validation alone (a Polar key whose benefit has no activations).
+   */
+  holdsSeat: boolean
+  /** When the key itself stops working, as the provider said (Lemon Squeezy and Polar). */
+  expiresAt: Date | null
   /**
    * The activation's name as the server recorded it (`Ada's ThinkPad (Windows 11) ·
    * 3f9a2c`).
@@ -137,19 +147,33 @@ export interface LicensorOptions {
   organisation: string
   /** The application (`MyApp`). */
   application: string
+  /** Who sold the keys: `'dodo'` (the default), `'lemonsqueezy'` or `'polar'`. */
+  provider?: 'dodo' | 'lemonsqueezy' | 'polar'
   /**
-   * Dodo product ids (`pdt_…`) whose keys license this app. A key of another product is
-   * refused with code `WRONG_PRODUCT` and its activation released.
+   * The seller's account: the Lemon Squeezy store id or the Polar organization id
+   * (required for those two; Dodo takes none).
+   */
+  account?: string
+  /**
+   * Product ids whose keys license this app: Dodo's (`pdt_…`), Lemon Squeezy product ids,
+   * or Polar benefit ids. A key of another product (or store, or organization) is refused
+   * with code `WRONG_PRODUCT` and its activation released.
    */
   productIds?: Array<string>
   /**
-   * Accept a key of any product, from any Dodo merchant: only for tools that are not the
-   * licensed product themselves. Give this or `productIds`, not both.
+   * Lemon Squeezy only: the variant ids whose keys license this app (default: every
+   * variant of the products).
+   */
+  variantIds?: Array<string>
+  /**
+   * Accept a key of any product (of the account; for Dodo, of any merchant): only for
+   * tools that are not the licensed product themselves. Give this or `productIds`, not
+   * both.
    */
   anyProduct?: boolean
   /** The vendor secret compiled into the app, mixed into the cache's MAC. */
   vendorSecret?: string | Uint8Array
-  /** `'live'` (the default) or `'test'` (Dodo's test mode). */
+  /** `'live'` (the default) or `'test'` (the provider's test server). */
   environment?: 'live' | 'test'
   /**
    * Another license server (`https://…`, or `http://` on loopback, such as the emulator);

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use keyseat::api::{Client, Environment, RetryPolicy, TrustStore};
-use keyseat::{DodoCode, Error, ErrorKind, InstanceId, LicenseKey};
+use keyseat::{ApiCode, Error, ErrorKind, InstanceId, LicenseKey};
 use keyseat_emulator::{Emulator, Endpoint, Fault, KeySpec, KeyStatus};
 use keyseat_tests::{KEY, client, dead_url, emulator, fast_retries, key};
 
@@ -40,15 +40,18 @@ fn activate_validate_deactivate_round_trip() {
     let inst = c.activate(&k, "Ada's laptop").unwrap();
     assert!(inst.id.as_str().starts_with("lki_"));
     assert_eq!(inst.name, "Ada's laptop");
-    assert_eq!(inst.customer.email, "customer@example.com");
-    assert_eq!(inst.product.name.as_deref(), Some("Emulated App"));
-    assert!(inst.created_at_unix().is_some());
+    assert_eq!(
+        inst.license.customer_email.as_deref().unwrap(),
+        "customer@example.com"
+    );
+    assert_eq!(inst.license.product_name.as_deref(), Some("Emulated App"));
+    assert!(inst.created_at.is_some());
     assert_eq!(emu.instances_of(KEY).len(), 1);
 
-    assert!(c.validate(&k, Some(&inst.id)).unwrap());
-    assert!(c.validate(&k, None).unwrap());
+    assert!(c.validate(&k, Some(&inst.id)).unwrap().valid);
+    assert!(c.validate(&k, None).unwrap().valid);
     c.deactivate(&k, &inst.id).unwrap();
-    assert!(!c.validate(&k, Some(&inst.id)).unwrap());
+    assert!(!c.validate(&k, Some(&inst.id)).unwrap().valid);
     assert!(emu.instances_of(KEY).is_empty());
     assert_eq!(
         emu.authorization_headers_seen(),
@@ -63,7 +66,7 @@ fn key_with_surrounding_whitespace_is_the_same_key() {
     let c = client(&emu.url());
     let k = LicenseKey::new(&format!("  {KEY} \n")).unwrap();
     let inst = c.activate(&k, "n").unwrap();
-    assert!(c.validate(&key(), Some(&inst.id)).unwrap());
+    assert!(c.validate(&key(), Some(&inst.id)).unwrap().valid);
 }
 
 #[test]
@@ -81,19 +84,19 @@ fn documented_activation_failures_are_typed_rejections() {
             .unwrap_err(),
     );
     assert_eq!(e.http_status(), Some(404));
-    assert_eq!(e.dodo_code(), Some(&DodoCode::LicenseKeyNotFound));
+    assert_eq!(e.api_code(), Some(&ApiCode::LicenseKeyNotFound));
     assert!(e.is_rejection() && !e.is_unreachable());
 
     for k in ["DISABLED-KEY-000000", "EXPIRED-KEY-0000000"] {
         let e = checked(c.activate(&LicenseKey::new(k).unwrap(), "n").unwrap_err());
         assert_eq!(e.http_status(), Some(403));
-        assert_eq!(e.dodo_code(), Some(&DodoCode::InactiveLicenseKey));
+        assert_eq!(e.api_code(), Some(&ApiCode::InactiveLicenseKey));
     }
 
     c.activate(&key(), "first").unwrap();
     let e = checked(c.activate(&key(), "second").unwrap_err());
     assert_eq!(e.http_status(), Some(422));
-    assert_eq!(e.dodo_code(), Some(&DodoCode::LicenseKeyLimitReached));
+    assert_eq!(e.api_code(), Some(&ApiCode::LicenseKeyLimitReached));
     assert_eq!(emu.instances_of(KEY).len(), 1);
 }
 
@@ -109,14 +112,15 @@ fn validate_says_false_for_unknown_inactive_or_foreign() {
     assert!(
         !c.validate(&LicenseKey::new("NO-SUCH-KEY-000000").unwrap(), None)
             .unwrap()
+            .valid
     );
-    assert!(!c.validate(&key(), Some(&foreign.id)).unwrap());
+    assert!(!c.validate(&key(), Some(&foreign.id)).unwrap().valid);
     let made_up = InstanceId::new("lki_does_not_exist").unwrap();
-    assert!(!c.validate(&key(), Some(&made_up)).unwrap());
+    assert!(!c.validate(&key(), Some(&made_up)).unwrap().valid);
     emu.set_key_status(KEY, KeyStatus::Disabled);
-    assert!(!c.validate(&key(), Some(&mine.id)).unwrap());
+    assert!(!c.validate(&key(), Some(&mine.id)).unwrap().valid);
     emu.set_key_status(KEY, KeyStatus::Expired);
-    assert!(!c.validate(&key(), None).unwrap());
+    assert!(!c.validate(&key(), None).unwrap().valid);
 }
 
 #[test]
@@ -150,7 +154,7 @@ fn unreachable_server_is_a_network_error_not_a_rejection() {
 // ---- activation and the one-slot rule ----
 
 /// Runs one activation against a fault and returns the error with the emulator's view.
-fn activate_with(fault: Fault, count: u32) -> (Result<keyseat::api::Instance, Error>, Emulator) {
+fn activate_with(fault: Fault, count: u32) -> (Result<keyseat::api::Activation, Error>, Emulator) {
     let emu = emulator(Some(5));
     emu.inject(Endpoint::Activate, fault, count);
     let r = short_timeout_client(&emu.url())
@@ -159,7 +163,7 @@ fn activate_with(fault: Fault, count: u32) -> (Result<keyseat::api::Instance, Er
     (r, emu)
 }
 
-fn assert_ambiguous(r: &Result<keyseat::api::Instance, Error>) {
+fn assert_ambiguous(r: &Result<keyseat::api::Activation, Error>) {
     match r {
         Err(e) => assert!(
             matches!(e.kind(), ErrorKind::AmbiguousActivation(_)),
@@ -238,7 +242,7 @@ fn activate_retries_429_honouring_retry_after() {
     let (r, emu) = activate_with(status(429), 10);
     let e = r.unwrap_err();
     assert_eq!(e.http_status(), Some(429));
-    assert_eq!(e.dodo_code(), Some(&DodoCode::TooManyRequests));
+    assert_eq!(e.api_code(), Some(&ApiCode::TooManyRequests));
     assert_eq!(
         emu.request_count(Endpoint::Activate),
         3,
@@ -264,6 +268,7 @@ fn validate_with(fault: Fault, count: u32) -> (Result<bool, Error>, Emulator, Du
     let started = Instant::now();
     let r = short_timeout_client(&emu.url())
         .validate(&key(), None)
+        .map(|v| v.valid)
         .map_err(checked);
     (r, emu, started.elapsed())
 }
@@ -460,7 +465,7 @@ fn an_untrusted_certificate_is_its_own_error_and_a_ca_file_fixes_it() {
 
     let client = tls_client(&emu, Some(&ca), TrustStore::Bundled);
     let instance = client.activate(&key(), "machine").unwrap();
-    assert!(client.validate(&key(), Some(&instance.id)).unwrap());
+    assert!(client.validate(&key(), Some(&instance.id)).unwrap().valid);
     client.deactivate(&key(), &instance.id).unwrap();
 
     // A CA file with the system store is a contradiction, refused at build time.
@@ -501,7 +506,7 @@ fn activation_is_retried_while_connections_are_refused() {
     assert_eq!(emu.instances_of(KEY).len(), 1);
     assert_eq!(emu.request_count(Endpoint::Activate), 1);
     assert_eq!(
-        instance.license_key_id,
+        instance.license.license_key_id,
         emu.instances_of(KEY)[0].license_key_id
     );
 }

@@ -5,6 +5,9 @@
 //! or doubled fails a test; on top of that, the invariants hold everywhere: a typed error or
 //! the right state, credentials never lost, at most one activation per success, and a spent
 //! slot without success reported as ambiguous.
+//!
+//! The retry rules belong to the request kind, not the provider: activation and validation
+//! of Lemon Squeezy and Polar keys go through the same matrix and must give the same table.
 
 use std::net::TcpStream;
 use std::path::Path;
@@ -14,7 +17,7 @@ use std::time::{Duration, SystemTime};
 use keyseat::clock::ManualClock;
 use keyseat::{ErrorKind, LicenseState, Licensor};
 use keyseat_emulator::{Emulator, Endpoint, Fault};
-use keyseat_tests::{KEY, dead_url, emulator, licensor_builder};
+use keyseat_tests::{KEY, Seller, dead_url};
 
 const DAY: Duration = Duration::from_secs(86_400);
 
@@ -93,8 +96,9 @@ fn blackhole() -> Blackhole {
     }
 }
 
-fn licensor(url: &str, dir: &Path, clock: Arc<ManualClock>) -> Licensor {
-    licensor_builder("Matrix", url, dir)
+fn licensor(seller: Seller, url: &str, dir: &Path, clock: Arc<ManualClock>) -> Licensor {
+    seller
+        .licensor_builder("Matrix", url, dir)
         .clock(clock)
         .connect_timeout(Duration::from_millis(300))
         .timeout(Duration::from_millis(400))
@@ -123,8 +127,8 @@ struct Run {
 }
 
 /// The emulator (always, to count instances), and the URL the faulty Licensor uses.
-fn run(cell: &Cell, endpoint: Endpoint, count: u32) -> Run {
-    let emu = emulator(None);
+fn run(seller: Seller, cell: &Cell, endpoint: Endpoint, count: u32) -> Run {
+    let emu = seller.emulator(None);
     let (url, hole) = match cell {
         Cell::ConnectRefused => (dead_url(), None),
         Cell::ConnectTimeout => {
@@ -247,9 +251,9 @@ fn check_table(endpoint: &str, expected: &[Row], observed: &[(String, Observed, 
 }
 
 /// Activation under one cell, faulting `count` attempts.
-fn activate_cell(cell: &Cell, count: u32) -> Observed {
-    let r = run(cell, Endpoint::Activate, count);
-    let l = licensor(&r.url, r.dir.path(), r.clock.clone());
+fn activate_cell(seller: Seller, cell: &Cell, count: u32) -> Observed {
+    let r = run(seller, cell, Endpoint::Activate, count);
+    let l = licensor(seller, &r.url, r.dir.path(), r.clock.clone());
     let outcome = l.activate(KEY);
     let (on_server, local) = settle(&r, cell, &l);
     match &outcome {
@@ -284,16 +288,16 @@ fn activate_cell(cell: &Cell, count: u32) -> Observed {
 }
 
 /// A stale check (so validation) under one cell, faulting `count` attempts.
-fn validate_cell(cell: &Cell, count: u32) -> Observed {
-    let r = run(cell, Endpoint::Validate, 0);
-    licensor(&r.emu.url(), r.dir.path(), r.clock.clone())
+fn validate_cell(seller: Seller, cell: &Cell, count: u32) -> Observed {
+    let r = run(seller, cell, Endpoint::Validate, 0);
+    licensor(seller, &r.emu.url(), r.dir.path(), r.clock.clone())
         .activate(KEY)
         .unwrap();
     if let Cell::Server(f) = cell {
         r.emu.inject(Endpoint::Validate, f.clone(), count);
     }
     r.clock.advance(2 * DAY);
-    let l = licensor(&r.url, r.dir.path(), r.clock.clone());
+    let l = licensor(seller, &r.url, r.dir.path(), r.clock.clone());
     let st = l.check().unwrap();
     assert!(
         matches!(st.state, LicenseState::Active | LicenseState::Grace { .. }),
@@ -313,15 +317,15 @@ fn validate_cell(cell: &Cell, count: u32) -> Observed {
 }
 
 /// Deactivation under one cell, faulting `count` attempts.
-fn deactivate_cell(cell: &Cell, count: u32) -> Observed {
-    let r = run(cell, Endpoint::Deactivate, 0);
-    licensor(&r.emu.url(), r.dir.path(), r.clock.clone())
+fn deactivate_cell(seller: Seller, cell: &Cell, count: u32) -> Observed {
+    let r = run(seller, cell, Endpoint::Deactivate, 0);
+    licensor(seller, &r.emu.url(), r.dir.path(), r.clock.clone())
         .activate(KEY)
         .unwrap();
     if let Cell::Server(f) = cell {
         r.emu.inject(Endpoint::Deactivate, f.clone(), count);
     }
-    let l = licensor(&r.url, r.dir.path(), r.clock.clone());
+    let l = licensor(seller, &r.url, r.dir.path(), r.clock.clone());
     let outcome = l.deactivate(false);
     let (on_server, local) = settle(&r, cell, &l);
     match &outcome {
@@ -347,26 +351,63 @@ fn deactivate_cell(cell: &Cell, count: u32) -> Observed {
     }
 }
 
-fn observe(f: fn(&Cell, u32) -> Observed) -> Vec<(String, Observed, Observed)> {
+fn observe(
+    seller: Seller,
+    f: fn(Seller, &Cell, u32) -> Observed,
+) -> Vec<(String, Observed, Observed)> {
     cells()
         .iter()
-        .map(|cell| (label(cell), f(cell, 1), f(cell, 10)))
+        .map(|cell| (label(cell), f(seller, cell, 1), f(seller, cell, 10)))
         .collect()
 }
 
 #[test]
 fn activate_under_every_fault() {
-    check_table("activate", ACTIVATE, &observe(activate_cell));
+    check_table("activate", ACTIVATE, &observe(Seller::Dodo, activate_cell));
 }
 
 #[test]
 fn validate_under_every_fault() {
-    check_table("validate", VALIDATE, &observe(validate_cell));
+    check_table("validate", VALIDATE, &observe(Seller::Dodo, validate_cell));
 }
 
 #[test]
 fn deactivate_under_every_fault() {
-    check_table("deactivate", DEACTIVATE, &observe(deactivate_cell));
+    check_table(
+        "deactivate",
+        DEACTIVATE,
+        &observe(Seller::Dodo, deactivate_cell),
+    );
+}
+
+#[test]
+fn lemon_squeezy_activate_under_every_fault() {
+    let observed = observe(Seller::LemonSqueezy, activate_cell);
+    check_table("lemon squeezy activate", ACTIVATE, &observed);
+}
+
+#[test]
+fn lemon_squeezy_validate_under_every_fault() {
+    let observed = observe(Seller::LemonSqueezy, validate_cell);
+    check_table("lemon squeezy validate", VALIDATE, &observed);
+}
+
+#[test]
+fn polar_activate_under_every_fault() {
+    check_table(
+        "polar activate",
+        ACTIVATE,
+        &observe(Seller::Polar, activate_cell),
+    );
+}
+
+#[test]
+fn polar_validate_under_every_fault() {
+    check_table(
+        "polar validate",
+        VALIDATE,
+        &observe(Seller::Polar, validate_cell),
+    );
 }
 
 /// Activation is retried only when the request certainly never arrived (refused, connect

@@ -10,6 +10,7 @@ mod fault_matrix;
 mod fingerprint;
 mod keyring;
 mod licensor;
+mod providers;
 mod seats;
 mod secrets;
 mod trial;

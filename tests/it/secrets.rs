@@ -59,7 +59,8 @@ fn the_key_never_leaks() {
         let r = c.validate(&k, Some(&inst.id));
         shown.push(format!(
             "{r:?} {}",
-            r.as_ref().map_or_else(|e| e.to_string(), |v| v.to_string())
+            r.as_ref()
+                .map_or_else(|e| e.to_string(), |v| format!("{v:?}"))
         ));
         emu.inject(Endpoint::Activate, fault, 1);
         let r = c.activate(&k, "faulty");

@@ -126,6 +126,10 @@ fn assert_is_the_fixtures(st: &LicenseStatus, instance: &str) {
     assert_eq!(st.instance_id.as_ref().map(|i| i.as_str()), Some(instance));
     assert_eq!(st.product_name.as_deref(), Some("Emulated App"));
     assert_eq!(st.customer_email.as_deref(), Some("customer@example.com"));
+    // Credentials of releases that knew only Dodo name no provider: they are Dodo's, and
+    // every activation of theirs held a seat.
+    assert_eq!(st.provider.as_deref(), Some("dodo"));
+    assert!(st.holds_seat);
     assert_eq!(
         st.last_validated,
         Some(SystemTime::UNIX_EPOCH + Duration::from_secs(WRITTEN_AT))

@@ -24,7 +24,7 @@ pub fn fast_retries() -> RetryPolicy {
         max_retries: 2,
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(40),
-        max_retry_after: Duration::from_secs(60),
+        max_retry_after: RetryPolicy::default().max_retry_after,
     }
 }
 
@@ -71,20 +71,97 @@ pub fn machine_labelled(label: &str, name: &str) -> keyseat::fingerprint::Finger
 }
 
 /// A Licensor builder for test app `app` on server `url` and directory `dir`: file key
-/// storage, a vendor secret, the made-up machine `app`, fast retries.
+/// storage, a vendor secret, the made-up machine `app`, fast retries; Dodo keys of the
+/// emulator's default product.
 pub fn licensor_builder(
     app: &str,
     url: impl Into<String>,
     dir: &std::path::Path,
 ) -> keyseat::licensor::LicensorBuilder {
-    keyseat::Licensor::builder(keyseat::App::new("com", "Example", app))
-        .product_ids([keyseat_emulator::DEFAULT_PRODUCT_ID])
-        .environment(Environment::Custom(url.into()))
-        .data_dir(dir)
-        .key_storage(keyseat::KeyStorage::File)
-        .vendor_secret(format!("{app} vendor secret").into_bytes())
-        .fingerprint(machine(app))
-        .retry_policy(fast_retries())
+    Seller::Dodo.licensor_builder(app, url, dir)
+}
+
+/// Who sold [`KEY`] in a test: the key as the emulator serves it, and the Licensor settings
+/// that accept it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seller {
+    /// Dodo Payments, product [`keyseat_emulator::DEFAULT_PRODUCT_ID`].
+    Dodo,
+    /// Lemon Squeezy store [`LS_STORE`], product [`LS_PRODUCT`].
+    LemonSqueezy,
+    /// Polar organization [`POLAR_ORG`], benefit [`POLAR_BENEFIT`].
+    Polar,
+}
+
+/// The Lemon Squeezy store of the tests.
+pub const LS_STORE: u64 = 7;
+/// The Lemon Squeezy product of the tests.
+pub const LS_PRODUCT: &str = "4";
+/// The Polar organization of the tests.
+pub const POLAR_ORG: &str = "1dbfc517-0bbf-4301-9ba8-555ca42b9737";
+/// The Polar benefit of the tests.
+pub const POLAR_BENEFIT: &str = "5a1e3c0e-0000-4000-8000-000000000003";
+
+impl Seller {
+    /// `key` as this seller's emulator serves it, with at most `limit` activations (for
+    /// Polar, `None` is 100: its `null` means no activations at all).
+    pub fn spec(self, key: &str, limit: Option<u32>) -> KeySpec {
+        let spec = KeySpec::new(key);
+        let mut spec = match self {
+            Seller::Dodo => spec,
+            Seller::LemonSqueezy => spec
+                .sold_by("lemonsqueezy", &LS_STORE.to_string())
+                .of_product(LS_PRODUCT),
+            Seller::Polar => spec.sold_by("polar", POLAR_ORG).of_product(POLAR_BENEFIT),
+        };
+        spec.activations_limit = match self {
+            Seller::Polar => limit.or(Some(100)),
+            _ => limit,
+        };
+        spec.product_name = Some("Emulated App".into());
+        spec
+    }
+
+    /// An emulator serving [`KEY`] as this seller's, with the given activation limit.
+    pub fn emulator(self, limit: Option<u32>) -> Emulator {
+        Emulator::start(vec![self.spec(KEY, limit)]).expect("emulator starts")
+    }
+
+    /// The provider.
+    pub fn provider(self) -> keyseat::api::Provider {
+        match self {
+            Seller::Dodo => keyseat::api::Provider::dodo(),
+            Seller::LemonSqueezy => keyseat::api::Provider::lemon_squeezy(LS_STORE),
+            Seller::Polar => keyseat::api::Provider::polar(POLAR_ORG),
+        }
+    }
+
+    /// The product (Polar: benefit) the app accepts.
+    pub fn product(self) -> &'static str {
+        match self {
+            Seller::Dodo => keyseat_emulator::DEFAULT_PRODUCT_ID,
+            Seller::LemonSqueezy => LS_PRODUCT,
+            Seller::Polar => POLAR_BENEFIT,
+        }
+    }
+
+    /// As [`licensor_builder`], for this seller's keys.
+    pub fn licensor_builder(
+        self,
+        app: &str,
+        url: impl Into<String>,
+        dir: &std::path::Path,
+    ) -> keyseat::licensor::LicensorBuilder {
+        keyseat::Licensor::builder(keyseat::App::new("com", "Example", app))
+            .provider(self.provider())
+            .product_ids([self.product()])
+            .environment(Environment::Custom(url.into()))
+            .data_dir(dir)
+            .key_storage(keyseat::KeyStorage::File)
+            .vendor_secret(format!("{app} vendor secret").into_bytes())
+            .fingerprint(machine(app))
+            .retry_policy(fast_retries())
+    }
 }
 
 /// A Licensor of test app `com.KeyseatTest.<app>` on `url` and `dir`, keeping its key in

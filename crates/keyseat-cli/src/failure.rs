@@ -56,10 +56,7 @@ impl Failure {
 
     fn json(&self, message: &str, advice: &str) -> Value {
         let (http_status, code) = match self {
-            Failure::License(e) => (
-                e.http_status(),
-                e.dodo_code().map(|c| c.as_str().to_owned()),
-            ),
+            Failure::License(e) => (e.http_status(), e.api_code().map(|c| c.as_str().to_owned())),
             _ => (None, None),
         };
         json!({ "error": {

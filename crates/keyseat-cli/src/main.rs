@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use failure::Failure;
-use keyseat::api::{Environment, TrustStore};
+use keyseat::api::{Environment, Provider, TrustStore};
 use keyseat::{App, KeyStorage, Licensor};
 use serde_json::json;
 
@@ -51,16 +51,28 @@ struct Cli {
     /// The application, as qualifier.organisation.application (e.g. com.example.PhotoTool).
     #[arg(long, env = "LICENSECTL_APP", global = true)]
     app: Option<String>,
-    /// Which Dodo Payments server.
+    /// Who sold the keys.
+    #[arg(long, value_enum, default_value_t = ProviderName::Dodo, global = true)]
+    provider: ProviderName,
+    /// The seller's account: the Lemon Squeezy store id, or the Polar organization id.
+    /// Required for those two providers.
+    #[arg(long, value_name = "ID", global = true)]
+    account: Option<String>,
+    /// Which of the provider's servers.
     #[arg(long = "env", value_enum, default_value_t = Env::Live, global = true)]
     environment: Env,
     /// Another server (https://, or http:// on loopback), e.g. the emulator.
     #[arg(long, global = true)]
     base_url: Option<String>,
-    /// A Dodo product id (pdt_...) whose keys the app accepts; repeat for several. activate,
-    /// status and watch need this or --any-product.
-    #[arg(long = "product", value_name = "PDT", global = true, action = clap::ArgAction::Append)]
+    /// A product id whose keys the app accepts (Dodo pdt_..., a Lemon Squeezy product id, a
+    /// Polar benefit id); repeat for several. activate, status and watch need this or
+    /// --any-product.
+    #[arg(long = "product", value_name = "ID", global = true, action = clap::ArgAction::Append)]
     products: Vec<String>,
+    /// Lemon Squeezy only: a variant id whose keys the app accepts; repeat for several.
+    /// Without it, every variant of the accepted products is.
+    #[arg(long = "variant", value_name = "ID", global = true, action = clap::ArgAction::Append)]
+    variants: Vec<String>,
     /// Accept keys of any product (a support tool, not the licensed app itself).
     #[arg(long, global = true, conflicts_with = "products")]
     any_product: bool,
@@ -95,6 +107,25 @@ struct Cli {
 enum Env {
     Live,
     Test,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProviderName {
+    Dodo,
+    #[value(name = "lemonsqueezy")]
+    LemonSqueezy,
+    Polar,
+}
+
+impl ProviderName {
+    /// The name keyseat gives the provider.
+    fn name(self) -> &'static str {
+        match self {
+            ProviderName::Dodo => "dodo",
+            ProviderName::LemonSqueezy => "lemonsqueezy",
+            ProviderName::Polar => "polar",
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -199,8 +230,12 @@ fn licensor(cli: &Cli) -> Result<Licensor, Failure> {
         (None, Env::Test) => Environment::Test,
     };
     let app = App::parse(app).map_err(|e| usage(e.to_string()))?;
+    let provider = Provider::from_name(cli.provider.name(), cli.account.as_deref())
+        .map_err(|e| usage(e.to_string()))?;
     let mut b = Licensor::builder(app)
         .observe_trial()
+        .provider(provider)
+        .variant_ids(&cli.variants)
         .environment(environment)
         .vendor_secret(vendor_secret(cli.vendor_secret_file.as_deref())?)
         .trust_store(match cli.trust_store {
@@ -220,8 +255,8 @@ fn licensor(cli: &Cli) -> Result<Licensor, Failure> {
         (true, true) => b.any_product(),
         (true, false) if needs_product => {
             return Err(usage(
-                "which products' keys does the app accept? Pass --product PDT (the app's Dodo \
-                 product id; repeat for several), or --any-product",
+                "which products' keys does the app accept? Pass --product ID (the app's product \
+                 id, or Polar benefit id; repeat for several), or --any-product",
             ));
         }
         // deactivate and fingerprint work whatever the product.

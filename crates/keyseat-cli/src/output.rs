@@ -64,6 +64,9 @@ pub fn deactivation_text(outcome: Deactivation) -> &'static str {
     match outcome {
         Deactivation::SlotFreed => "deactivated: the activation slot is free again",
         Deactivation::AlreadyGone => "deactivated: the server had already released this activation",
+        Deactivation::NoSeat => {
+            "deactivated: the license held no seat on the server, and its local data is removed"
+        }
         // LocalOnly, and any outcome added later: say the least that is sure.
         _ => {
             "local license data removed, but the server could not be reached: the slot stays \
@@ -107,6 +110,10 @@ pub fn status_json(s: &LicenseStatus) -> Value {
         "key_storage": s.key_storage.map(|k| k.as_str()),
         "recovered": s.recovered,
         "instance_name": s.instance_name,
+        "provider": s.provider,
+        "expires_at": time(s.expires_at),
+        "holds_seat": s.holds_seat,
+        "test_mode": s.test_mode,
         "trial_ends_at": time(s.trial_ends_at),
         "pending_activation": s.pending_activation.as_ref().map(|p| json!({
             "name": p.name,
@@ -136,9 +143,20 @@ pub fn status_text(s: &LicenseStatus) -> String {
         }
     };
     add("key", s.key_hint.clone());
+    add("provider", s.provider.clone());
     add("product", s.product_name.clone().or(s.product_id.clone()));
     add("customer", s.customer_email.clone());
     add("instance", s.instance_id.as_ref().map(|i| i.to_string()));
+    if s.key_hint.is_some() && !s.holds_seat {
+        add(
+            "seat",
+            Some("none: the key licenses by validation alone".into()),
+        );
+    }
+    add("key expires", s.expires_at.map(|t| show(time(Some(t)))));
+    if s.test_mode == Some(true) {
+        add("test mode", Some("yes (a test-mode key)".into()));
+    }
     add("instance name", s.instance_name.clone());
     add("trial ends", s.trial_ends_at.map(|t| show(time(Some(t)))));
     if let Some(p) = &s.pending_activation {
@@ -207,18 +225,18 @@ pub fn state_advice(state: &LicenseState) -> Option<&'static str> {
 
 /// What to do about an error.
 pub fn error_advice(e: &Error) -> &'static str {
-    use keyseat::DodoCode;
-    match (e.kind(), e.dodo_code()) {
-        (_, Some(DodoCode::LicenseKeyLimitReached)) => {
+    use keyseat::ApiCode;
+    match (e.kind(), e.api_code()) {
+        (_, Some(ApiCode::LicenseKeyLimitReached)) => {
             "activation limit reached for this key: deactivate another machine first, or contact the vendor"
         }
-        (_, Some(DodoCode::InactiveLicenseKey)) => {
+        (_, Some(ApiCode::InactiveLicenseKey)) => {
             "this key is disabled or expired: contact the vendor"
         }
-        (_, Some(DodoCode::LicenseKeyNotFound | DodoCode::NotFound)) => {
+        (_, Some(ApiCode::LicenseKeyNotFound | ApiCode::NotFound)) => {
             "this key is not known to the license server: check it for typos"
         }
-        (_, Some(DodoCode::TooManyRequests)) => "the license server is busy: try again in a minute",
+        (_, Some(ApiCode::TooManyRequests)) => "the license server is busy: try again in a minute",
         (ErrorKind::AmbiguousActivation(_), _) => {
             "the activation may have been recorded; run `licensectl activate` again once online \
              (it may use a second slot), or ask the vendor to check the key's activations"

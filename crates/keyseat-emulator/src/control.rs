@@ -3,12 +3,13 @@
 //!
 //! | route | body | effect |
 //! |---|---|---|
-//! | `GET /_emulator/instances` | | every instance held |
-//! | `GET /_emulator/requests` | | requests per endpoint, and how many carried `Authorization` |
+//! | `GET /_emulator/instances` | | every instance held, with its provider |
+//! | `GET /_emulator/requests` | | requests per endpoint (and per provider under `by_provider`), and how many carried `Authorization` |
 //! | `POST /_emulator/keys` | a key object as in `keys.json` | add or replace a key |
 //! | `POST /_emulator/keys/disable` | `{"key": "…"}` | set the key's status to `disabled` |
 //! | `POST /_emulator/keys/enable` | `{"key": "…"}` | set it to `active` (clears `expires_at`) |
 //! | `POST /_emulator/keys/expire` | `{"key": "…"}` | set it to `expired` |
+//! | `POST /_emulator/keys/revoke` | `{"key": "…"}` | set it to `revoked` (Polar's word) |
 //! | `POST /_emulator/faults` | `{"endpoint": "activate", "fault": {…}, "count": 1}` | queue a fault |
 //! | `DELETE /_emulator/faults` | | drop every queued fault |
 
@@ -48,26 +49,38 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
         ("GET", "/requests") => {
             let state = shared.state();
             let count = |e| state.counts.get(&e).copied().unwrap_or(0);
+            let mut by_provider = serde_json::Map::new();
+            for ((provider, endpoint), n) in &state.counts_by_provider {
+                let counts = by_provider
+                    .entry(provider.clone())
+                    .or_insert_with(|| json!({}));
+                counts[json!(endpoint).as_str().unwrap_or("?")] = json!(n);
+            }
             Response::json(
                 200,
                 &json!({
                     "activate": count(Endpoint::Activate),
                     "validate": count(Endpoint::Validate),
                     "deactivate": count(Endpoint::Deactivate),
+                    "by_provider": by_provider,
                     "authorization_headers": state.authorization_headers,
                 }),
             )
         }
         ("POST", "/keys") => match serde_json::from_slice::<KeySpec>(&req.body) {
-            Ok(spec) => {
-                shared.state().upsert_key(spec);
-                Response::json(200, &json!({ "ok": true }))
-            }
+            Ok(spec) => match spec.check() {
+                Ok(()) => {
+                    shared.state().upsert_key(spec);
+                    Response::json(200, &json!({ "ok": true }))
+                }
+                Err(why) => bad(&why),
+            },
             Err(e) => bad(&e.to_string()),
         },
         ("POST", "/keys/disable") => set_status(shared, req, KeyStatus::Disabled),
         ("POST", "/keys/enable") => set_status(shared, req, KeyStatus::Active),
         ("POST", "/keys/expire") => set_status(shared, req, KeyStatus::Expired),
+        ("POST", "/keys/revoke") => set_status(shared, req, KeyStatus::Revoked),
         ("POST", "/faults") => match serde_json::from_slice::<FaultRequest>(&req.body) {
             Ok(f) => {
                 shared.faults().push(f.endpoint, f.fault, f.count);

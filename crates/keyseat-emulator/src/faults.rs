@@ -1,4 +1,5 @@
-//! Faults the emulator can inject into the next requests of an endpoint.
+//! Faults the emulator can inject into the next requests of an endpoint, whichever
+//! provider's path they arrive on.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::io::Write;
@@ -8,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::http::Response;
+use crate::provider::Provider;
 use crate::state::Endpoint;
 use crate::stream::Stream;
 
@@ -21,7 +23,7 @@ pub enum Fault {
         /// The wait.
         ms: u64,
     },
-    /// Answer with `status` and a Dodo error body, without processing the request.
+    /// Answer with `status` and the provider's error body, without processing the request.
     Status {
         /// The status.
         status: u16,
@@ -107,8 +109,9 @@ pub enum AfterProcessing {
 }
 
 impl Fault {
-    /// Turns the fault into a plan (after sleeping, for [`Fault::Delay`]).
-    pub fn plan(&self) -> Plan {
+    /// Turns the fault into a plan for a request to `provider` (after sleeping, for
+    /// [`Fault::Delay`]).
+    pub(crate) fn plan(&self, provider: &dyn Provider) -> Plan {
         match self {
             Fault::Delay { ms } => {
                 std::thread::sleep(Duration::from_millis(*ms));
@@ -119,12 +122,7 @@ impl Fault {
                 retry_after,
                 retry_after_ms,
             } => {
-                let code = match status {
-                    429 => "TOO_MANY_REQUESTS",
-                    s if *s >= 500 => "INTERNAL_SERVER_ERROR",
-                    _ => "INJECTED_FAULT",
-                };
-                let mut response = Response::error(*status, code, "injected by the emulator");
+                let mut response = provider.fault_answer(*status);
                 if let Some(v) = retry_after {
                     response = response.with_header("Retry-After", v);
                 }

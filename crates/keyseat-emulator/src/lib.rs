@@ -1,7 +1,8 @@
 //! # keyseat-emulator
 //!
-//! A local HTTP server that answers like Dodo Payments' three public license endpoints
-//! (`/licenses/activate`, `/licenses/validate`, `/licenses/deactivate`), with a control
+//! A local HTTP server that answers like the public license endpoints of Dodo Payments
+//! (`/licenses/…`), Lemon Squeezy (`/v1/licenses/…`) and Polar
+//! (`/v1/customer-portal/license-keys/…`), all at once on one base URL, with a control
 //! surface and fault injection, so that keyseat's tests, examples and demo run with no
 //! network.
 //!
@@ -24,6 +25,7 @@
 mod control;
 mod faults;
 mod http;
+mod provider;
 mod proxy;
 mod state;
 mod stream;
@@ -183,12 +185,22 @@ impl Emulator {
         self.shared.state().instances_of(key)
     }
 
-    /// Requests received by one endpoint so far (faulted ones included).
+    /// Requests received by one endpoint so far, of every provider (faulted ones included).
     pub fn request_count(&self, endpoint: Endpoint) -> u64 {
         self.shared
             .state()
             .counts
             .get(&endpoint)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Requests received by one endpoint of `provider` (`dodo`, `lemonsqueezy`, `polar`).
+    pub fn request_count_of(&self, provider: &str, endpoint: Endpoint) -> u64 {
+        self.shared
+            .state()
+            .counts_by_provider
+            .get(&(provider.to_owned(), endpoint))
             .copied()
             .unwrap_or(0)
     }
@@ -266,13 +278,20 @@ impl Drop for Emulator {
     }
 }
 
-/// Reads `keys.json`: an array of key objects.
+/// Reads `keys.json`: an array of key objects, each checked for its provider
+/// ([`KeySpec::check`]).
 ///
 /// # Errors
-/// When the file cannot be read or is not such an array.
+/// When the file cannot be read, is not such an array, or a key lacks what its provider
+/// needs.
 pub fn load_keys(path: &Path) -> io::Result<Vec<KeySpec>> {
     let text = std::fs::read(path)?;
-    serde_json::from_slice(&text).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
+    let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
+    let keys: Vec<KeySpec> = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
+    for key in &keys {
+        key.check().map_err(invalid)?;
+    }
+    Ok(keys)
 }
 
 /// Serves one connection: one request, one answer (or a fault).
@@ -290,7 +309,7 @@ fn serve(shared: &Shared, mut stream: Stream) {
         let _ = control::handle(shared, &request).write_to(&mut stream);
         return;
     }
-    let Some(endpoint) = Endpoint::from_path(&request.path) else {
+    let Some((provider, endpoint)) = provider::route(&request.path) else {
         let _ = Response::error(404, "NOT_FOUND", "Not found").write_to(&mut stream);
         return;
     };
@@ -301,19 +320,23 @@ fn serve(shared: &Shared, mut stream: Stream) {
     let fault = {
         let mut state = shared.state();
         *state.counts.entry(endpoint).or_default() += 1;
+        let by_provider = (provider.name().to_owned(), endpoint);
+        *state.counts_by_provider.entry(by_provider).or_default() += 1;
         if request.header("authorization").is_some() {
             state.authorization_headers += 1;
         }
         shared.faults().pop(endpoint)
     };
-    let plan = fault.map_or(Plan::Process(faults::AfterProcessing::Send), |f| f.plan());
+    let plan = fault.map_or(Plan::Process(faults::AfterProcessing::Send), |f| {
+        f.plan(provider)
+    });
     match plan {
         Plan::Answer(response) => {
             let _ = response.write_to(&mut stream);
         }
         Plan::Drop(reset) => drop_connection(stream.tcp(), reset),
         Plan::Process(after) => {
-            let response = shared.state().handle(endpoint, &request.body);
+            let response = provider.handle(&mut shared.state(), endpoint, &request);
             let _ = after.deliver(response, &mut stream);
         }
     }

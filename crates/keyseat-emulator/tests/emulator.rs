@@ -77,8 +77,8 @@ fn binary_prints_its_address_and_serves_keys_from_a_file() {
     assert!(url.starts_with("http://127.0.0.1:"), "{line}");
 
     let inst = client(&url).activate(&key(), "bin").unwrap();
-    assert_eq!(inst.product.product_id, "pdt_9");
-    assert_eq!(inst.customer.email, "n@x.io");
+    assert_eq!(inst.license.product_id, "pdt_9");
+    assert_eq!(inst.license.customer_email.as_deref().unwrap(), "n@x.io");
     let e = client(&url).activate(&key(), "again").unwrap_err();
     assert_eq!(e.http_status(), Some(422));
     child.kill().unwrap();
@@ -110,21 +110,21 @@ fn control_surface_over_http() {
         &format!(r#"{{"key":"{KEY}"}}"#),
     );
     assert_eq!(s, 200);
-    assert!(!c.validate(&key(), Some(&inst.id)).unwrap());
+    assert!(!c.validate(&key(), Some(&inst.id)).unwrap().valid);
     http(
         &url,
         "POST",
         "/_emulator/keys/enable",
         &format!(r#"{{"key":"{KEY}"}}"#),
     );
-    assert!(c.validate(&key(), Some(&inst.id)).unwrap());
+    assert!(c.validate(&key(), Some(&inst.id)).unwrap().valid);
     http(
         &url,
         "POST",
         "/_emulator/keys/expire",
         &format!(r#"{{"key":"{KEY}"}}"#),
     );
-    assert!(!c.validate(&key(), Some(&inst.id)).unwrap());
+    assert!(!c.validate(&key(), Some(&inst.id)).unwrap().valid);
     http(
         &url,
         "POST",
@@ -145,7 +145,7 @@ fn control_surface_over_http() {
     );
     let (s, _) = http(&url, "DELETE", "/_emulator/faults", "");
     assert_eq!(s, 200);
-    assert!(c.validate(&key(), None).unwrap());
+    assert!(c.validate(&key(), None).unwrap().valid);
 
     let (_, body) = http(&url, "GET", "/_emulator/requests", "");
     let counts: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -190,5 +190,5 @@ fn stop_refuses_connections_and_resume_keeps_state() {
             .is_unreachable()
     );
     emu.resume().unwrap();
-    assert!(c.validate(&key(), Some(&inst.id)).unwrap());
+    assert!(c.validate(&key(), Some(&inst.id)).unwrap().valid);
 }

@@ -1,7 +1,9 @@
-//! Every answer of the emulator's three license endpoints, success and error, against Dodo's
-//! own OpenAPI description (`spec/dodo-licenses-openapi.yml`): the status must be one the
-//! spec lists for the path, a success body must validate against the spec's schema for it,
-//! and an error body must be Dodo's `{code, message}`.
+//! Every answer of the emulator's license endpoints, success and error, against the
+//! providers' own OpenAPI descriptions: Dodo's (`spec/dodo-licenses-openapi.yml`) and
+//! Polar's (`spec/polar-license-keys-openapi.json`). The status must be one the spec lists
+//! for the path, and the body must validate against the spec's schema for it (formats
+//! included); Dodo's error bodies, which its spec leaves undescribed, must be its
+//! `{code, message}`. Lemon Squeezy publishes no OpenAPI description.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -13,7 +15,16 @@ const KEY: &str = "SPEC-TEST-KEY-0123456789";
 const LIMITED: &str = "SPEC-LIMITED-KEY-000001";
 const DISABLED: &str = "SPEC-DISABLED-KEY-00001";
 
-/// The spec, as JSON.
+/// Polar's spec.
+fn polar_spec() -> Value {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/spec/polar-license-keys-openapi.json"
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).expect("the spec")).expect("JSON")
+}
+
+/// Dodo's spec, as JSON.
 fn spec() -> Value {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -56,13 +67,18 @@ fn error_schema() -> Value {
 
 /// A raw POST to the emulator; returns the status and the body.
 fn post(url: &str, path: &str, body: &Value) -> (u16, String) {
+    post_with(url, path, body, "")
+}
+
+/// As [`post`], with extra header lines (each ending in `\r\n`).
+fn post_with(url: &str, path: &str, body: &Value, headers: &str) -> (u16, String) {
     let addr = url.trim_start_matches("http://");
     let body = body.to_string();
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
         s,
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         Content-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -94,7 +110,10 @@ fn check(spec: &Value, path: &str, (status, body): (u16, String)) -> u16 {
     };
     let instance: Value = serde_json::from_str(&body)
         .unwrap_or_else(|e| panic!("{path} {status}: not JSON ({e}): {body}"));
-    let validator = jsonschema::validator_for(&schema).expect("a valid schema");
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("a valid schema");
     let errors: Vec<String> = validator
         .iter_errors(&instance)
         .map(|e| e.to_string())
@@ -172,7 +191,11 @@ fn every_answer_matches_the_spec() {
     assert_eq!(answer("/licenses/deactivate", deactivate(KEY, id)).0, 200);
     assert_eq!(answer("/licenses/deactivate", deactivate(KEY, id)).0, 403);
 
-    // Every documented status of every path was produced at least once.
+    all_statuses_produced(&spec, &seen);
+}
+
+/// Every documented status of every path was produced at least once (but 500).
+fn all_statuses_produced(spec: &Value, seen: &[(String, u16)]) {
     for (path, item) in spec["paths"].as_object().unwrap() {
         for status in item["post"]["responses"].as_object().unwrap().keys() {
             let produced = seen
@@ -184,4 +207,97 @@ fn every_answer_matches_the_spec() {
             );
         }
     }
+}
+
+#[test]
+fn every_polar_answer_matches_polars_schema() {
+    const ORG: &str = "1dbfc517-0bbf-4301-9ba8-555ca42b9737";
+    const BENEFIT: &str = "5a1e3c0e-0000-4000-8000-000000000003";
+    let spec = polar_spec();
+    let polar = |key: &str| KeySpec::new(key).sold_by("polar", ORG).of_product(BENEFIT);
+    let mut named = polar(KEY).with_limit(2);
+    named.expires_at = Some("2099-01-01T00:00:00Z".into());
+    let mut revoked = polar(DISABLED).with_limit(2);
+    revoked.status = keyseat_emulator::KeyStatus::Revoked;
+    let no_activations = polar("SPEC-NO-ACTIVATIONS-0001");
+    let emu = Emulator::start(vec![
+        named,
+        polar(LIMITED).with_limit(1),
+        revoked,
+        no_activations,
+    ])
+    .unwrap();
+    let url = emu.url();
+    let base = "/v1/customer-portal/license-keys";
+    let mut seen = Vec::new();
+    let mut answer = |op: &str, body: Value, headers: &str| {
+        let path = format!("{base}/{op}");
+        let (status, text) = post_with(&url, &path, &body, headers);
+        seen.push((path.clone(), status));
+        (check(&spec, &path, (status, text.clone())), text)
+    };
+    let activate = |key: &str| json!({ "key": key, "organization_id": ORG, "label": "spec" });
+
+    // activate: 200, 403 (limit, revoked, no activations), 404 (unknown, other org), 422
+    let (status, text) = answer("activate", activate(KEY), "");
+    assert_eq!(status, 200);
+    let id = serde_json::from_str::<Value>(&text).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(answer("activate", activate(LIMITED), "").0, 200);
+    assert_eq!(answer("activate", activate(LIMITED), "").0, 403);
+    assert_eq!(answer("activate", activate(DISABLED), "").0, 403);
+    assert_eq!(
+        answer("activate", activate("SPEC-NO-ACTIVATIONS-0001"), "").0,
+        403
+    );
+    assert_eq!(
+        answer("activate", activate("NO-SUCH-KEY-000000"), "").0,
+        404
+    );
+    let other_org = json!({ "key": KEY, "organization_id": BENEFIT, "label": "x" });
+    assert_eq!(answer("activate", other_org, "").0, 404);
+    assert_eq!(answer("activate", json!({ "key": KEY }), "").0, 422);
+
+    // validate: 200 with and without an activation, 404 (revoked, unknown activation)
+    let validate = |key: &str| json!({ "key": key, "organization_id": ORG });
+    let mut with_activation = validate(KEY);
+    with_activation["activation_id"] = json!(id);
+    let (status, text) = answer("validate", with_activation, "");
+    assert_eq!(status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap()["activation"]["id"],
+        json!(id)
+    );
+    assert_eq!(
+        answer("validate", validate("SPEC-NO-ACTIVATIONS-0001"), "").0,
+        200
+    );
+    // An empty Bearer token is anonymous, as Polar's own SDKs may send.
+    assert_eq!(
+        answer("validate", validate(KEY), "Authorization: Bearer \r\n").0,
+        200
+    );
+    assert_eq!(answer("validate", validate(DISABLED), "").0, 404);
+    let mut unknown = validate(KEY);
+    unknown["activation_id"] = json!(BENEFIT);
+    assert_eq!(answer("validate", unknown, "").0, 404);
+    assert_eq!(answer("validate", json!({ "key": 1 }), "").0, 422);
+
+    // deactivate: 204 with no body, then 404; 422
+    let deactivate = json!({ "key": KEY, "organization_id": ORG, "activation_id": id });
+    assert_eq!(answer("deactivate", deactivate.clone(), "").0, 204);
+    assert_eq!(answer("deactivate", deactivate, "").0, 404);
+    assert_eq!(
+        answer(
+            "deactivate",
+            json!({ "key": KEY, "organization_id": ORG }),
+            ""
+        )
+        .0,
+        422
+    );
+
+    all_statuses_produced(&spec, &seen);
 }

@@ -29,7 +29,7 @@
 
 /** The version of this header: compare with ks_version() at run time. */
 #define KS_VERSION_MAJOR 1
-#define KS_VERSION_MINOR 1
+#define KS_VERSION_MINOR 2
 #define KS_VERSION_PATCH 0
 
 
@@ -156,7 +156,7 @@ typedef uint32_t ks_result;
 #endif // __cplusplus
 
 /**
- * Dodo's servers, for ks_config_set_environment().
+ * The provider's servers, for ks_config_set_environment().
  */
 enum ks_environment
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -164,11 +164,12 @@ enum ks_environment
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * `https://live.dodopayments.com`, real customers' keys (the default).
+   * The live server, real customers' keys (the default).
    */
   KS_ENVIRONMENT_LIVE = 0,
   /**
-   * `https://test.dodopayments.com`, test-mode keys.
+   * The test server, test-mode keys (`https://test.dodopayments.com`,
+   * `https://sandbox-api.polar.sh`; Lemon Squeezy's test keys live on its live server).
    */
   KS_ENVIRONMENT_TEST = 1,
 };
@@ -177,6 +178,35 @@ enum ks_environment
 typedef enum ks_environment ks_environment;
 #else
 typedef uint32_t ks_environment;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Who sold the keys, for ks_config_set_provider(). Since ABI 1.2.
+ */
+enum ks_provider
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Dodo Payments (the default). No account id.
+   */
+  KS_PROVIDER_DODO = 0,
+  /**
+   * Lemon Squeezy: ks_config_set_account() takes the store id (a number).
+   */
+  KS_PROVIDER_LEMON_SQUEEZY = 1,
+  /**
+   * Polar: ks_config_set_account() takes the organization id (a UUID).
+   */
+  KS_PROVIDER_POLAR = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum ks_provider ks_provider;
+#else
+typedef uint32_t ks_provider;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -371,8 +401,41 @@ ks_result ks_config_new(const char *qualifier,
 void ks_config_free(ks_config *config);
 
 /**
- * Which Dodo server: KS_ENVIRONMENT_LIVE (the default) or KS_ENVIRONMENT_TEST. Replaces a
- * base URL set before. Any other value gives KS_ERR_INVALID_INPUT.
+ * Who sold the keys: KS_PROVIDER_DODO (the default), KS_PROVIDER_LEMON_SQUEEZY or
+ * KS_PROVIDER_POLAR; the last two need ks_config_set_account(), checked by
+ * ks_licensor_new(). Any other value gives KS_ERR_INVALID_INPUT. Since ABI 1.2.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread.
+ */
+ks_result ks_config_set_provider(ks_config *config, uint32_t provider);
+
+/**
+ * The seller's account at the provider: the Lemon Squeezy store id ("12345") or the Polar
+ * organization id (a UUID); NULL clears it. Dodo takes none. Checked by ks_licensor_new(),
+ * which gives KS_ERR_INVALID_INPUT for a missing, malformed or unexpected account. Since
+ * ABI 1.2.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread; `account` NULL or
+ * NUL-terminated.
+ */
+ks_result ks_config_set_account(ks_config *config, const char *account);
+
+/**
+ * Lemon Squeezy only: accepts keys of this variant id of the accepted products, and of no
+ * other variant once one is added; call once per variant. Since ABI 1.2.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread; `variant_id` NULL or
+ * NUL-terminated.
+ */
+ks_result ks_config_add_variant_id(ks_config *config, const char *variant_id);
+
+/**
+ * Which of the provider's servers: KS_ENVIRONMENT_LIVE (the default) or
+ * KS_ENVIRONMENT_TEST. Replaces a base URL set before. Any other value gives
+ * KS_ERR_INVALID_INPUT.
  *
  * # Safety
  * `config` must be NULL or a live config used by no other thread.
@@ -418,7 +481,8 @@ ks_result ks_config_set_key_storage(ks_config *config, uint32_t storage);
 ks_result ks_config_set_vendor_secret(ks_config *config, const uint8_t *secret, size_t len);
 
 /**
- * Accepts keys of this Dodo product id (`pdt_…`); call once per product. A config needs
+ * Accepts keys of this product id (Dodo's `pdt_…`, the Lemon Squeezy product id, the Polar
+ * benefit id); call once per product. A config needs
  * this or ks_config_allow_any_product(): a key of another product is refused with
  * KS_ERR_WRONG_PRODUCT, its activation released.
  *
@@ -786,6 +850,35 @@ ks_result ks_status_customer_email(const ks_status *status, char *buf, size_t le
  * As ks_status_instance_id().
  */
 ks_result ks_status_key_hint(const ks_status *status, char *buf, size_t len, size_t *needed);
+
+/**
+ * Writes who sold the key (`dodo`, `lemonsqueezy`, `polar`) to `buf`, as
+ * ks_status_instance_id(). Since ABI 1.2.
+ *
+ * # Safety
+ * As ks_status_instance_id().
+ */
+ks_result ks_status_provider(const ks_status *status, char *buf, size_t len, size_t *needed);
+
+/**
+ * When the key itself stops working, as the provider said at activation (Lemon Squeezy and
+ * Polar say; Dodo does not), as ks_status_activated_at(). Since ABI 1.2.
+ *
+ * # Safety
+ * As ks_status_activated_at().
+ */
+bool ks_status_expires_at(const ks_status *status, int64_t *unix_seconds);
+
+/**
+ * Whether the activation holds a seat on the server (false for NULL and with no
+ * activation). False for a key that licenses by validation alone (a Polar key whose
+ * benefit has no activations): ks_status_instance_id() then has nothing to give, and
+ * ks_deactivate() only removes local state. Since ABI 1.2.
+ *
+ * # Safety
+ * `status` must be NULL or a live status.
+ */
+bool ks_status_holds_seat(const ks_status *status);
 
 /**
  * Starts a background thread that revalidates every `interval_ms` milliseconds and calls

@@ -6,21 +6,34 @@ use std::ffi::c_char;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use keyseat::api::{Environment, TrustStore};
+use keyseat::api::{Environment, Provider, TrustStore};
 use keyseat::licensor::LicensorBuilder;
-use keyseat::{App, KeyStorage, Licensor};
+use keyseat::{App, Error, KeyStorage, Licensor};
 
 use crate::error::{from_error, guard, invalid, ks_result, null};
 use crate::strings::{str_in, str_required};
 
-/// Dodo's servers, for ks_config_set_environment().
+/// The provider's servers, for ks_config_set_environment().
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ks_environment {
-    /// `https://live.dodopayments.com`, real customers' keys (the default).
+    /// The live server, real customers' keys (the default).
     KS_ENVIRONMENT_LIVE = 0,
-    /// `https://test.dodopayments.com`, test-mode keys.
+    /// The test server, test-mode keys (`https://test.dodopayments.com`,
+    /// `https://sandbox-api.polar.sh`; Lemon Squeezy's test keys live on its live server).
     KS_ENVIRONMENT_TEST = 1,
+}
+
+/// Who sold the keys, for ks_config_set_provider(). Since ABI 1.2.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ks_provider {
+    /// Dodo Payments (the default). No account id.
+    KS_PROVIDER_DODO = 0,
+    /// Lemon Squeezy: ks_config_set_account() takes the store id (a number).
+    KS_PROVIDER_LEMON_SQUEEZY = 1,
+    /// Polar: ks_config_set_account() takes the organization id (a UUID).
+    KS_PROVIDER_POLAR = 2,
 }
 
 /// Where the license key is kept: ks_config_set_key_storage(), ks_status_key_storage().
@@ -57,6 +70,9 @@ const MAX_SECONDS: u64 = 100 * 365 * 24 * 3600;
 /// ks_config_free(). Not thread-safe: one thread at a time may use a config.
 pub struct ks_config {
     app: App,
+    provider: ks_provider,
+    account: Option<String>,
+    variant_ids: Vec<String>,
     environment: Environment,
     data_dir: Option<PathBuf>,
     key_storage: KeyStorage,
@@ -74,8 +90,19 @@ pub struct ks_config {
 
 impl ks_config {
     /// The Licensor builder these settings describe.
-    pub(crate) fn builder(&self) -> LicensorBuilder {
+    ///
+    /// # Errors
+    /// When the provider's account id is missing or malformed.
+    pub(crate) fn builder(&self) -> Result<LicensorBuilder, Error> {
+        let name = match self.provider {
+            ks_provider::KS_PROVIDER_DODO => "dodo",
+            ks_provider::KS_PROVIDER_LEMON_SQUEEZY => "lemonsqueezy",
+            ks_provider::KS_PROVIDER_POLAR => "polar",
+        };
+        let provider = Provider::from_name(name, self.account.as_deref())?;
         let mut b = Licensor::builder(self.app.clone())
+            .provider(provider)
+            .variant_ids(self.variant_ids.iter().cloned())
             .environment(self.environment.clone())
             .key_storage(self.key_storage)
             .vendor_secret(self.vendor_secret.to_vec())
@@ -102,7 +129,7 @@ impl ks_config {
         if let Some(days) = self.trial_days {
             b = b.trial_days(days);
         }
-        b.instance_names_include_host(self.include_host)
+        Ok(b.instance_names_include_host(self.include_host))
     }
 }
 
@@ -143,6 +170,9 @@ pub unsafe extern "C" fn ks_config_new(
         };
         let config = Box::new(ks_config {
             app,
+            provider: ks_provider::KS_PROVIDER_DODO,
+            account: None,
+            variant_ids: Vec::new(),
             environment: Environment::Live,
             data_dir: None,
             key_storage: KeyStorage::Keyring,
@@ -190,8 +220,88 @@ fn with_config(
     })
 }
 
-/// Which Dodo server: KS_ENVIRONMENT_LIVE (the default) or KS_ENVIRONMENT_TEST. Replaces a
-/// base URL set before. Any other value gives KS_ERR_INVALID_INPUT.
+/// Who sold the keys: KS_PROVIDER_DODO (the default), KS_PROVIDER_LEMON_SQUEEZY or
+/// KS_PROVIDER_POLAR; the last two need ks_config_set_account(), checked by
+/// ks_licensor_new(). Any other value gives KS_ERR_INVALID_INPUT. Since ABI 1.2.
+///
+/// # Safety
+/// `config` must be NULL or a live config used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_config_set_provider(
+    config: *mut ks_config,
+    provider: u32,
+) -> ks_result {
+    // SAFETY: the caller promises config is NULL or a live config used by this thread
+    // alone.
+    let config = unsafe { config.as_mut() };
+    with_config(config, |c| {
+        c.provider = match provider {
+            x if x == ks_provider::KS_PROVIDER_DODO as u32 => ks_provider::KS_PROVIDER_DODO,
+            x if x == ks_provider::KS_PROVIDER_LEMON_SQUEEZY as u32 => {
+                ks_provider::KS_PROVIDER_LEMON_SQUEEZY
+            }
+            x if x == ks_provider::KS_PROVIDER_POLAR as u32 => ks_provider::KS_PROVIDER_POLAR,
+            other => return invalid(&format!("unknown provider {other}")),
+        };
+        ks_result::KS_OK
+    })
+}
+
+/// The seller's account at the provider: the Lemon Squeezy store id ("12345") or the Polar
+/// organization id (a UUID); NULL clears it. Dodo takes none. Checked by ks_licensor_new(),
+/// which gives KS_ERR_INVALID_INPUT for a missing, malformed or unexpected account. Since
+/// ABI 1.2.
+///
+/// # Safety
+/// `config` must be NULL or a live config used by no other thread; `account` NULL or
+/// NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_config_set_account(
+    config: *mut ks_config,
+    account: *const c_char,
+) -> ks_result {
+    // SAFETY: the caller promises config is NULL or a live config used by this thread
+    // alone.
+    let config = unsafe { config.as_mut() };
+    // SAFETY: the caller promises account is NULL or NUL-terminated.
+    let account = unsafe { str_in(account, "account") };
+    with_config(config, |c| match account {
+        Ok(account) => {
+            c.account = account.map(str::to_owned);
+            ks_result::KS_OK
+        }
+        Err(code) => code,
+    })
+}
+
+/// Lemon Squeezy only: accepts keys of this variant id of the accepted products, and of no
+/// other variant once one is added; call once per variant. Since ABI 1.2.
+///
+/// # Safety
+/// `config` must be NULL or a live config used by no other thread; `variant_id` NULL or
+/// NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_config_add_variant_id(
+    config: *mut ks_config,
+    variant_id: *const c_char,
+) -> ks_result {
+    // SAFETY: the caller promises config is NULL or a live config used by this thread
+    // alone.
+    let config = unsafe { config.as_mut() };
+    // SAFETY: the caller promises variant_id is NULL or NUL-terminated.
+    let variant_id = unsafe { str_required(variant_id, "variant_id") };
+    with_config(config, |c| match variant_id {
+        Ok(v) => {
+            c.variant_ids.push(v.to_owned());
+            ks_result::KS_OK
+        }
+        Err(code) => code,
+    })
+}
+
+/// Which of the provider's servers: KS_ENVIRONMENT_LIVE (the default) or
+/// KS_ENVIRONMENT_TEST. Replaces a base URL set before. Any other value gives
+/// KS_ERR_INVALID_INPUT.
 ///
 /// # Safety
 /// `config` must be NULL or a live config used by no other thread.
@@ -313,7 +423,8 @@ pub unsafe extern "C" fn ks_config_set_vendor_secret(
     })
 }
 
-/// Accepts keys of this Dodo product id (`pdt_…`); call once per product. A config needs
+/// Accepts keys of this product id (Dodo's `pdt_…`, the Lemon Squeezy product id, the Polar
+/// benefit id); call once per product. A config needs
 /// this or ks_config_allow_any_product(): a key of another product is refused with
 /// KS_ERR_WRONG_PRODUCT, its activation released.
 ///

@@ -38,7 +38,7 @@ pub unsafe extern "C" fn ks_licensor_new(
         let Some(config) = (unsafe { config.as_ref() }) else {
             return null("config");
         };
-        match config.builder().build() {
+        match config.builder().and_then(|b| b.build()) {
             Ok(licensor) => {
                 // SAFETY: out is non-NULL and valid for writes (checked above).
                 unsafe { *out = Box::into_raw(Box::new(ks_licensor { licensor })) };

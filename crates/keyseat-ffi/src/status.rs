@@ -403,6 +403,49 @@ pub unsafe extern "C" fn ks_status_key_hint(
     unsafe { text_out(status, buf, len, needed, "key hint", |s| s.key_hint.clone()) }
 }
 
+/// Writes who sold the key (`dodo`, `lemonsqueezy`, `polar`) to `buf`, as
+/// ks_status_instance_id(). Since ABI 1.2.
+///
+/// # Safety
+/// As ks_status_instance_id().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_status_provider(
+    status: *const ks_status,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> ks_result {
+    // SAFETY: forwarded contract.
+    unsafe { text_out(status, buf, len, needed, "provider", |s| s.provider.clone()) }
+}
+
+/// When the key itself stops working, as the provider said at activation (Lemon Squeezy and
+/// Polar say; Dodo does not), as ks_status_activated_at(). Since ABI 1.2.
+///
+/// # Safety
+/// As ks_status_activated_at().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_status_expires_at(
+    status: *const ks_status,
+    unix_seconds: *mut i64,
+) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe { time_out(status, unix_seconds, |s| s.expires_at) }
+}
+
+/// Whether the activation holds a seat on the server (false for NULL and with no
+/// activation). False for a key that licenses by validation alone (a Polar key whose
+/// benefit has no activations): ks_status_instance_id() then has nothing to give, and
+/// ks_deactivate() only removes local state. Since ABI 1.2.
+///
+/// # Safety
+/// `status` must be NULL or a live status.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_status_holds_seat(status: *const ks_status) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe { read(status) }.is_some_and(|s| s.holds_seat)
+}
+
 /// The C constant of a state.
 fn state(state: &LicenseState) -> ks_state {
     match state {

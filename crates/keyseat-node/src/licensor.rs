@@ -67,8 +67,9 @@ impl Licensor {
     }
 
     /// Frees this machine's activation slot and forgets the key. With `force`, local state
-    /// is removed even when the server cannot be reached (`'local_only'`).
-    #[napi(ts_return_type = "Promise<'slot_freed' | 'already_gone' | 'local_only'>")]
+    /// is removed even when the server cannot be reached (`'local_only'`). A key that holds
+    /// no seat is forgotten without asking the server (`'no_seat'`).
+    #[napi(ts_return_type = "Promise<'slot_freed' | 'already_gone' | 'local_only' | 'no_seat'>")]
     pub fn deactivate(
         &self,
         #[napi(ts_arg_type = "{ force?: boolean }")] options: Option<DeactivateOptions>,
@@ -183,8 +184,9 @@ impl IntoJs for keyseat::LicenseStatus {
 }
 
 /// What `deactivate()` achieved: `'slot_freed'` (the server freed the slot),
-/// `'already_gone'` (the server no longer knew the activation) or `'local_only'` (the
-/// server could not be reached and `force` was given: the slot is still held).
+/// `'already_gone'` (the server no longer knew the activation), `'local_only'` (the
+/// server could not be reached and `force` was given: the slot is still held) or
+/// `'no_seat'` (the key held no seat: local state removed).
 impl IntoJs for keyseat::Deactivation {
     type Js = String;
     fn into_js(self) -> String {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use keyseat::api::Environment;
+use keyseat::api::{Environment, Provider};
 use keyseat::licensor::LicensorBuilder;
 use keyseat::{App, KeyStorage};
 use napi::bindgen_prelude::{Either, FromNapiValue, Uint8Array, Unknown};
@@ -21,15 +21,26 @@ pub struct LicensorOptions {
     pub organisation: String,
     /// The application (`MyApp`).
     pub application: String,
-    /// Dodo product ids (`pdt_…`) whose keys license this app. A key of another product is
-    /// refused with code `WRONG_PRODUCT` and its activation released.
+    /// Who sold the keys: `'dodo'` (the default), `'lemonsqueezy'` or `'polar'`.
+    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar'")]
+    pub provider: Option<String>,
+    /// The seller's account: the Lemon Squeezy store id or the Polar organization id
+    /// (required for those two; Dodo takes none).
+    pub account: Option<String>,
+    /// Product ids whose keys license this app: Dodo's (`pdt_…`), Lemon Squeezy product ids,
+    /// or Polar benefit ids. A key of another product (or store, or organization) is refused
+    /// with code `WRONG_PRODUCT` and its activation released.
     pub product_ids: Option<Vec<String>>,
-    /// Accept a key of any product, from any Dodo merchant: only for tools that are not the
-    /// licensed product themselves. Give this or `productIds`, not both.
+    /// Lemon Squeezy only: the variant ids whose keys license this app (default: every
+    /// variant of the products).
+    pub variant_ids: Option<Vec<String>>,
+    /// Accept a key of any product (of the account; for Dodo, of any merchant): only for
+    /// tools that are not the licensed product themselves. Give this or `productIds`, not
+    /// both.
     pub any_product: Option<bool>,
     /// The vendor secret compiled into the app, mixed into the cache's MAC.
     pub vendor_secret: Option<Either<String, Uint8Array>>,
-    /// `'live'` (the default) or `'test'` (Dodo's test mode).
+    /// `'live'` (the default) or `'test'` (the provider's test server).
     #[napi(ts_type = "'live' | 'test'")]
     pub environment: Option<String>,
     /// Another license server (`https://…`, or `http://` on loopback, such as the emulator);
@@ -59,7 +70,11 @@ pub struct LicensorOptions {
 pub fn builder(o: LicensorOptions) -> Outcome<LicensorBuilder> {
     let app =
         App::try_new(&o.qualifier, &o.organisation, &o.application).map_err(|e| failure(&e))?;
-    let mut b = keyseat::Licensor::builder(app);
+    let provider = o.provider.as_deref().unwrap_or("dodo");
+    let provider = Provider::from_name(provider, o.account.as_deref()).map_err(|e| failure(&e))?;
+    let mut b = keyseat::Licensor::builder(app)
+        .provider(provider)
+        .variant_ids(o.variant_ids.unwrap_or_default());
     let ids = o.product_ids.unwrap_or_default();
     b = match (ids.is_empty(), o.any_product.unwrap_or(false)) {
         (false, false) => b.product_ids(ids),

@@ -19,15 +19,24 @@ pub struct LicenseStatus {
     pub licensed: bool,
     /// Whether this call talked to the license server.
     pub network_used: bool,
-    /// The Dodo product id (`pdt_…`).
+    /// Who sold the key: `'dodo'`, `'lemonsqueezy'` or `'polar'`.
+    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar'")]
+    pub provider: Option<String>,
+    /// The product id (Dodo's `pdt_…`, the Lemon Squeezy product id, the Polar benefit id).
     pub product_id: Option<String>,
     /// The product's name.
     pub product_name: Option<String>,
     /// The customer's email address.
     pub customer_email: Option<String>,
     /// The activation's instance id (`lki_…`): what frees this machine's seat from another
-    /// one (`releaseInstance`).
+    /// one (`releaseInstance`). Null for a key that holds no seat.
     pub instance_id: Option<String>,
+    /// Whether the activation holds a seat on the server: false for a key that licenses by
+    /// validation alone (a Polar key whose benefit has no activations).
+    pub holds_seat: bool,
+    /// When the key itself stops working, as the provider said (Lemon Squeezy and Polar).
+    #[napi(ts_type = "Date")]
+    pub expires_at: Option<JsTime>,
     /// The activation's name as the server recorded it (`Ada's ThinkPad (Windows 11) ·
     /// 3f9a2c`).
     pub instance_name: Option<String>,
@@ -62,10 +71,13 @@ impl From<&keyseat::LicenseStatus> for LicenseStatus {
             state: s.state.name().to_owned(),
             licensed: s.is_licensed(),
             network_used: s.network_used,
+            provider: s.provider.clone(),
             product_id: s.product_id.clone(),
             product_name: s.product_name.clone(),
             customer_email: s.customer_email.clone(),
             instance_id: s.instance_id.as_ref().map(|i| i.as_str().to_owned()),
+            holds_seat: s.holds_seat,
+            expires_at: s.expires_at.map(JsTime),
             instance_name: s.instance_name.clone(),
             key_hint: s.key_hint.clone(),
             activated_at: s.activated_at.map(JsTime),

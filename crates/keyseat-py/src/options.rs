@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use keyseat::api::Environment;
+use keyseat::api::{Environment, Provider};
 use keyseat::licensor::LicensorBuilder;
 use keyseat::{App, KeyStorage};
 use pyo3::prelude::*;
@@ -16,7 +16,10 @@ pub struct Options<'py> {
     pub qualifier: String,
     pub organisation: String,
     pub application: String,
+    pub provider: String,
+    pub account: Option<String>,
     pub product_ids: Option<Vec<String>>,
+    pub variant_ids: Option<Vec<String>>,
     pub any_product: bool,
     pub vendor_secret: Option<Bound<'py, PyAny>>,
     pub environment: String,
@@ -34,7 +37,11 @@ pub struct Options<'py> {
 pub fn builder(o: Options<'_>) -> PyResult<LicensorBuilder> {
     let app =
         App::try_new(&o.qualifier, &o.organisation, &o.application).map_err(|e| from_core(&e))?;
-    let mut b = keyseat::Licensor::builder(app);
+    let provider =
+        Provider::from_name(&o.provider, o.account.as_deref()).map_err(|e| from_core(&e))?;
+    let mut b = keyseat::Licensor::builder(app)
+        .provider(provider)
+        .variant_ids(o.variant_ids.unwrap_or_default());
     let ids = o.product_ids.unwrap_or_default();
     b = match (ids.is_empty(), o.any_product) {
         (false, false) => b.product_ids(ids),

@@ -17,15 +17,22 @@ pub struct LicenseStatus {
     licensed: bool,
     /// Whether this call talked to the license server.
     network_used: bool,
-    /// The Dodo product id ('pdt_…').
+    /// Who sold the key: 'dodo', 'lemonsqueezy' or 'polar'.
+    provider: Option<String>,
+    /// The product id (Dodo's 'pdt_…', the Lemon Squeezy product id, the Polar benefit id).
     product_id: Option<String>,
     /// The product's name.
     product_name: Option<String>,
     /// The customer's email address.
     customer_email: Option<String>,
     /// The activation's instance id ('lki_…'): what frees this machine's seat from another
-    /// one (release_instance).
+    /// one (release_instance). None for a key that holds no seat.
     instance_id: Option<String>,
+    /// Whether the activation holds a seat on the server: false for a key that licenses by
+    /// validation alone (a Polar key whose benefit has no activations).
+    holds_seat: bool,
+    /// When the key itself stops working, as the provider said (UTC).
+    expires_at: Option<Py<PyAny>>,
     /// The activation's name as the server recorded it.
     instance_name: Option<String>,
     /// The key in redacted form ('****-8f43').
@@ -54,10 +61,13 @@ impl LicenseStatus {
             state: s.state.name(),
             licensed: s.is_licensed(),
             network_used: s.network_used,
+            provider: s.provider.clone(),
             product_id: s.product_id.clone(),
             product_name: s.product_name.clone(),
             customer_email: s.customer_email.clone(),
             instance_id: s.instance_id.as_ref().map(|i| i.as_str().to_owned()),
+            holds_seat: s.holds_seat,
+            expires_at: s.expires_at.map(|t| utc_datetime(py, t)).transpose()?,
             instance_name: s.instance_name.clone(),
             key_hint: s.key_hint.clone(),
             activated_at: s.activated_at.map(|t| utc_datetime(py, t)).transpose()?,
@@ -88,6 +98,7 @@ impl LicenseStatus {
                 "network_used",
                 self.network_used.into_pyobject(py)?.to_owned().into_any(),
             ),
+            ("provider", self.provider.clone().into_pyobject(py)?),
             ("product_id", self.product_id.clone().into_pyobject(py)?),
             ("product_name", self.product_name.clone().into_pyobject(py)?),
             (
@@ -95,6 +106,11 @@ impl LicenseStatus {
                 self.customer_email.clone().into_pyobject(py)?,
             ),
             ("instance_id", self.instance_id.clone().into_pyobject(py)?),
+            (
+                "holds_seat",
+                self.holds_seat.into_pyobject(py)?.to_owned().into_any(),
+            ),
+            ("expires_at", time(py, &self.expires_at)),
             (
                 "instance_name",
                 self.instance_name.clone().into_pyobject(py)?,

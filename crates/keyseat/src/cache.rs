@@ -57,6 +57,13 @@ pub(crate) struct CacheRecord {
     pub revoked: bool,
     /// The fingerprint of the machine the record belongs to.
     pub fingerprint: Components,
+    /// The provider of the activation, when it is not Dodo (absent before 0.2, and for
+    /// Dodo, so that a Dodo cache stays readable by earlier releases).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<String>,
+    /// The seller's account at that provider, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 /// The record of a version 1 file: the same times, plus copies of facts the credentials
@@ -90,6 +97,8 @@ impl From<RecordV1> for CacheRecord {
             high_water: v1.high_water,
             revoked: v1.revoked,
             fingerprint: v1.fingerprint,
+            provider: None,
+            account: None,
         }
     }
 }
@@ -284,6 +293,8 @@ pub(crate) mod tests {
             fingerprint: Fingerprint::from_raw("t", &raw, Confidence::High)
                 .components()
                 .clone(),
+            provider: None,
+            account: None,
         }
     }
 

@@ -5,7 +5,7 @@
 //! that the C ABI's `KS_ERR_*` numbers, the Node package's `err.code` and the Python
 //! package's `LicenseError.code` always agree.
 
-use crate::error::{DodoCode, Error, ErrorKind};
+use crate::error::{ApiCode, Error, ErrorKind};
 
 /// A failure as a stable code. The names ([`ErrorCode::name`]) never change meaning once
 /// released; new codes may be added in minor releases.
@@ -83,11 +83,11 @@ impl Error {
     /// The stable code of this error. Dodo's well-known refusals get their own codes
     /// whatever the HTTP status; other refusals are [`ErrorCode::Api`].
     pub fn code(&self) -> ErrorCode {
-        match (self.kind(), self.dodo_code()) {
-            (_, Some(DodoCode::LicenseKeyLimitReached)) => ErrorCode::LimitReached,
-            (_, Some(DodoCode::InactiveLicenseKey)) => ErrorCode::InactiveKey,
-            (_, Some(DodoCode::LicenseKeyNotFound | DodoCode::NotFound)) => ErrorCode::KeyNotFound,
-            (_, Some(DodoCode::TooManyRequests)) => ErrorCode::RateLimited,
+        match (self.kind(), self.api_code()) {
+            (_, Some(ApiCode::LicenseKeyLimitReached)) => ErrorCode::LimitReached,
+            (_, Some(ApiCode::InactiveLicenseKey)) => ErrorCode::InactiveKey,
+            (_, Some(ApiCode::LicenseKeyNotFound | ApiCode::NotFound)) => ErrorCode::KeyNotFound,
+            (_, Some(ApiCode::TooManyRequests)) => ErrorCode::RateLimited,
             (ErrorKind::Api { .. }, _) => ErrorCode::Api,
             (ErrorKind::Network(_) | ErrorKind::ProxyAuthentication(_), _) => ErrorCode::Network,
             (ErrorKind::Certificate(_), _) => ErrorCode::Certificate,
@@ -114,7 +114,7 @@ mod tests {
     fn api(status: u16, code: &str) -> Error {
         Error::new(ErrorKind::Api {
             status,
-            code: DodoCode::parse(code),
+            code: ApiCode::parse(code),
             message: String::new(),
         })
     }

@@ -23,13 +23,14 @@ pub struct Error {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// The server answered with an error status and a Dodo error body.
+    /// The server answered with an error status and its provider's error body.
     Api {
         /// HTTP status of the answer.
         status: u16,
-        /// Dodo's error code.
-        code: DodoCode,
-        /// Dodo's message, with the license key scrubbed out and the length bounded.
+        /// The refusal as a code: the provider's own (Dodo's), or the one keyseat reads from
+        /// the provider's message (Lemon Squeezy, Polar).
+        code: ApiCode,
+        /// The provider's message, with the license key scrubbed out and the length bounded.
         message: String,
     },
     /// No answer: DNS failure, connection refused or reset, TLS failure, proxy failure.
@@ -105,10 +106,12 @@ pub enum ErrorKind {
     },
 }
 
-/// Dodo's error codes for the license endpoints.
+/// Why a license server refused a request. The names are Dodo's error codes; the other
+/// providers' refusals are mapped onto the same codes, so that an app branches the same way
+/// whoever sold the key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum DodoCode {
+pub enum ApiCode {
     /// `LICENSE_KEY_LIMIT_REACHED`: every activation slot of the key is in use.
     LicenseKeyLimitReached,
     /// `INACTIVE_LICENSE_KEY`: the key is disabled or expired.
@@ -123,41 +126,54 @@ pub enum DodoCode {
     TooManyRequests,
     /// `INTERNAL_SERVER_ERROR`: generic server failure.
     InternalServerError,
+    /// `ACTIVATIONS_NOT_SUPPORTED` (keyseat's name): the key licenses by validation alone and
+    /// has no activation slots (a Polar key whose benefit has no activations). The Licensor
+    /// absorbs it; only [`crate::api::Client`] callers see it.
+    ActivationsNotSupported,
     /// Any other code, as sent.
     Other(String),
 }
 
-impl DodoCode {
+/// The former name of [`ApiCode`], from when Dodo was the only provider.
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed ApiCode: the codes cover every provider"
+)]
+pub type DodoCode = ApiCode;
+
+impl ApiCode {
     /// Maps the wire text to a code.
-    pub fn parse(code: &str) -> DodoCode {
+    pub fn parse(code: &str) -> ApiCode {
         match code {
-            "LICENSE_KEY_LIMIT_REACHED" => DodoCode::LicenseKeyLimitReached,
-            "INACTIVE_LICENSE_KEY" => DodoCode::InactiveLicenseKey,
-            "LICENSE_KEY_NOT_FOUND" => DodoCode::LicenseKeyNotFound,
-            "NOT_FOUND" => DodoCode::NotFound,
-            "INVALID_REQUEST_BODY" => DodoCode::InvalidRequestBody,
-            "TOO_MANY_REQUESTS" => DodoCode::TooManyRequests,
-            "INTERNAL_SERVER_ERROR" => DodoCode::InternalServerError,
-            other => DodoCode::Other(other.to_owned()),
+            "LICENSE_KEY_LIMIT_REACHED" => ApiCode::LicenseKeyLimitReached,
+            "INACTIVE_LICENSE_KEY" => ApiCode::InactiveLicenseKey,
+            "LICENSE_KEY_NOT_FOUND" => ApiCode::LicenseKeyNotFound,
+            "NOT_FOUND" => ApiCode::NotFound,
+            "INVALID_REQUEST_BODY" => ApiCode::InvalidRequestBody,
+            "TOO_MANY_REQUESTS" => ApiCode::TooManyRequests,
+            "INTERNAL_SERVER_ERROR" => ApiCode::InternalServerError,
+            "ACTIVATIONS_NOT_SUPPORTED" => ApiCode::ActivationsNotSupported,
+            other => ApiCode::Other(other.to_owned()),
         }
     }
 
     /// The wire text of the code.
     pub fn as_str(&self) -> &str {
         match self {
-            DodoCode::LicenseKeyLimitReached => "LICENSE_KEY_LIMIT_REACHED",
-            DodoCode::InactiveLicenseKey => "INACTIVE_LICENSE_KEY",
-            DodoCode::LicenseKeyNotFound => "LICENSE_KEY_NOT_FOUND",
-            DodoCode::NotFound => "NOT_FOUND",
-            DodoCode::InvalidRequestBody => "INVALID_REQUEST_BODY",
-            DodoCode::TooManyRequests => "TOO_MANY_REQUESTS",
-            DodoCode::InternalServerError => "INTERNAL_SERVER_ERROR",
-            DodoCode::Other(s) => s,
+            ApiCode::LicenseKeyLimitReached => "LICENSE_KEY_LIMIT_REACHED",
+            ApiCode::InactiveLicenseKey => "INACTIVE_LICENSE_KEY",
+            ApiCode::LicenseKeyNotFound => "LICENSE_KEY_NOT_FOUND",
+            ApiCode::NotFound => "NOT_FOUND",
+            ApiCode::InvalidRequestBody => "INVALID_REQUEST_BODY",
+            ApiCode::TooManyRequests => "TOO_MANY_REQUESTS",
+            ApiCode::InternalServerError => "INTERNAL_SERVER_ERROR",
+            ApiCode::ActivationsNotSupported => "ACTIVATIONS_NOT_SUPPORTED",
+            ApiCode::Other(s) => s,
         }
     }
 }
 
-impl fmt::Display for DodoCode {
+impl fmt::Display for ApiCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
@@ -208,16 +224,26 @@ impl Error {
         }
     }
 
-    /// Dodo's error code, when the server sent one.
-    pub fn dodo_code(&self) -> Option<&DodoCode> {
+    /// The refusal's code, when the server refused.
+    pub fn api_code(&self) -> Option<&ApiCode> {
         match &self.kind {
             ErrorKind::Api { code, .. } => Some(code),
             _ => None,
         }
     }
 
+    /// The former name of [`Error::api_code`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "renamed api_code: the codes cover every provider"
+    )]
+    pub fn dodo_code(&self) -> Option<&ApiCode> {
+        self.api_code()
+    }
+
     /// True when the server gave a definite "no" to this request: an error status in the
-    /// 4xx range other than 408 (timeout) and 429 (rate limit), with a Dodo error body.
+    /// 4xx range other than 408 (timeout) and 429 (rate limit), with the provider's error
+    /// body.
     pub fn is_rejection(&self) -> bool {
         matches!(&self.kind, ErrorKind::Api { status, .. }
             if (400..500).contains(status) && *status != 408 && *status != 429)
@@ -383,7 +409,7 @@ mod tests {
     fn api(status: u16) -> Error {
         Error::new(ErrorKind::Api {
             status,
-            code: DodoCode::parse("X"),
+            code: ApiCode::parse("X"),
             message: "m".into(),
         })
     }
@@ -411,13 +437,14 @@ mod tests {
             "INVALID_REQUEST_BODY",
             "TOO_MANY_REQUESTS",
             "INTERNAL_SERVER_ERROR",
+            "ACTIVATIONS_NOT_SUPPORTED",
             "SOMETHING_NEW",
         ] {
-            assert_eq!(DodoCode::parse(code).as_str(), code);
+            assert_eq!(ApiCode::parse(code).as_str(), code);
         }
         assert_eq!(
-            DodoCode::parse("SOMETHING_NEW"),
-            DodoCode::Other("SOMETHING_NEW".into())
+            ApiCode::parse("SOMETHING_NEW"),
+            ApiCode::Other("SOMETHING_NEW".into())
         );
     }
 
@@ -445,7 +472,7 @@ mod tests {
     fn display_names_status_and_code() {
         let e = Error::new(ErrorKind::Api {
             status: 422,
-            code: DodoCode::LicenseKeyLimitReached,
+            code: ApiCode::LicenseKeyLimitReached,
             message: "License key activation limit reached".into(),
         });
         let s = e.to_string();

@@ -37,7 +37,9 @@ mod sync;
 mod trial;
 
 pub use code::ErrorCode;
-pub use error::{DodoCode, Error, ErrorKind};
+#[allow(deprecated)]
+pub use error::DodoCode;
+pub use error::{ApiCode, Error, ErrorKind};
 pub use key::{InstanceId, LicenseKey, MAX_KEY_LEN};
 pub use licensor::{App, Deactivation, LicenseState, LicenseStatus, Licensor, WatchHandle};
 pub use pending::PendingActivation;

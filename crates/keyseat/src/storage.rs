@@ -78,6 +78,7 @@ impl StorageKind {
 pub(crate) struct Credentials {
     #[serde(with = "key_serde")]
     pub key: LicenseKey,
+    /// The activation's id; for a key that holds no seat, the license key's id.
     pub instance_id: InstanceId,
     pub license_key_id: String,
     pub product_id: String,
@@ -86,12 +87,56 @@ pub(crate) struct Credentials {
     /// The instance name the server recorded (absent in credentials of releases before 0.2).
     #[serde(default)]
     pub instance_name: Option<String>,
-    pub customer_email: String,
+    /// Always present before 0.2 (Dodo always gives one); Polar may not.
+    #[serde(default)]
+    pub customer_email: Option<String>,
     #[serde(default)]
     pub activated_at: Option<i64>,
     /// The fingerprint at activation, so a rebuilt cache stays bound to this machine.
     pub fingerprint: Components,
+    /// Who sold the key: `dodo`, `lemonsqueezy`, `polar`. Absent before 0.2: Dodo.
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// The seller's account as the server reported it (Dodo business, Lemon Squeezy store,
+    /// Polar organization). Absent before 0.2.
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// The Lemon Squeezy variant.
+    #[serde(default)]
+    pub variant_id: Option<String>,
+    /// False for a key that licenses by validation alone (no seat to free). Absent before
+    /// 0.2: every activation then held a seat.
+    #[serde(default = "holds_seat_before_0_2")]
+    pub holds_seat: bool,
+    /// When the key stops working, as the server said at activation.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    /// The key's activation limit, as the server said at activation.
+    #[serde(default)]
+    pub activation_limit: Option<u32>,
+    /// Whether the key is a test-mode key, as the server said at activation.
+    #[serde(default)]
+    pub test_mode: Option<bool>,
 }
+
+fn holds_seat_before_0_2() -> bool {
+    true
+}
+
+impl Credentials {
+    /// The provider that sold the key.
+    pub fn provider_name(&self) -> &str {
+        self.provider.as_deref().unwrap_or(DEFAULT_PROVIDER)
+    }
+
+    /// The activation to name to the server: none for a key that holds no seat.
+    pub fn seat(&self) -> Option<&InstanceId> {
+        self.holds_seat.then_some(&self.instance_id)
+    }
+}
+
+/// The provider of credentials that name none: every release before 0.2 spoke only to Dodo.
+const DEFAULT_PROVIDER: &str = "dodo";
 
 mod key_serde {
     use crate::key::LicenseKey;

@@ -5,4 +5,5 @@ mod commands;
 mod identity;
 mod network;
 mod products;
+mod providers;
 mod support;

@@ -28,7 +28,7 @@ fn activate_status_and_watch_need_a_product_binding() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = stderr(&out);
         assert!(
-            err.contains("--product PDT") && err.contains("--any-product"),
+            err.contains("--product ID") && err.contains("--any-product"),
             "{args:?}: {err}"
         );
     }

@@ -120,6 +120,61 @@ fn c_abi_contract() {
     );
 }
 
+const LS_KEY: &str = "FFI-LS-KEY-0a1b2c3d4e5f60718293";
+const LS_OTHER_STORE_KEY: &str = "FFI-LS-OTHER-STORE-KEY-112233445566";
+const POLAR_KEY: &str = "FFI-POLAR-KEY-NO-SEATS-7766554433";
+const POLAR_ORG: &str = "1dbfc517-0bbf-4301-9ba8-555ca42b9737";
+const POLAR_BENEFIT: &str = "5a1e3c0e-0000-4000-8000-000000000003";
+
+/// An emulator serving Lemon Squeezy keys of store 7 and 8, and a Polar key with no
+/// activations, with the environment `providers.c` reads.
+fn provider_emulator() -> (Emulator, Vec<(&'static str, &'static str)>) {
+    let emu = Emulator::start(vec![
+        KeySpec::new(LS_KEY)
+            .with_limit(1)
+            .sold_by("lemonsqueezy", "7")
+            .of_product("4"),
+        KeySpec::new(LS_OTHER_STORE_KEY)
+            .with_limit(1)
+            .sold_by("lemonsqueezy", "8")
+            .of_product("4"),
+        KeySpec::new(POLAR_KEY)
+            .sold_by("polar", POLAR_ORG)
+            .of_product(POLAR_BENEFIT),
+    ])
+    .unwrap();
+    let env = vec![
+        ("KS_LS_KEY", LS_KEY),
+        ("KS_LS_OTHER_STORE_KEY", LS_OTHER_STORE_KEY),
+        ("KS_LS_STORE", "7"),
+        ("KS_LS_PRODUCT", "4"),
+        ("KS_POLAR_KEY", POLAR_KEY),
+        ("KS_POLAR_ORG", POLAR_ORG),
+        ("KS_POLAR_BENEFIT", POLAR_BENEFIT),
+    ];
+    (emu, env)
+}
+
+#[test]
+fn c_lemon_squeezy_and_polar() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = tmp.path().join("providers");
+    compile("examples/c/providers.c", &exe, &[]);
+    let (emu, env) = provider_emulator();
+    let out = run(&exe, &emu, tmp.path(), &env);
+    assert_eq!(failures(&out, "providers"), 0, "{out}");
+    assert!(out.contains("polar: active with no seat"), "{out}");
+    for key in [LS_KEY, LS_OTHER_STORE_KEY, POLAR_KEY] {
+        assert!(!out.contains(key), "key leaked");
+        assert!(emu.instances_of(key).is_empty(), "{key} still holds a seat");
+    }
+    assert_eq!(
+        emu.request_count_of("polar", keyseat_emulator::Endpoint::Deactivate),
+        0,
+        "a seatless license has nothing to deactivate"
+    );
+}
+
 #[test]
 fn c_callers_under_sanitizers() {
     let tmp = tempfile::tempdir().unwrap();
@@ -131,6 +186,7 @@ fn c_callers_under_sanitizers() {
             "abi_contract_san",
             Some("abi contract"),
         ),
+        ("examples/c/providers.c", "providers_san", Some("providers")),
     ] {
         let exe = tmp.path().join(name);
         compile(
@@ -142,17 +198,16 @@ fn c_callers_under_sanitizers() {
                 "-fno-omit-frame-pointer",
             ],
         );
-        let emu = emulator();
+        let (emu, mut env) = if name == "providers_san" {
+            provider_emulator()
+        } else {
+            (emulator(), Vec::new())
+        };
+        env.push(("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1"));
+        env.push(("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1"));
         let data = tmp.path().join(format!("data-{name}"));
-        let out = run(
-            &exe,
-            &emu,
-            &data,
-            &[
-                ("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1"),
-                ("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1"),
-            ],
-        );
+        std::fs::create_dir_all(&data).unwrap();
+        let out = run(&exe, &emu, &data, &env);
         if let Some(label) = label {
             assert_eq!(failures(&out, label), 0, "{out}");
         }

@@ -1,4 +1,4 @@
-"""License-key activation for desktop apps sold through Dodo Payments.
+"""License-key activation for desktop apps sold through Dodo Payments, Lemon Squeezy or Polar.
 
 Activate a key on this machine, keep working through network outages (an offline grace
 period), notice when a key is revoked::

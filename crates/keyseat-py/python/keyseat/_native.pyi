@@ -22,6 +22,7 @@ State = Literal[
     "trial_expired",
 ]
 KeyStorage = Literal["keyring", "file", "memory"]
+Provider = Literal["dodo", "lemonsqueezy", "polar"]
 Seconds = datetime.timedelta | float | int
 
 @final
@@ -36,6 +37,9 @@ class LicenseStatus:
     @property
     def network_used(self) -> bool: ...
     @property
+    def provider(self) -> Provider | None:
+        """Who sold the key."""
+    @property
     def product_id(self) -> str | None: ...
     @property
     def product_name(self) -> str | None: ...
@@ -43,7 +47,14 @@ class LicenseStatus:
     def customer_email(self) -> str | None: ...
     @property
     def instance_id(self) -> str | None:
-        """What frees this machine's seat from another one (``release_instance``)."""
+        """What frees this machine's seat from another one (``release_instance``); None
+        for a key that holds no seat."""
+    @property
+    def holds_seat(self) -> bool:
+        """False for a key that licenses by validation alone (no seat on the server)."""
+    @property
+    def expires_at(self) -> datetime.datetime | None:
+        """When the key itself stops working, as the provider said."""
     @property
     def instance_name(self) -> str | None:
         """The activation's name as the server recorded it."""
@@ -92,7 +103,10 @@ class Licensor:
         qualifier: str,
         organisation: str,
         application: str,
+        provider: Provider = "dodo",
+        account: str | None = None,
         product_ids: Sequence[str] | None = None,
+        variant_ids: Sequence[str] | None = None,
         any_product: bool = False,
         vendor_secret: bytes | str | None = None,
         environment: Literal["live", "test"] = "live",
@@ -111,7 +125,7 @@ class Licensor:
     def revalidate(self) -> LicenseStatus: ...
     def deactivate(
         self, force: bool = False
-    ) -> Literal["slot_freed", "already_gone", "local_only"]: ...
+    ) -> Literal["slot_freed", "already_gone", "local_only", "no_seat"]: ...
     def start_trial(self) -> LicenseStatus:
         """Starts this machine's trial of ``trial_days``, or returns the existing one."""
     def release_instance(

@@ -1,32 +1,36 @@
-//! The HTTP side: one reused `ureq` agent, base-URL checks, timeouts, the retry loop, and the
-//! mapping of every failure to an [`ErrorKind`].
+//! The HTTP side: one reused `ureq` agent, base-URL checks, timeouts, the retry rules of each
+//! request kind, and the mapping of every transport failure to an [`ErrorKind`]. What the
+//! requests and answers look like is the provider's business ([`super::provider`]).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ureq::http::{HeaderMap, Uri};
 use ureq::unversioned::resolver::DefaultResolver;
 use ureq::{Agent, Body};
 
 use super::MAX_RESPONSE_BYTES;
-use super::retry::{RetryPolicy, should_retry_header};
+use super::provider::{Provider, Request};
+use super::retry::{RetryPolicy, retry_after, should_retry_header};
 use super::tls::{self, TrustStore};
-use super::types::{
-    ActivateLicenseKeyRequest, DeactivateLicenseKeyRequest, ErrorBody, Instance,
-    ValidateLicenseKeyRequest, ValidateLicenseKeyResponse,
-};
-use crate::error::{DodoCode, Error, ErrorKind};
+use super::types::{Activation, Validation};
+use crate::error::{ApiCode, Error, ErrorKind};
 use crate::key::{InstanceId, LicenseKey};
+use crate::sync::Locked;
 
-/// Which Dodo Payments server to talk to.
+/// Which of the provider's servers to talk to.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Environment {
-    /// `https://live.dodopayments.com`, real customers' keys.
+    /// The provider's live server, real customers' keys (`https://live.dodopayments.com`,
+    /// `https://api.lemonsqueezy.com`, `https://api.polar.sh`).
     #[default]
     Live,
-    /// `https://test.dodopayments.com`, the merchant's test-mode keys.
+    /// The provider's test server, the merchant's test-mode keys
+    /// (`https://test.dodopayments.com`, `https://sandbox-api.polar.sh`; Lemon Squeezy has
+    /// none, and its test keys live on the live server).
     Test,
     /// Any other base URL: `https://…`, or `http://…` on a loopback address only (the
     /// emulator, a local proxy).
@@ -43,20 +47,12 @@ impl Environment {
             _ => None,
         }
     }
-
-    /// The base URL, without a trailing slash.
-    pub fn base_url(&self) -> &str {
-        match self {
-            Environment::Live => "https://live.dodopayments.com",
-            Environment::Test => "https://test.dodopayments.com",
-            Environment::Custom(url) => url.trim_end_matches('/'),
-        }
-    }
 }
 
 /// Options for a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
+    provider: Provider,
     environment: Environment,
     connect_timeout: Duration,
     timeout: Duration,
@@ -68,6 +64,7 @@ pub struct ClientBuilder {
 impl Default for ClientBuilder {
     fn default() -> Self {
         ClientBuilder {
+            provider: Provider::default(),
             environment: Environment::Live,
             connect_timeout: Duration::from_secs(5),
             timeout: Duration::from_secs(30),
@@ -79,6 +76,12 @@ impl Default for ClientBuilder {
 }
 
 impl ClientBuilder {
+    /// Whose license server to talk to (default [`Provider::dodo`]).
+    pub fn provider(mut self, provider: Provider) -> Self {
+        self.provider = provider;
+        self
+    }
+
     /// The server (default [`Environment::Live`]).
     pub fn environment(mut self, environment: Environment) -> Self {
         self.environment = environment;
@@ -122,10 +125,12 @@ impl ClientBuilder {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for a malformed base URL, plain `http://` to a host that
-    /// is not a loopback address, a CA file with no certificate, or a CA file with
-    /// [`TrustStore::System`]; [`ErrorKind::Io`] when the CA file cannot be read.
+    /// is not a loopback address, a malformed account id of the provider, a CA file with no
+    /// certificate, or a CA file with [`TrustStore::System`]; [`ErrorKind::Io`] when the CA
+    /// file cannot be read.
     pub fn build(self) -> Result<Client, Error> {
-        let base = self.environment.base_url().to_owned();
+        self.provider.check()?;
+        let base = self.provider.base_url(&self.environment).to_owned();
         check_base_url(&base)?;
         let roots = tls::root_certs(self.trust, self.ca_file.as_deref())?;
         // rustls with ring, set here rather than through ureq's `rustls` feature, which would
@@ -169,26 +174,36 @@ impl ClientBuilder {
             activation_agent: agent(false),
             base,
             retry: self.retry,
+            provider: self.provider,
+            quiet_until: Arc::default(),
         })
     }
 }
 
-/// A client for the three license endpoints. Cheap to clone; clones share connections.
+/// A client for one provider's three license endpoints. Cheap to clone; clones share
+/// connections, and a pause the server asked for.
 #[derive(Clone)]
 pub struct Client {
     agent: Agent,
     activation_agent: Agent,
     base: String,
     retry: RetryPolicy,
+    provider: Provider,
+    /// No request is sent before this instant: the end of the wait a 429 asked for.
+    quiet_until: Arc<Mutex<Option<Instant>>>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
+            .field("provider", &self.provider)
             .field("base", &self.base)
             .finish_non_exhaustive()
     }
 }
+
+/// The longest pause a 429 can impose on this process's requests.
+const MAX_PAUSE: Duration = Duration::from_secs(3600);
 
 /// What one attempt produced.
 enum Attempt {
@@ -220,23 +235,29 @@ impl Client {
         &self.base
     }
 
-    /// Activates `key` as a new instance called `name` (`POST /licenses/activate`).
+    /// Whose license server this is.
+    pub fn provider(&self) -> &Provider {
+        &self.provider
+    }
+
+    /// Activates `key` as a new activation called `name`.
     ///
     /// Spends one activation slot on success. Retried only when the request certainly did not
-    /// reach the server (connection refused, DNS failure, connect timeout, 429).
+    /// reach the server (connection refused, DNS failure, connect timeout, a 429 asking for
+    /// a short wait). A key that licenses by validation alone (a Polar key with no
+    /// activations) is validated instead, and comes back with
+    /// [`Activation::holds_seat`] false.
     ///
     /// # Errors
     /// [`ErrorKind::AmbiguousActivation`] when the server may have processed the request but
     /// no usable answer came back; [`ErrorKind::Api`] when the server refused (limit reached,
     /// inactive key, unknown key); other kinds as described on [`ErrorKind`].
-    pub fn activate(&self, key: &LicenseKey, name: &str) -> Result<Instance, Error> {
-        let body = to_json(&ActivateLicenseKeyRequest {
-            license_key: key.expose(),
-            name,
-        });
+    pub fn activate(&self, key: &LicenseKey, name: &str) -> Result<Activation, Error> {
+        let wire = self.provider.wire();
+        let request = wire.activate(key, name);
         let mut retry = 0;
         loop {
-            let attempt = self.send(&self.activation_agent, "/licenses/activate", &body, key);
+            let attempt = self.send(&self.activation_agent, &request, key);
             let (wait_headers, error) = match attempt {
                 Attempt::Failed {
                     error,
@@ -255,92 +276,145 @@ impl Client {
                     body,
                     ..
                 } => {
-                    let parsed = body.and_then(|b| parse_instance(&b));
-                    return parsed.map_err(|e| {
-                        ambiguous(&format!("the server accepted the activation but {e}"))
-                    });
+                    return match body.and_then(|b| wire.read_activation(&b, key)) {
+                        // A success status whose body still says no.
+                        Err(e) if e.is_rejection() => Err(e),
+                        parsed => parsed.map_err(|e| {
+                            ambiguous(&format!("the server accepted the activation but {e}"))
+                        }),
+                    };
                 }
                 Attempt::Answered {
                     status: 429,
                     headers,
                     body,
                     ..
-                } => (Some(headers), error_from_answer(429, body, key)),
+                } => (Some(headers), self.refusal(429, body, key)),
                 Attempt::Answered { status, body, .. } if status >= 500 => {
-                    let error = error_from_answer(status, body, key);
+                    let error = self.refusal(status, body, key);
                     return Err(ambiguous(&error.to_string()));
                 }
                 Attempt::Answered { status, body, .. } => {
-                    return Err(error_from_answer(status, body, key));
+                    let error = self.refusal(status, body, key);
+                    if error.api_code() == Some(&ApiCode::ActivationsNotSupported) {
+                        return self.seatless(key, name);
+                    }
+                    return Err(error);
                 }
             };
-            if retry >= self.retry.max_retries {
+            let Some(wait) = self.wait_before_retry(retry, wait_headers.as_ref()) else {
                 return Err(error);
-            }
-            let wait = self.retry.delay(retry, wait_headers.as_ref());
+            };
             log::info!("activate: request not delivered ({error}); retrying in {wait:?}");
             std::thread::sleep(wait);
             retry += 1;
         }
     }
 
-    /// Asks whether `key` (and, when given, its instance `instance`) is valid
-    /// (`POST /licenses/validate`). `Ok(false)` is the server's definite "no".
+    /// The activation of a key that has no activation slots: its validation, as an
+    /// activation holding no seat, named by the license key's id.
+    fn seatless(&self, key: &LicenseKey, name: &str) -> Result<Activation, Error> {
+        log::info!("the key has no activation slots: it licenses by validation alone");
+        let validation = self.validate(key, None)?;
+        let license = validation
+            .license
+            .filter(|_| validation.valid)
+            .ok_or_else(|| {
+                Error::new(ErrorKind::Api {
+                    status: 200,
+                    code: ApiCode::InactiveLicenseKey,
+                    message: "the key has no activations and is not valid".into(),
+                })
+            })?;
+        let id = InstanceId::new(license.license_key_id.clone())
+            .map_err(|e| Error::invalid_response(Some(200), format!("license key id: {e}")))?;
+        Ok(Activation {
+            id,
+            name: name.to_owned(),
+            created_at: None,
+            holds_seat: false,
+            license,
+        })
+    }
+
+    /// Asks whether `key` (and, when given, its activation `instance`) is valid.
+    /// `valid: false` is the server's definite "no".
     ///
     /// # Errors
     /// Network, timeout and unusable-answer errors after the retries are spent; an
-    /// [`ErrorKind::Api`] error when the server refused the request itself.
-    pub fn validate(&self, key: &LicenseKey, instance: Option<&InstanceId>) -> Result<bool, Error> {
-        let body = to_json(&ValidateLicenseKeyRequest {
-            license_key: key.expose(),
-            license_key_instance_id: instance.map(InstanceId::as_str),
-        });
-        let (result, _) = self.send_idempotent("/licenses/validate", &body, key, |b| {
-            b.and_then(|b| parse_validate(&b))
+    /// [`ErrorKind::Api`] error when the server refused the request itself (Lemon Squeezy and
+    /// Polar refuse an unknown, expired or revoked key this way).
+    pub fn validate(
+        &self,
+        key: &LicenseKey,
+        instance: Option<&InstanceId>,
+    ) -> Result<Validation, Error> {
+        let wire = self.provider.wire();
+        let request = wire.validate(key, instance);
+        let (result, _) = self.send_idempotent(&request, key, |b| {
+            b.and_then(|b| wire.read_validation(&b, key))
         });
         result
     }
 
-    /// Frees the activation slot held by `instance` (`POST /licenses/deactivate`).
+    /// Frees the activation slot held by `instance`.
     ///
     /// If an earlier attempt's outcome was unknown (it timed out or lost its answer) and a
-    /// retry then hears "instance not found", the first attempt did the work: that counts as
-    /// success.
+    /// retry then hears "not found", the first attempt did the work: that counts as success.
     ///
     /// # Errors
-    /// As [`Client::validate`]; [`ErrorKind::Api`] with status 403 when the instance does not
-    /// exist or does not belong to the key, 404 when the key does not exist.
+    /// As [`Client::validate`]; [`ErrorKind::Api`] with status 403 or 404 when the activation
+    /// or the key does not exist.
     pub fn deactivate(&self, key: &LicenseKey, instance: &InstanceId) -> Result<(), Error> {
-        let body = to_json(&DeactivateLicenseKeyRequest {
-            license_key: key.expose(),
-            license_key_instance_id: instance.as_str(),
-        });
-        // The answer's status is the whole answer: the body is empty, and a 2xx whose body
-        // went astray has still freed the slot.
-        let (result, earlier_unknown) =
-            self.send_idempotent("/licenses/deactivate", &body, key, |_| Ok(()));
+        let request = self.provider.wire().deactivate(key, instance);
+        // The answer's status is the whole answer: a 2xx whose body went astray has still
+        // freed the slot.
+        let (result, earlier_unknown) = self.send_idempotent(&request, key, |_| Ok(()));
         match result {
-            Err(e) if earlier_unknown && e.http_status() == Some(403) => {
-                log::info!("deactivate: instance already gone after an unanswered attempt");
+            Err(e) if earlier_unknown && matches!(e.http_status(), Some(403 | 404)) => {
+                log::info!("deactivate: activation already gone after an unanswered attempt");
                 Ok(())
             }
             other => other,
         }
     }
 
+    /// The provider's reading of an error answer.
+    fn refusal(&self, status: u16, body: Result<Vec<u8>, Error>, key: &LicenseKey) -> Error {
+        match body {
+            Ok(b) => self.provider.wire().refusal(status, &b, key),
+            Err(e) => e,
+        }
+    }
+
+    /// The wait before retry number `retry`, or `None` when there is no retry left or the
+    /// server asked for a longer pause than the policy's `max_retry_after` (the pause is
+    /// kept, and requests before its end fail at once instead of being sent).
+    fn wait_before_retry(&self, retry: u32, headers: Option<&HeaderMap>) -> Option<Duration> {
+        if retry >= self.retry.max_retries {
+            return None;
+        }
+        if headers
+            .and_then(retry_after)
+            .is_some_and(|asked| asked > self.retry.max_retry_after)
+        {
+            return None;
+        }
+        Some(self.retry.delay(retry, headers))
+    }
+
     /// Sends a request that is safe to repeat, retrying per the policy. Also returns whether
     /// an attempt before the last one had an unknown outcome.
     fn send_idempotent<T>(
         &self,
-        path: &str,
-        body: &[u8],
+        request: &Request,
         key: &LicenseKey,
         parse: impl Fn(Result<Vec<u8>, Error>) -> Result<T, Error>,
     ) -> (Result<T, Error>, bool) {
         let mut earlier_unknown = false;
         let mut retry = 0;
         loop {
-            let attempt = self.send(&self.agent, path, body, key);
+            let attempt = self.send(&self.agent, request, key);
             let (unknown, retryable, headers, result) = match attempt {
                 Attempt::Failed { error, not_sent } => {
                     (!not_sent, !is_final(&error), None, Err(error))
@@ -354,7 +428,7 @@ impl Client {
                     let result = if (200..300).contains(&status) {
                         parse(body)
                     } else {
-                        Err(error_from_answer(status, body, key))
+                        Err(self.refusal(status, body, key))
                     };
                     let retryable = should_retry_header(&headers)
                         .unwrap_or(status == 408 || status == 429 || status >= 500 || body_cut)
@@ -362,36 +436,57 @@ impl Client {
                     (status >= 500 || body_cut, retryable, Some(headers), result)
                 }
             };
-            if result.is_ok() || !retryable || retry >= self.retry.max_retries {
+            let wait = match &result {
+                Err(e) if retryable => self
+                    .wait_before_retry(retry, headers.as_ref())
+                    .map(|w| (e, w)),
+                _ => None,
+            };
+            let Some((e, wait)) = wait else {
                 return (result, earlier_unknown);
-            }
+            };
+            log::info!(
+                "{}: attempt {} failed ({e}); retrying in {wait:?}",
+                request.path,
+                retry + 1
+            );
             earlier_unknown |= unknown;
-            let wait = self.retry.delay(retry, headers.as_ref());
-            if let Err(e) = &result {
-                log::info!(
-                    "{path}: attempt {} failed ({e}); retrying in {wait:?}",
-                    retry + 1
-                );
-            }
             std::thread::sleep(wait);
             retry += 1;
         }
     }
 
-    /// One POST: sends `body`, reads the answer with the size limit.
-    fn send(&self, agent: &Agent, path: &str, body: &[u8], key: &LicenseKey) -> Attempt {
-        let url = format!("{}{path}", self.base);
+    /// One POST: sends the request, reads the answer with the size limit. Nothing is sent
+    /// while a pause asked for by a 429 lasts.
+    fn send(&self, agent: &Agent, request: &Request, key: &LicenseKey) -> Attempt {
+        if let Some(left) = self.pause_left() {
+            return Attempt::Failed {
+                error: Error::new(ErrorKind::Api {
+                    status: 429,
+                    code: ApiCode::TooManyRequests,
+                    message: format!(
+                        "not sent: the license server asked for no requests for {} s more",
+                        left.as_secs().max(1)
+                    ),
+                }),
+                not_sent: true,
+            };
+        }
+        let url = format!("{}{}", self.base, request.path);
         log::debug!("POST {url}");
         let sent = agent
             .post(&url)
             .header("accept", "application/json")
-            .content_type("application/json")
-            .send(body);
+            .content_type(request.content_type)
+            .send(&request.body[..]);
         match sent {
             Ok(mut response) => {
                 let status = response.status().as_u16();
                 log::debug!("POST {url} -> {status}");
                 let headers = response.headers().clone();
+                if status == 429 {
+                    self.pause(&headers);
+                }
                 let (body, body_cut) = match read_body(response.body_mut(), status, key) {
                     Ok(bytes) => (Ok(bytes), false),
                     Err(BodyFailure::TooLarge(e)) => (Err(e), false),
@@ -411,19 +506,23 @@ impl Client {
             }
         }
     }
-}
 
-/// Parses an activation answer.
-fn parse_instance(body: &[u8]) -> Result<Instance, Error> {
-    serde_json::from_slice::<Instance>(body)
-        .map_err(|e| Error::invalid_response(None, format!("activation body: {e}")))
-}
+    /// Remembers the pause a 429 asked for (`Retry-After`), at most [`MAX_PAUSE`].
+    fn pause(&self, headers: &HeaderMap) {
+        if let Some(asked) = retry_after(headers) {
+            let until = Instant::now() + asked.min(MAX_PAUSE);
+            log::info!("the license server asked for a pause of {asked:?}");
+            *self.quiet_until.locked() = Some(until);
+        }
+    }
 
-/// Parses a validation answer.
-fn parse_validate(body: &[u8]) -> Result<bool, Error> {
-    serde_json::from_slice::<ValidateLicenseKeyResponse>(body)
-        .map(|r| r.valid)
-        .map_err(|e| Error::invalid_response(Some(200), format!("validate body: {e}")))
+    /// What is left of the pause a 429 asked for, if any.
+    fn pause_left(&self) -> Option<Duration> {
+        let until = (*self.quiet_until.locked())?;
+        until
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+    }
 }
 
 /// Why a response body could not be used.
@@ -498,48 +597,20 @@ fn classify(e: &ureq::Error, key: &LicenseKey) -> (Error, bool) {
     }
 }
 
-/// How much of a server's error message is kept: enough to read, not a whole page.
-const MAX_MESSAGE_BYTES: usize = 300;
-
-/// Turns an error status and its body into [`ErrorKind::Api`] when the body is Dodo's error
-/// JSON, and into [`ErrorKind::InvalidResponse`] otherwise (an HTML page, an empty body).
-fn error_from_answer(status: u16, body: Result<Vec<u8>, Error>, key: &LicenseKey) -> Error {
-    let body = match body {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    match serde_json::from_slice::<ErrorBody>(&body) {
-        Ok(err) => {
-            let mut message = key.scrub(err.message.as_deref().unwrap_or(""));
-            message.truncate(message.floor_char_boundary(MAX_MESSAGE_BYTES));
-            Error::new(ErrorKind::Api {
-                status,
-                code: DodoCode::parse(&key.scrub(&err.code)),
-                message,
-            })
-        }
-        Err(_) if body.is_empty() => Error::invalid_response(Some(status), "empty error body"),
-        Err(_) => Error::invalid_response(Some(status), "error body is not Dodo's error JSON"),
-    }
-}
-
-/// A failure that does not heal by itself, so never worth a retry: an untrusted
-/// certificate, or a proxy refusing the credentials it was given (asking again with the same
-/// ones can only lock the account).
+/// A failure without an answer that does not heal by itself, so never worth a retry: an
+/// untrusted certificate, or a proxy refusing the credentials it was given (asking again
+/// with the same ones can only lock the account).
+/// A request held back by a pause the server asked for ([`ErrorKind::Api`] without an
+/// answer) is final too: trying again before the pause ends can only be held back again.
 fn is_final(e: &Error) -> bool {
     matches!(
         e.kind(),
-        ErrorKind::Certificate(_) | ErrorKind::ProxyAuthentication(_)
+        ErrorKind::Certificate(_) | ErrorKind::ProxyAuthentication(_) | ErrorKind::Api { .. }
     )
 }
 
 fn ambiguous(detail: &str) -> Error {
     Error::new(ErrorKind::AmbiguousActivation(detail.to_owned()))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Serialising these plain structs of strings cannot fail.
-    serde_json::to_vec(value).unwrap_or_default()
 }
 
 /// Accepts `https://host[:port][/path]`, and `http://` only for loopback hosts.
@@ -601,17 +672,16 @@ mod tests {
 
     #[test]
     fn environments() {
+        let dodo = Provider::dodo();
         assert_eq!(
-            Environment::default().base_url(),
+            dodo.base_url(&Environment::default()),
             "https://live.dodopayments.com"
         );
-        assert_eq!(
-            Environment::Test.base_url(),
-            "https://test.dodopayments.com"
-        );
-        assert_eq!(
-            Environment::Custom("http://127.0.0.1:1/".into()).base_url(),
-            "http://127.0.0.1:1"
+        assert!(
+            Client::builder()
+                .provider(Provider::polar("not-a-uuid"))
+                .build()
+                .is_err()
         );
         assert!(
             Client::builder()
@@ -639,31 +709,6 @@ mod tests {
         );
         assert!(client.agent.config().max_idle_connections() > 0);
         assert!(client.agent.config().max_idle_connections_per_host() > 0);
-    }
-
-    #[test]
-    fn error_bodies() {
-        let key = LicenseKey::new("secret-key-1234567890").unwrap();
-        let e = error_from_answer(
-            422,
-            Ok(br#"{"code":"LICENSE_KEY_LIMIT_REACHED","message":"limit for secret-key-1234567890"}"#.to_vec()),
-            &key,
-        );
-        assert_eq!(e.dodo_code(), Some(&DodoCode::LicenseKeyLimitReached));
-        assert!(!e.to_string().contains("secret-key-1234567890"));
-        let e = error_from_answer(502, Ok(b"<html>Bad gateway</html>".to_vec()), &key);
-        assert!(matches!(
-            e.kind(),
-            ErrorKind::InvalidResponse {
-                status: Some(502),
-                ..
-            }
-        ));
-        let e = error_from_answer(500, Ok(Vec::new()), &key);
-        assert!(matches!(e.kind(), ErrorKind::InvalidResponse { .. }));
-        assert!(e.to_string().contains("empty error body"), "{e}");
-        let e = error_from_answer(502, Ok(b"<html></html>".to_vec()), &key);
-        assert!(e.to_string().contains("not Dodo's error JSON"), "{e}");
     }
 
     #[test]
@@ -715,7 +760,7 @@ mod tests {
         let key = LicenseKey::new("secret-key-1234567890").unwrap();
         let answer = |message: &str| {
             let body = serde_json::json!({"code": "X", "message": message}).to_string();
-            error_from_answer(400, Ok(body.into_bytes()), &key)
+            Provider::dodo().wire().refusal(400, body.as_bytes(), &key)
         };
         assert_eq!(api_message(&answer(&"a".repeat(300))).len(), 300);
         assert_eq!(api_message(&answer(&"a".repeat(301))), "a".repeat(300));
@@ -734,6 +779,14 @@ mod tests {
         use proptest::prelude::*;
 
         const KEY: &str = "PROP-SECRET-KEY-0123456789";
+
+        fn providers() -> [Provider; 3] {
+            [
+                Provider::dodo(),
+                Provider::lemon_squeezy(1),
+                Provider::polar("1dbfc517-0bbf-4301-9ba8-555ca42b9737"),
+            ]
+        }
         const INSTANCE: &str = r#"{"id":"lki_1","business_id":"b","created_at":"2024-01-01T00:00:00Z","customer":{"customer_id":"c","name":"n","email":"e"},"license_key_id":"lic","name":"n","product":{"product_id":"p","name":null}}"#;
 
         proptest! {
@@ -742,26 +795,34 @@ mod tests {
             #[test]
             fn arbitrary_bodies_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512), status in 100u16..600) {
                 let key = LicenseKey::new(KEY).unwrap();
-                let _ = parse_instance(&bytes);
-                let _ = parse_validate(&bytes);
-                let e = error_from_answer(status, Ok(bytes), &key);
-                prop_assert!(!e.to_string().contains(KEY));
+                for provider in providers() {
+                    let wire = provider.wire();
+                    if let Err(e) = wire.read_activation(&bytes, &key) {
+                        prop_assert!(!e.to_string().contains(KEY));
+                    }
+                    let _ = wire.read_validation(&bytes, &key);
+                    let e = wire.refusal(status, &bytes, &key);
+                    prop_assert!(!e.to_string().contains(KEY));
+                }
             }
 
             #[test]
             fn mutated_bodies_never_panic(
                 instance in mutated(INSTANCE.as_bytes().to_vec()),
                 valid in mutated(br#"{"valid":true}"#.to_vec()),
-                error in mutated(format!(r#"{{"code":"LICENSE_KEY_NOT_FOUND","message":"no {KEY}"}}"#).into_bytes()),
+                error in mutated(format!(r#"{{"code":"LICENSE_KEY_NOT_FOUND","message":"no {KEY}","error":"no {KEY}","detail":"no {KEY}"}}"#).into_bytes()),
             ) {
                 let key = LicenseKey::new(KEY).unwrap();
-                if let Ok(i) = parse_instance(&instance) {
+                let wire = Provider::dodo();
+                if let Ok(i) = wire.wire().read_activation(&instance, &key) {
                     prop_assert!(!i.id.as_str().is_empty());
                 }
-                let _ = parse_validate(&valid);
-                let e = error_from_answer(422, Ok(error), &key);
-                let shown = format!("{e} {e:?}");
-                prop_assert!(!shown.contains(KEY));
+                let _ = wire.wire().read_validation(&valid, &key);
+                for provider in providers() {
+                    let e = provider.wire().refusal(422, &error, &key);
+                    let shown = format!("{e} {e:?}");
+                    prop_assert!(!shown.contains(KEY));
+                }
             }
         }
     }

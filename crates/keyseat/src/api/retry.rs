@@ -1,9 +1,12 @@
 //! When to try a request again, and how long to wait first.
 //!
 //! The schedule follows Dodo's official SDKs (0.5 s × 2^n, capped at 8 s, minus up to 25 %
-//! jitter, `Retry-After-Ms`/`Retry-After` honoured from 0 to 60 s, `x-should-retry`
-//! overriding the decision), with one deliberate difference: activation is only retried when
-//! the request certainly did not reach the server (see [`super::client`]).
+//! jitter, `Retry-After-Ms`/`Retry-After` honoured, `x-should-retry` overriding the
+//! decision), with two deliberate differences: activation is only retried when the request
+//! certainly did not reach the server (see [`super::client`]), and a server wait longer than
+//! 8 s is not sat through (the SDKs wait up to 60 s) but ends the call, with every request
+//! held back until the wait is over. A desktop app's license check must not stall for a
+//! minute behind Polar's 60-second rate-limit block; its offline grace covers the gap.
 
 use std::time::Duration;
 
@@ -18,8 +21,10 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Longest computed wait (default 8 s).
     pub max_delay: Duration,
-    /// Longest server-requested wait honoured (default 60 s); a longer `Retry-After` is
-    /// ignored in favour of the computed wait.
+    /// Longest server-requested wait sat through before a retry (default 8 s). After a 429
+    /// asking for longer, the call fails at once, and no request of the client is sent
+    /// before the wait is over (each fails at once as rate limited), so that a server that
+    /// asked for a pause never gets a burst.
     pub max_retry_after: Duration,
 }
 
@@ -29,7 +34,7 @@ impl Default for RetryPolicy {
             max_retries: 2,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(8),
-            max_retry_after: Duration::from_secs(60),
+            max_retry_after: Duration::from_secs(8),
         }
     }
 }

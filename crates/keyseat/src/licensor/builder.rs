@@ -4,12 +4,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::api::{Client, Environment, RetryPolicy, TrustStore};
+use crate::api::{Client, Environment, Provider, RetryPolicy, TrustStore};
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
 use crate::fingerprint::Fingerprint;
 use crate::storage::{CredentialStore, KeyStorage};
 
+use super::binding::{Binding, Products};
 use super::policy::Policy;
 use super::{Inner, Licensor};
 
@@ -86,31 +87,14 @@ impl App {
     }
 }
 
-/// Which products' keys the app accepts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Products {
-    /// Keys of these Dodo product ids only.
-    Only(Vec<String>),
-    /// Keys of any product of any Dodo merchant.
-    Any,
-}
-
-impl Products {
-    /// Whether a key of `product_id` licenses the app.
-    pub(crate) fn allows(&self, product_id: &str) -> bool {
-        match self {
-            Products::Only(ids) => ids.iter().any(|id| id == product_id),
-            Products::Any => true,
-        }
-    }
-}
-
 /// Options for a [`Licensor`]. Start with [`Licensor::builder`], and name the products
 /// whose keys the app accepts with [`LicensorBuilder::product_ids`] (or, knowingly,
 /// [`LicensorBuilder::any_product`]): `build` refuses a builder with neither.
 pub struct LicensorBuilder {
     app: App,
+    provider: Provider,
     product_ids: Vec<String>,
+    variant_ids: Vec<String>,
     any_product: bool,
     trust: TrustStore,
     ca_file: Option<PathBuf>,
@@ -147,7 +131,9 @@ impl LicensorBuilder {
     pub(super) fn new(app: App) -> LicensorBuilder {
         LicensorBuilder {
             app,
+            provider: Provider::default(),
             product_ids: Vec::new(),
+            variant_ids: Vec::new(),
             any_product: false,
             trust: TrustStore::Bundled,
             ca_file: None,
@@ -170,9 +156,18 @@ impl LicensorBuilder {
         }
     }
 
-    /// Accepts keys of these Dodo product ids (`pdt_…`); may be called more than once.
-    /// Dodo's activate endpoint is public and any merchant can mint keys, so an app must say
-    /// which products are its own: a key of another product is refused at activation
+    /// Who sold the keys (default [`Provider::dodo`]): `.provider(Provider::lemon_squeezy(
+    /// store_id))` or `.provider(Provider::polar(organization_id))`. A stored activation of
+    /// another provider or account is [`crate::LicenseState::WrongProduct`].
+    pub fn provider(mut self, provider: Provider) -> Self {
+        self.provider = provider;
+        self
+    }
+
+    /// Accepts keys of these product ids; may be called more than once. They are the
+    /// provider's: Dodo product ids (`pdt_…`), Lemon Squeezy product ids, Polar benefit ids.
+    /// License endpoints are public and any seller can mint keys, so an app must say which
+    /// products are its own: a key of another product is refused at activation
     /// ([`crate::ErrorKind::WrongProduct`], its slot released) and a stored activation of
     /// another product is [`crate::LicenseState::WrongProduct`], never licensed.
     pub fn product_ids<I, S>(mut self, ids: I) -> Self
@@ -184,7 +179,19 @@ impl LicensorBuilder {
         self
     }
 
-    /// Accepts a key of any product, from any Dodo merchant. Only for tools that are not
+    /// Lemon Squeezy only: accepts keys of these variants of the accepted products, and no
+    /// other; may be called more than once. Without it, every variant is accepted.
+    pub fn variant_ids<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.variant_ids.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Accepts a key of any product, from any Dodo merchant (of the account, for the other
+    /// providers). Only for tools that are not
     /// themselves the licensed product (a support utility); an app that sells licenses wants
     /// [`LicensorBuilder::product_ids`].
     pub fn any_product(mut self) -> Self {
@@ -324,10 +331,20 @@ impl LicensorBuilder {
     /// # Errors
     /// [`crate::ErrorKind::InvalidInput`] without a product binding (neither
     /// [`LicensorBuilder::product_ids`] nor [`LicensorBuilder::any_product`], or both), for
-    /// an empty product id, a trial of 0 days, a bad base URL or CA file, or when no data directory can be
-    /// found; [`crate::ErrorKind::Io`] when it cannot be created or the CA file read.
+    /// an empty product or variant id, variant ids for a provider other than Lemon Squeezy, a
+    /// malformed account id, a trial of 0 days, a bad base URL or CA file, or when no data
+    /// directory can be found; [`crate::ErrorKind::Io`] when it cannot be created or the CA
+    /// file read.
     pub fn build(self) -> Result<Licensor, Error> {
-        let products = products(self.product_ids, self.any_product)?;
+        let products = Products::new(self.product_ids, self.any_product)?;
+        if self.variant_ids.iter().any(|v| v.trim().is_empty()) {
+            return Err(Error::invalid_input("a variant id is empty"));
+        }
+        if !self.variant_ids.is_empty() && !self.provider.has_variants() {
+            return Err(Error::invalid_input(
+                "variant ids are Lemon Squeezy's: other providers have none",
+            ));
+        }
         if self.trial == TrialSetting::Days(0) {
             return Err(Error::invalid_input("a trial of 0 days: give at least 1"));
         }
@@ -355,6 +372,7 @@ impl LicensorBuilder {
             }
         };
         let client = Client::builder()
+            .provider(self.provider.clone())
             .environment(self.environment)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
@@ -370,7 +388,11 @@ impl LicensorBuilder {
             inner: Arc::new(Inner {
                 store: CredentialStore::new(self.key_storage, &app_id, &data_dir),
                 app_id,
-                products,
+                binding: Binding {
+                    provider: self.provider,
+                    products,
+                    variants: self.variant_ids,
+                },
                 cache_path: data_dir.join(crate::cache::CACHE_FILE),
                 trial_path: super::trial::file_in(&data_dir),
                 trial: self.trial,
@@ -390,25 +412,6 @@ impl LicensorBuilder {
                 fingerprint,
             }),
         })
-    }
-}
-
-/// The product binding from the builder's two settings.
-fn products(ids: Vec<String>, any: bool) -> Result<Products, Error> {
-    if ids.iter().any(|id| id.trim().is_empty()) {
-        return Err(Error::invalid_input("a product id is empty"));
-    }
-    match (ids.is_empty(), any) {
-        (false, false) => Ok(Products::Only(ids)),
-        (true, true) => Ok(Products::Any),
-        (true, false) => Err(Error::invalid_input(
-            "no product binding: call LicensorBuilder::product_ids([\"pdt_…\"]) with the Dodo \
-             product ids whose keys this app accepts, or LicensorBuilder::any_product() to \
-             accept keys of any product",
-        )),
-        (false, true) => Err(Error::invalid_input(
-            "both product_ids(…) and any_product() were given: choose one",
-        )),
     }
 }
 
@@ -438,21 +441,5 @@ mod tests {
         assert!(App::try_new("co.uk", "acme", "Tool").is_err());
         assert!(App::try_new("com", "acme", "Tool.exe").is_err());
         assert!(App::try_new("com", "", "Tool").is_err());
-    }
-
-    #[test]
-    fn product_binding_is_required_and_unambiguous() {
-        let none = products(Vec::new(), false).unwrap_err().to_string();
-        assert!(
-            none.contains("product_ids(") && none.contains("any_product()"),
-            "{none}"
-        );
-        assert!(products(vec!["pdt_a".into()], true).is_err());
-        assert!(products(vec![" ".into()], false).is_err());
-        assert_eq!(products(Vec::new(), true).unwrap(), Products::Any);
-        let only = products(vec!["pdt_a".into(), "pdt_b".into()], false).unwrap();
-        assert!(only.allows("pdt_a") && only.allows("pdt_b"));
-        assert!(!only.allows("pdt_c") && !only.allows("") && !only.allows("PDT_A"));
-        assert!(Products::Any.allows("pdt_anything"));
     }
 }

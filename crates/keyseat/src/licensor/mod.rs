@@ -40,6 +40,7 @@
 //!
 //! `activate` and `deactivate` take the lock first and run steps 1 to 4 under it.
 
+mod binding;
 mod builder;
 mod lock;
 mod memo;
@@ -63,7 +64,7 @@ use crate::error::{Error, ErrorKind};
 use crate::fingerprint::{Fingerprint, Match};
 use crate::key::LicenseKey;
 use crate::storage::{CredentialStore, Credentials, StorageKind};
-use builder::Products;
+use binding::{Binding, Origin};
 use lock::{DirLock, LockGuard};
 use policy::{Decision, Policy, decide, offline_state};
 
@@ -77,7 +78,8 @@ pub struct Licensor {
 
 struct Inner {
     app_id: String,
-    products: Products,
+    /// Which keys license the app.
+    binding: Binding,
     data_dir: PathBuf,
     cache_path: PathBuf,
     trial_path: PathBuf,
@@ -100,6 +102,7 @@ impl std::fmt::Debug for Licensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Licensor")
             .field("app", &self.inner.app_id)
+            .field("provider", &self.inner.binding.provider)
             .field("data_dir", &self.inner.data_dir)
             .field("server", &self.inner.client.base_url())
             .finish_non_exhaustive()
@@ -212,32 +215,38 @@ impl Licensor {
         }
         let inner = &self.inner;
         let name = inner.fingerprint.instance_name(inner.include_host);
-        let instance = match inner.client.activate(&key, &name) {
-            Ok(instance) => instance,
+        let activation = match inner.client.activate(&key, &name) {
+            Ok(activation) => activation,
             Err(e) => return Err(self.activation_failed(e, &name)),
         };
+        let license = activation.license;
         let creds = Credentials {
-            activated_at: instance.created_at_unix(),
+            activated_at: activation.created_at,
             key,
-            instance_id: instance.id,
-            instance_name: Some(instance.name),
-            license_key_id: instance.license_key_id,
-            product_id: instance.product.product_id,
-            product_name: instance.product.name,
-            customer_email: instance.customer.email,
+            instance_id: activation.id,
+            instance_name: Some(activation.name),
+            license_key_id: license.license_key_id,
+            product_id: license.product_id,
+            product_name: license.product_name,
+            customer_email: license.customer_email,
             fingerprint: inner.fingerprint.components().clone(),
+            provider: Some(inner.binding.provider.name().to_owned()),
+            account_id: license.account_id,
+            variant_id: license.variant_id,
+            holds_seat: activation.holds_seat,
+            expires_at: license.expires_at,
+            activation_limit: license.activation_limit,
+            test_mode: license.test_mode,
         };
-        if !inner.products.allows(&creds.product_id) {
+        if let Some(product) = inner.binding.mismatch(&Origin::of(&creds)) {
             log::warn!(
-                "the key belongs to product {}, which this app does not accept; releasing \
+                "the key is of product {product}, which this app does not accept; releasing \
                  activation {}",
-                creds.product_id,
                 creds.instance_id
             );
             let release_failed = self.release(&creds);
-            let product_id = creds.product_id.clone();
             return Err(ErrorKind::WrongProduct {
-                product_id,
+                product_id: product,
                 release_failed,
             }
             .into());
@@ -250,12 +259,7 @@ impl Licensor {
         if let Err(e) = crate::pending::forget(&self.pending_path()) {
             log::warn!("could not forget the activation whose answer was lost: {e}");
         }
-        let record = policy::fresh_record(
-            creds.instance_id.as_str(),
-            &creds.fingerprint,
-            self.now(),
-            true,
-        );
+        let record = self.fresh_record(&creds, true);
         if let Err(e) = self.record(&creds, &record) {
             // The credentials are safe; the next check rebuilds the cache online.
             log::error!("activated, but the cache could not be written: {e}");
@@ -331,7 +335,13 @@ impl Licensor {
             }
             return Err(ErrorKind::NotActivated.into());
         };
-        let outcome = match self.inner.client.deactivate(&creds.key, &creds.instance_id) {
+        let Some(seat) = creds.seat() else {
+            log::info!("the license held no seat on the server: removing local state");
+            self.inner.store.delete()?;
+            self.remove_cache()?;
+            return Ok(Deactivation::NoSeat);
+        };
+        let outcome = match self.inner.client.deactivate(&creds.key, seat) {
             Ok(()) => Deactivation::SlotFreed,
             Err(e) if is_gone(&e) => {
                 log::info!("the server no longer knows this activation ({e})");
@@ -406,7 +416,11 @@ impl Licensor {
                 cache::load(path, &inner.vendor_secret, &creds.key)
             })?
             .and_then(|loaded| {
-                if loaded.record.instance_id == creds.instance_id.as_str() {
+                let record = &loaded.record;
+                let origin = cache_origin(&creds);
+                if record.instance_id == creds.instance_id.as_str()
+                    && (record.provider.as_deref(), record.account.as_deref()) == origin
+                {
                     Ok(loaded)
                 } else {
                     Err(CacheProblem::OtherInstance)
@@ -426,10 +440,9 @@ impl Licensor {
 
     /// Step 2: the answer a snapshot gives, or the work it needs.
     fn decide(&self, snap: &Snapshot, net: Net) -> Result<Step, Error> {
-        if !self.inner.products.allows(&snap.creds.product_id) {
+        if let Some(product) = self.inner.binding.mismatch(&Origin::of(&snap.creds)) {
             log::warn!(
-                "the stored activation is of product {}, which this app does not accept",
-                snap.creds.product_id
+                "the stored activation is of product {product}, which this app does not accept"
             );
             return Ok(Step::Answer(LicenseState::WrongProduct));
         }
@@ -497,12 +510,9 @@ impl Licensor {
         record: &mut CacheRecord,
         policy: &Policy,
     ) -> LicenseState {
-        let answer = self
-            .inner
-            .client
-            .validate(&creds.key, Some(&creds.instance_id));
+        let answer = self.inner.client.validate(&creds.key, creds.seat());
         let now = self.now();
-        match answer {
+        match answer.map(|v| v.valid) {
             Ok(true) => {
                 policy::record_valid(record, now, self.inner.fingerprint.components());
                 LicenseState::Active
@@ -549,24 +559,15 @@ impl Licensor {
                 aside.display()
             );
         }
-        let valid = match self
-            .inner
-            .client
-            .validate(&creds.key, Some(&creds.instance_id))
-        {
-            Ok(valid) => valid,
+        let valid = match self.inner.client.validate(&creds.key, creds.seat()) {
+            Ok(validation) => validation.valid,
             Err(e) if is_gone(&e) => false,
             Err(e) => {
                 log::warn!("could not rebuild the license cache: {e}");
                 return Ok(tampered(true));
             }
         };
-        let record = policy::fresh_record(
-            creds.instance_id.as_str(),
-            &creds.fingerprint,
-            self.now(),
-            valid,
-        );
+        let record = self.fresh_record(creds, valid);
         self.record(creds, &record)?;
         let state = if valid {
             LicenseState::Active
@@ -581,13 +582,27 @@ impl Licensor {
     /// Releases a just-made activation that cannot be kept; says why that failed, when it
     /// did (the slot may then still be held), after logging it with the instance id.
     fn release(&self, creds: &Credentials) -> Option<String> {
-        let undo = self.inner.client.deactivate(&creds.key, &creds.instance_id);
+        let undo = self.inner.client.deactivate(&creds.key, creds.seat()?);
         let why = undo.err()?.to_string();
         log::error!(
             "releasing activation {} failed: {why}; its slot may still be held",
             creds.instance_id
         );
         Some(why)
+    }
+
+    /// A record of a definite answer about `creds`, given now.
+    fn fresh_record(&self, creds: &Credentials, valid: bool) -> CacheRecord {
+        let mut record = policy::fresh_record(
+            creds.instance_id.as_str(),
+            &creds.fingerprint,
+            self.now(),
+            valid,
+        );
+        let (provider, account) = cache_origin(creds);
+        record.provider = provider.map(str::to_owned);
+        record.account = account.map(str::to_owned);
+        record
     }
 
     /// Writes the cache record of `creds`.
@@ -648,9 +663,26 @@ impl Licensor {
     }
 }
 
-/// A server answer meaning the key or activation no longer exists or works.
+/// A server answer meaning the key or activation no longer exists or works: Dodo's 403 and
+/// 404, and any provider's refusal as an unknown or inactive key (Lemon Squeezy says so
+/// with a 400).
 fn is_gone(e: &Error) -> bool {
-    e.is_rejection() && matches!(e.http_status(), Some(403 | 404))
+    e.is_rejection()
+        && (matches!(e.http_status(), Some(403 | 404))
+            || matches!(
+                e.code(),
+                crate::ErrorCode::KeyNotFound | crate::ErrorCode::InactiveKey
+            ))
+}
+
+/// The provider and account a cache record of `creds` names: none for Dodo, whose records
+/// keep the shape earlier releases read.
+fn cache_origin(creds: &Credentials) -> (Option<&str>, Option<&str>) {
+    let provider = creds.provider_name();
+    if provider == crate::api::Provider::default().name() {
+        return (None, None);
+    }
+    (Some(provider), creds.account_id.as_deref())
 }
 
 #[cfg(test)]

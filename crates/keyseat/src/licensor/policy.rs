@@ -117,6 +117,8 @@ pub(crate) fn fresh_record(
         high_water: now,
         revoked: !valid,
         fingerprint: fingerprint.clone(),
+        provider: None,
+        account: None,
     }
 }
 

@@ -83,7 +83,7 @@ pub struct LicenseStatus {
     /// The state.
     pub state: LicenseState,
     /// The activation's instance ID: what frees this machine's seat from another one
-    /// (`Licensor::release_instance`).
+    /// (`Licensor::release_instance`). `None` for a key that holds no seat.
     pub instance_id: Option<InstanceId>,
     /// The activation's instance name, as the server recorded it (the vendor's dashboard
     /// shows it): `Ada's ThinkPad (Windows 11) · 3f9a2c`.
@@ -98,6 +98,17 @@ pub struct LicenseStatus {
     pub product_name: Option<String>,
     /// Customer email.
     pub customer_email: Option<String>,
+    /// Who sold the key: `dodo`, `lemonsqueezy` or `polar`.
+    pub provider: Option<String>,
+    /// When the key itself stops working, as the provider said at activation (Lemon Squeezy
+    /// and Polar say; Dodo does not).
+    pub expires_at: Option<SystemTime>,
+    /// Whether the activation holds a seat on the server. False for a key that licenses by
+    /// validation alone (a Polar key whose benefit has no activations), and with no
+    /// activation.
+    pub holds_seat: bool,
+    /// Whether the key is a test-mode key, when the provider says (Lemon Squeezy).
+    pub test_mode: Option<bool>,
     /// When the activation was created on the server.
     pub activated_at: Option<SystemTime>,
     /// Last successful online validation.
@@ -139,13 +150,17 @@ impl LicenseStatus {
     pub(super) fn of(p: Parts<'_>) -> LicenseStatus {
         LicenseStatus {
             state: p.state,
-            instance_id: Some(p.creds.instance_id.clone()),
+            instance_id: p.creds.seat().cloned(),
             instance_name: p.creds.instance_name.clone(),
             license_key_id: Some(p.creds.license_key_id.clone()),
             key_hint: Some(p.creds.key.redacted()),
             product_id: Some(p.creds.product_id.clone()),
             product_name: p.creds.product_name.clone(),
-            customer_email: Some(p.creds.customer_email.clone()),
+            customer_email: p.creds.customer_email.clone(),
+            provider: Some(p.creds.provider_name().to_owned()),
+            expires_at: p.creds.expires_at.map(from_unix),
+            holds_seat: p.creds.holds_seat,
+            test_mode: p.creds.test_mode,
             activated_at: p.creds.activated_at.map(from_unix),
             last_validated: p.last_validated.map(from_unix),
             grace_deadline: p
@@ -171,6 +186,10 @@ impl LicenseStatus {
             product_id: None,
             product_name: None,
             customer_email: None,
+            provider: None,
+            expires_at: None,
+            holds_seat: false,
+            test_mode: None,
             activated_at: None,
             last_validated: None,
             grace_deadline: None,
@@ -200,16 +219,20 @@ pub enum Deactivation {
     /// The server could not be reached and `force` was given: local state removed, the slot
     /// is still in use on the server.
     LocalOnly,
+    /// The license held no seat on the server (a key that licenses by validation alone):
+    /// local state removed, and there was nothing to free.
+    NoSeat,
 }
 
 impl Deactivation {
-    /// A stable lower-case name: `slot_freed`, `already_gone`, `local_only` (the names
-    /// `licensectl --json` and the bindings use).
+    /// A stable lower-case name: `slot_freed`, `already_gone`, `local_only`, `no_seat` (the
+    /// names `licensectl --json` and the bindings use).
     pub fn name(self) -> &'static str {
         match self {
             Deactivation::SlotFreed => "slot_freed",
             Deactivation::AlreadyGone => "already_gone",
             Deactivation::LocalOnly => "local_only",
+            Deactivation::NoSeat => "no_seat",
         }
     }
 }

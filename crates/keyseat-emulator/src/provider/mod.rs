@@ -1,0 +1,126 @@
+//! The providers the emulator answers for, all at once, each on its own paths. Each one is a
+//! module implementing [`Provider`]: its routes, its reading of requests, its answers and
+//! its error bodies. The keys, instances, counters and faults are shared. Adding a provider
+//! is one module here and one line in [`PROVIDERS`].
+
+mod dodo;
+mod lemon_squeezy;
+mod polar;
+
+use crate::http::{Request, Response};
+use crate::state::{Endpoint, KeySpec, State};
+
+/// One provider's license server.
+pub(crate) trait Provider: Sync {
+    /// Its name in `keys.json` (`dodo`, `lemonsqueezy`, `polar`).
+    fn name(&self) -> &'static str;
+    /// The endpoint a path of this provider names.
+    fn route(&self, path: &str) -> Option<Endpoint>;
+    /// Serves one request of `endpoint`.
+    fn handle(&self, state: &mut State, endpoint: Endpoint, request: &Request) -> Response;
+    /// An error answer in this provider's shape, for an injected fault.
+    fn fault_answer(&self, status: u16) -> Response;
+    /// The id of the `number`th key (from 1) when it is this provider's.
+    fn license_key_id(&self, number: usize) -> String;
+    /// Checks a key's fields.
+    fn check(&self, spec: &KeySpec) -> Result<(), String>;
+}
+
+/// Every provider served.
+static PROVIDERS: [&dyn Provider; 3] = [&dodo::Dodo, &lemon_squeezy::LemonSqueezy, &polar::Polar];
+
+/// The provider and endpoint a path names.
+pub(crate) fn route(path: &str) -> Option<(&'static dyn Provider, Endpoint)> {
+    PROVIDERS
+        .iter()
+        .find_map(|p| p.route(path).map(|endpoint| (*p, endpoint)))
+}
+
+/// The provider called `name`; Dodo for a name no provider has (a key that fails
+/// [`check`]).
+pub(crate) fn named(name: &str) -> &'static dyn Provider {
+    PROVIDERS
+        .iter()
+        .find(|p| p.name() == name)
+        .copied()
+        .unwrap_or(&dodo::Dodo)
+}
+
+/// Checks a key: a known provider, and what that provider needs.
+pub(crate) fn check(spec: &KeySpec) -> Result<(), String> {
+    let provider = PROVIDERS
+        .iter()
+        .find(|p| p.name() == spec.provider)
+        .ok_or_else(|| {
+            let names: Vec<&str> = PROVIDERS.iter().map(|p| p.name()).collect();
+            format!(
+                "key {:?}: unknown provider {:?} (one of {})",
+                spec.key,
+                spec.provider,
+                names.join(", ")
+            )
+        })?;
+    provider
+        .check(spec)
+        .map_err(|why| format!("key {:?}: {why}", spec.key))
+}
+
+/// The fields of a request body: a JSON object, or (when `form` allows it and the request
+/// is not JSON) `application/x-www-form-urlencoded` pairs, as strings.
+pub(crate) fn fields(
+    request: &Request,
+    form: bool,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let is_json = request
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("application/json"));
+    if form && !is_json {
+        return Ok(form_urlencoded::parse(&request.body)
+            .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
+            .collect());
+    }
+    match serde_json::from_slice(&request.body) {
+        Ok(serde_json::Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err("the body must be a JSON object".into()),
+        Err(e) => Err(format!("malformed JSON: {e}")),
+    }
+}
+
+/// A string field, when present and a string.
+pub(crate) fn text<'a>(
+    fields: &'a serde_json::Map<String, serde_json::Value>,
+    name: &str,
+) -> Option<&'a str> {
+    fields.get(name).and_then(serde_json::Value::as_str)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_has_one_provider() {
+        let paths = [
+            ("/licenses/activate", "dodo"),
+            ("/v1/licenses/validate", "lemonsqueezy"),
+            ("/v1/customer-portal/license-keys/deactivate", "polar"),
+        ];
+        for (path, name) in paths {
+            assert_eq!(route(path).map(|(p, _)| p.name()), Some(name), "{path}");
+        }
+        assert!(route("/licenses/other").is_none());
+        assert_eq!(named("nobody").name(), "dodo");
+    }
+
+    #[test]
+    fn unknown_providers_and_missing_accounts_are_reported() {
+        let mut spec = KeySpec::new("K");
+        assert!(check(&spec).is_ok());
+        spec.provider = "paddle".into();
+        assert!(check(&spec).unwrap_err().contains("unknown provider"));
+        spec.provider = "polar".into();
+        assert!(check(&spec).is_err());
+        spec.provider = "lemonsqueezy".into();
+        assert!(check(&spec).is_err());
+    }
+}

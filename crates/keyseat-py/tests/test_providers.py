@@ -1,0 +1,71 @@
+"""Lemon Squeezy and Polar keys from Python (issue 22): the whole life through one
+Licensor, a key of another store refused with its activation released, and a Polar key with
+no activations licensed with no seat."""
+
+import datetime
+
+import pytest
+
+import keyseat
+
+ORG = "1dbfc517-0bbf-4301-9ba8-555ca42b9737"
+BENEFIT = "5a1e3c0e-0000-4000-8000-000000000003"
+
+
+def lemon(text, store=7):
+    return {
+        "key": text,
+        "provider": "lemonsqueezy",
+        "store_id": store,
+        "product_id": 4,
+        "variant_id": 5,
+        "activation_limit": 1,
+        "expires_at": "2099-01-01T00:00:00Z",
+    }
+
+
+def test_a_lemon_squeezy_key_lives_and_another_stores_is_refused(emulator, make_licensor):
+    emu = emulator(lemon("PY-LS-0001"), lemon("PY-LS-OTHER-STORE", store=8))
+    licensor = make_licensor(
+        emu.url, provider="lemonsqueezy", account="7", product_ids=["4"], variant_ids=["5"]
+    )
+    active = licensor.activate(" PY-LS-0001 ")
+    assert (active.state, active.provider, active.product_id) == ("active", "lemonsqueezy", "4")
+    assert active.holds_seat
+    assert active.expires_at == datetime.datetime(2099, 1, 1, tzinfo=datetime.timezone.utc)
+    assert "PY-LS-0001" not in repr(active)
+    assert licensor.revalidate().state == "active"
+    assert licensor.deactivate() == "slot_freed"
+    assert emu.control("/_emulator/instances", method="GET") == []
+
+    other = make_licensor(emu.url, provider="lemonsqueezy", account="7", product_ids=["4"])
+    with pytest.raises(keyseat.WrongProductError):
+        other.activate("PY-LS-OTHER-STORE")
+    assert emu.control("/_emulator/instances", method="GET") == []
+
+
+def test_a_polar_key_without_activations_holds_no_seat(emulator, make_licensor):
+    emu = emulator(
+        {"key": "PY-POLAR-0001", "provider": "polar", "organization_id": ORG, "benefit_id": BENEFIT}
+    )
+    licensor = make_licensor(emu.url, provider="polar", account=ORG, product_ids=[BENEFIT])
+    active = licensor.activate("PY-POLAR-0001")
+    assert active.state == "active"
+    assert not active.holds_seat and active.instance_id is None
+    assert licensor.deactivate() == "no_seat"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"provider": "polar"},
+        {"provider": "lemonsqueezy", "account": "store"},
+        {"provider": "dodo", "account": "7"},
+        {"provider": "paddle"},
+        {"variant_ids": ["5"]},
+    ],
+)
+def test_a_provider_needs_its_account(emulator, make_licensor, extra):
+    emu = emulator()
+    with pytest.raises(keyseat.InvalidInputError):
+        make_licensor(emu.url, **extra)

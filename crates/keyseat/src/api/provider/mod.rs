@@ -1,0 +1,372 @@
+//! The provider seam: who sold the key, and how its license server spells the three calls.
+//!
+//! Each merchant of record is one module implementing [`Wire`]: it builds the request of
+//! each call and reads the answers into the one model of [`super::types`]. Everything else
+//! (the transport, the retry rules per request kind, the Licensor's policy, the cache, the
+//! key storage) is the same for every provider. Adding a provider is one module here, one
+//! line in [`Provider::from_name`], and one module in the emulator.
+
+mod dodo;
+mod lemon_squeezy;
+mod polar;
+
+use std::fmt;
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use super::client::Environment;
+use super::types::{Activation, Validation};
+use crate::error::{ApiCode, Error, ErrorKind};
+use crate::key::{InstanceId, LicenseKey};
+
+/// The merchant of record whose license server the keys come from, with the seller's
+/// account there when the provider needs one. Dodo Payments is the default.
+///
+/// ```
+/// use keyseat::api::Provider;
+///
+/// let dodo = Provider::dodo();
+/// let lemon = Provider::lemon_squeezy(12345);
+/// let polar = Provider::polar("9b5e3f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b");
+/// assert_eq!(lemon.name(), "lemonsqueezy");
+/// assert_eq!(polar.account(), Some("9b5e3f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b"));
+/// assert_eq!(dodo, Provider::default());
+/// ```
+#[derive(Clone)]
+pub struct Provider(Arc<dyn Wire>);
+
+impl Provider {
+    /// Every provider's name, as [`Provider::from_name`] takes it.
+    pub const NAMES: [&'static str; 3] = ["dodo", "lemonsqueezy", "polar"];
+
+    /// Dodo Payments. Product ids are Dodo's (`pdt_…`); no account id is needed, since
+    /// product ids are unique across merchants.
+    pub fn dodo() -> Provider {
+        Provider(Arc::new(dodo::Dodo))
+    }
+
+    /// Lemon Squeezy, for the store `store_id`. Its server accepts any store's key, so the
+    /// answer's store is compared with this one; product ids are Lemon Squeezy product ids.
+    pub fn lemon_squeezy(store_id: u64) -> Provider {
+        Provider(Arc::new(lemon_squeezy::LemonSqueezy::new(store_id)))
+    }
+
+    /// Polar, for the organization `organization_id` (a UUID); product ids are the ids of the
+    /// organization's license-key benefits. Checked when a client is built.
+    pub fn polar(organization_id: impl Into<String>) -> Provider {
+        Provider(Arc::new(polar::Polar::new(organization_id.into())))
+    }
+
+    /// The provider named `dodo`, `lemonsqueezy` or `polar`, with the account the bindings
+    /// and `licensectl` were given (required for the last two, refused for Dodo).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for another name, a missing or malformed account, or an
+    /// account given to Dodo.
+    pub fn from_name(name: &str, account: Option<&str>) -> Result<Provider, Error> {
+        let account = account.map(str::trim).filter(|a| !a.is_empty());
+        let provider = match (name, account) {
+            ("dodo", None) => Provider::dodo(),
+            ("dodo", Some(_)) => {
+                return Err(Error::invalid_input(
+                    "Dodo Payments takes no account id: its product ids are enough",
+                ));
+            }
+            ("lemonsqueezy", Some(store)) => {
+                let id = store.parse::<u64>().map_err(|_| {
+                    Error::invalid_input(format!(
+                        "a Lemon Squeezy store id is a number, got {store:?}"
+                    ))
+                })?;
+                Provider::lemon_squeezy(id)
+            }
+            ("polar", Some(organization)) => Provider::polar(organization),
+            ("lemonsqueezy" | "polar", None) => {
+                return Err(Error::invalid_input(format!(
+                    "the {name} provider needs the seller's account id (the Lemon Squeezy \
+                     store id, or the Polar organization id)"
+                )));
+            }
+            _ => {
+                return Err(Error::invalid_input(format!(
+                    "unknown provider {name:?}: expected one of {}",
+                    Provider::NAMES.join(", ")
+                )));
+            }
+        };
+        provider.check()?;
+        Ok(provider)
+    }
+
+    /// `dodo`, `lemonsqueezy` or `polar`: the name recorded with an activation.
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The seller's account id (Lemon Squeezy store, Polar organization), when the provider
+    /// has one.
+    pub fn account(&self) -> Option<&str> {
+        self.0.account()
+    }
+
+    /// The base URL of `environment` for this provider: its live or test server, or the
+    /// custom URL as given (without a trailing slash).
+    pub fn base_url<'a>(&self, environment: &'a Environment) -> &'a str {
+        match environment {
+            Environment::Live => self.0.live_url(),
+            Environment::Test => self.0.test_url(),
+            Environment::Custom(url) => url.trim_end_matches('/'),
+        }
+    }
+
+    /// Whether the provider's products have variants the app can bind to (Lemon Squeezy).
+    pub fn has_variants(&self) -> bool {
+        self.0.has_variants()
+    }
+
+    /// Checks the account id.
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] naming what is wrong with it.
+    pub fn check(&self) -> Result<(), Error> {
+        self.0.check()
+    }
+
+    pub(crate) fn wire(&self) -> &dyn Wire {
+        &*self.0
+    }
+}
+
+impl Default for Provider {
+    fn default() -> Provider {
+        Provider::dodo()
+    }
+}
+
+impl PartialEq for Provider {
+    fn eq(&self, other: &Provider) -> bool {
+        self.name() == other.name() && self.account() == other.account()
+    }
+}
+
+impl Eq for Provider {}
+
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.account() {
+            Some(account) => write!(f, "Provider({}, {account})", self.name()),
+            None => write!(f, "Provider({})", self.name()),
+        }
+    }
+}
+
+/// One request of a call: where it goes and what it carries. The body holds the key, so it
+/// is zeroed when dropped.
+pub(crate) struct Request {
+    /// The path under the base URL.
+    pub path: &'static str,
+    /// The `Content-Type` of the body.
+    pub content_type: &'static str,
+    /// The body.
+    pub body: Zeroizing<Vec<u8>>,
+}
+
+impl Request {
+    /// A JSON request.
+    pub(crate) fn json(path: &'static str, body: &serde_json::Value) -> Request {
+        Request {
+            path,
+            content_type: "application/json",
+            // Serialising a `Value` cannot fail.
+            body: Zeroizing::new(serde_json::to_vec(body).unwrap_or_default()),
+        }
+    }
+}
+
+/// What a provider module does: its servers, its requests, and the reading of its answers.
+pub(crate) trait Wire: Send + Sync {
+    /// The provider's name, as [`Provider::name`].
+    fn name(&self) -> &'static str;
+    /// The seller's account, as [`Provider::account`].
+    fn account(&self) -> Option<&str>;
+    /// Checks the account given.
+    fn check(&self) -> Result<(), Error>;
+    /// Whether products have variants.
+    fn has_variants(&self) -> bool {
+        false
+    }
+    /// The live server.
+    fn live_url(&self) -> &'static str;
+    /// The test server (the live one when the provider has none).
+    fn test_url(&self) -> &'static str;
+    /// The activation request.
+    fn activate(&self, key: &LicenseKey, name: &str) -> Request;
+    /// The validation request, of the key alone or of one activation.
+    fn validate(&self, key: &LicenseKey, instance: Option<&InstanceId>) -> Request;
+    /// The deactivation request.
+    fn deactivate(&self, key: &LicenseKey, instance: &InstanceId) -> Request;
+    /// Reads a 2xx answer to activation. A 2xx that still says no is the refusal it states.
+    fn read_activation(&self, body: &[u8], key: &LicenseKey) -> Result<Activation, Error>;
+    /// Reads a 2xx answer to validation.
+    fn read_validation(&self, body: &[u8], key: &LicenseKey) -> Result<Validation, Error>;
+    /// Turns an error answer into an error: [`ErrorKind::Api`] when the body is the
+    /// provider's error JSON, [`ErrorKind::InvalidResponse`] otherwise.
+    fn refusal(&self, status: u16, body: &[u8], key: &LicenseKey) -> Error;
+}
+
+/// How much of a server's error message is kept: enough to read, not a whole page.
+const MAX_MESSAGE_BYTES: usize = 300;
+
+/// An [`ErrorKind::Api`] error, with the key scrubbed from the message and the message cut
+/// to [`MAX_MESSAGE_BYTES`] on a character boundary.
+pub(crate) fn refused(status: u16, code: ApiCode, message: &str, key: &LicenseKey) -> Error {
+    let mut message = key.scrub(message);
+    message.truncate(message.floor_char_boundary(MAX_MESSAGE_BYTES));
+    Error::new(ErrorKind::Api {
+        status,
+        code,
+        message,
+    })
+}
+
+/// The error for an error answer whose body is not the provider's error JSON.
+pub(crate) fn not_an_error_body(status: u16, body: &[u8], provider: &str) -> Error {
+    if body.is_empty() {
+        Error::invalid_response(Some(status), "empty error body")
+    } else {
+        Error::invalid_response(
+            Some(status),
+            format!("error body is not {provider}'s error JSON"),
+        )
+    }
+}
+
+/// The code of a refusal that a provider states only in words (Lemon Squeezy, Polar): the
+/// status first, then the message's well-known phrases.
+pub(crate) fn code_from_words(status: u16, message: &str) -> Option<ApiCode> {
+    let message = message.to_ascii_lowercase();
+    let has = |phrase: &str| message.contains(phrase);
+    Some(match status {
+        429 => ApiCode::TooManyRequests,
+        422 => ApiCode::InvalidRequestBody,
+        s if s >= 500 => ApiCode::InternalServerError,
+        _ if has("does not support activations") => ApiCode::ActivationsNotSupported,
+        _ if has("activation limit") => ApiCode::LicenseKeyLimitReached,
+        _ if has("disabled")
+            || has("expired")
+            || has("no longer active")
+            || has("inactive")
+            || has("revoked") =>
+        {
+            ApiCode::InactiveLicenseKey
+        }
+        _ if has("not found") => ApiCode::LicenseKeyNotFound,
+        _ => return None,
+    })
+}
+
+/// An RFC 3339 time as Unix seconds; `None` when absent or unreadable.
+pub(crate) fn unix_time(text: Option<&str>) -> Option<i64> {
+    text?.parse::<jiff::Timestamp>().ok().map(|t| t.as_second())
+}
+
+/// The error for a 2xx answer that does not parse.
+pub(crate) fn unreadable(what: &str, e: &serde_json::Error) -> Error {
+    Error::invalid_response(Some(200), format!("{what} body: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_accounts() {
+        assert_eq!(Provider::from_name("dodo", None).unwrap(), Provider::dodo());
+        assert_eq!(
+            Provider::from_name("lemonsqueezy", Some(" 42 ")).unwrap(),
+            Provider::lemon_squeezy(42)
+        );
+        let org = "9b5e3f7a-1c2d-4e5f-8a9b-0c1d2e3f4a5b";
+        assert_eq!(
+            Provider::from_name("polar", Some(org)).unwrap(),
+            Provider::polar(org)
+        );
+        for (name, account) in [
+            ("dodo", Some("1")),
+            ("lemonsqueezy", None),
+            ("lemonsqueezy", Some("store-1")),
+            ("polar", None),
+            ("polar", Some("not a uuid")),
+            ("paddle", None),
+            ("Dodo", None),
+        ] {
+            let e = Provider::from_name(name, account).unwrap_err();
+            assert!(matches!(e.kind(), ErrorKind::InvalidInput(_)), "{name} {e}");
+        }
+        assert_ne!(Provider::lemon_squeezy(1), Provider::lemon_squeezy(2));
+        assert_eq!(
+            format!("{:?}", Provider::lemon_squeezy(7)),
+            "Provider(lemonsqueezy, 7)"
+        );
+    }
+
+    #[test]
+    fn base_urls() {
+        let custom = Environment::Custom("http://127.0.0.1:9/".into());
+        for p in [
+            Provider::dodo(),
+            Provider::lemon_squeezy(1),
+            Provider::polar("x"),
+        ] {
+            assert_eq!(p.base_url(&custom), "http://127.0.0.1:9");
+            assert!(p.base_url(&Environment::Live).starts_with("https://"));
+        }
+        assert_eq!(
+            Provider::dodo().base_url(&Environment::Test),
+            "https://test.dodopayments.com"
+        );
+        assert_eq!(
+            Provider::lemon_squeezy(1).base_url(&Environment::Test),
+            "https://api.lemonsqueezy.com"
+        );
+        assert_eq!(
+            Provider::polar("x").base_url(&Environment::Test),
+            "https://sandbox-api.polar.sh"
+        );
+    }
+
+    #[test]
+    fn words_to_codes() {
+        let code = |status, text| code_from_words(status, text);
+        assert_eq!(
+            code(400, "This license key has reached the activation limit."),
+            Some(ApiCode::LicenseKeyLimitReached)
+        );
+        assert_eq!(
+            code(403, "License key activation limit already reached"),
+            Some(ApiCode::LicenseKeyLimitReached)
+        );
+        assert_eq!(
+            code(
+                403,
+                "This license key does not support activations. Use /validate."
+            ),
+            Some(ApiCode::ActivationsNotSupported)
+        );
+        assert_eq!(
+            code(404, "license_key not found."),
+            Some(ApiCode::LicenseKeyNotFound)
+        );
+        assert_eq!(
+            code(404, "License key has expired."),
+            Some(ApiCode::InactiveLicenseKey)
+        );
+        assert_eq!(
+            code(400, "This license key is disabled."),
+            Some(ApiCode::InactiveLicenseKey)
+        );
+        assert_eq!(code(429, "slow down"), Some(ApiCode::TooManyRequests));
+        assert_eq!(code(400, "something else"), None);
+    }
+}
