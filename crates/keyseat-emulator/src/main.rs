@@ -1,5 +1,5 @@
 //! `keyseat-emulator --listen 127.0.0.1:0 --keys keys.json [--tls [--ca-out PATH]]`: serves
-//! until killed. The first line on stdout is `listening on http://ADDR` (`https://` with
+//! Dodo's, Lemon Squeezy's and Polar's license paths until killed. The first line on stdout is `listening on http://ADDR` (`https://` with
 //! `--tls`); with `--tls` the second is `ca certificate at PATH`, the PEM file a client must
 //! trust.
 
@@ -13,7 +13,7 @@ use keyseat_emulator::{Emulator, load_keys};
 const USAGE: &str = "usage: keyseat-emulator [--listen ADDR] [--keys FILE] [--tls [--ca-out PATH]]
 
   --listen ADDR   address to serve on (default 127.0.0.1:0, a free port)
-  --keys FILE     JSON array of license keys to serve (default: none)
+  --keys FILE     JSON array of license keys to serve, of any provider (default: none)
   --tls           serve HTTPS with a throwaway CA made at start
   --ca-out PATH   where to write that CA as PEM (default: a new file in the temp directory)";
 

@@ -1,12 +1,14 @@
 //! # keyseat
 //!
 //! License-key activation for desktop software sold through
-//! [Dodo Payments](https://dodopayments.com): activate a key on this machine, keep working
-//! through network outages, notice when a key is revoked.
+//! [Dodo Payments](https://dodopayments.com), [Lemon Squeezy](https://lemonsqueezy.com) or
+//! [Polar](https://polar.sh): activate a key on this machine, keep working through network
+//! outages, notice when a key is revoked.
 //!
 //! The crate is blocking and has no async runtime. Its parts:
-//! - [`api`]: a client for Dodo's three public license endpoints (activate, validate,
-//!   deactivate), with timeouts, safe retries and typed errors.
+//! - [`api`]: a client for each provider's three public license endpoints (activate,
+//!   validate, deactivate), with timeouts, safe retries and typed errors, behind one
+//!   [`api::Provider`] seam.
 //! - [`LicenseKey`] and [`InstanceId`]: the identifiers, with the key kept secret.
 //! - [`fingerprint`]: which machine an activation is bound to, without exposing the
 //!   machine ID.
