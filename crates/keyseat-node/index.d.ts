@@ -90,7 +90,7 @@ export interface LicenseStatus {
   /** Whether this call talked to the license server. */
   networkUsed: boolean
   /** Who sold the key: `'dodo'`, `'lemonsqueezy'` or `'polar'`. */
-  provider: 'dodo' | 'lemonsqueezy' | 'polar' | null
+  provider: 'dodo' | 'lemonsqueezy' | 'polar' | 'keygen' | null
   /** The product id (Dodo's `pdt_…`, the Lemon Squeezy product id, the Polar benefit id). */
   productId: string | null
   /** The product's name. */
@@ -148,12 +148,17 @@ export interface LicensorOptions {
   /** The application (`MyApp`). */
   application: string
   /** Who sold the keys: `'dodo'` (the default), `'lemonsqueezy'` or `'polar'`. */
-  provider?: 'dodo' | 'lemonsqueezy' | 'polar'
+  provider?: 'dodo' | 'lemonsqueezy' | 'polar' | 'keygen'
   /**
-   * The seller's account: the Lemon Squeezy store id or the Polar organization id
-   * (required for those two; Dodo takes none).
+   * The seller's account: the Lemon Squeezy store id, the Polar organization id or the
+   * Keygen account id (required for those; Dodo takes none).
    */
   account?: string
+  /**
+   * Keygen only, and required for it: the account's Ed25519 public key (64 hexadecimal
+   * characters). Answers not signed by it are refused (`BAD_SIGNATURE`, as no answer).
+   */
+  publicKey?: string
   /**
    * Product ids whose keys license this app: Dodo's (`pdt_…`), Lemon Squeezy product ids,
    * or Polar benefit ids. A key of another product (or store, or organization) is refused

@@ -3,11 +3,14 @@
  * key activates, checks and deactivates; a key of another store is KS_ERR_WRONG_PRODUCT
  * with its activation released; a Polar key whose benefit has no activations is licensed
  * with no seat (ks_status_holds_seat() false, no instance id) and deactivates locally; a
- * missing or unexpected account, or an unknown provider, is KS_ERR_INVALID_INPUT.
+ * missing or unexpected account, or an unknown provider, is KS_ERR_INVALID_INPUT; a
+ * Keygen key activates and deactivates with the account's public key, and with another
+ * public key every answer is refused (KS_ERR_BAD_SIGNATURE), nothing stored.
  *
  * Environment: KS_BASE_URL, KS_DATA_DIR (a fresh directory; sub-directories are made per
  * case), KS_LS_KEY, KS_LS_OTHER_STORE_KEY, KS_LS_STORE, KS_LS_PRODUCT, KS_POLAR_KEY,
- * KS_POLAR_ORG, KS_POLAR_BENEFIT.
+ * KS_POLAR_ORG, KS_POLAR_BENEFIT, KS_KEYGEN_KEY, KS_KEYGEN_ACCOUNT, KS_KEYGEN_PRODUCT,
+ * KS_KEYGEN_PUBLIC_KEY.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +104,39 @@ static void polar_without_activations(void) {
     ks_licensor_free(l);
 }
 
+static void keygen(void) {
+    ks_config *c = config(KS_PROVIDER_KEYGEN, getenv("KS_KEYGEN_ACCOUNT"),
+                          getenv("KS_KEYGEN_PRODUCT"), "keygen");
+    CHECK(ks_config_set_public_key(c, getenv("KS_KEYGEN_PUBLIC_KEY")) == KS_OK);
+    ks_licensor *l = licensor(c);
+    ks_status *st = NULL;
+    CHECK(ks_activate(l, getenv("KS_KEYGEN_KEY"), &st) == KS_OK);
+    CHECK(ks_status_state(st) == KS_STATE_ACTIVE);
+    CHECK(ks_status_holds_seat(st));
+    char buf[64];
+    CHECK(ks_status_provider(st, buf, sizeof buf, NULL) == KS_OK);
+    CHECK(strcmp(buf, "keygen") == 0);
+    printf("keygen: active\n");
+    ks_status_free(st);
+    CHECK(ks_deactivate(l, false) == KS_OK);
+    ks_licensor_free(l);
+
+    /* Another public key: the genuine answers do not verify, so nothing is activated. */
+    ks_config *wrong = config(KS_PROVIDER_KEYGEN, getenv("KS_KEYGEN_ACCOUNT"),
+                              getenv("KS_KEYGEN_PRODUCT"), "keygen-wrong");
+    CHECK(ks_config_set_public_key(
+              wrong, "0000000000000000000000000000000000000000000000000000000000000001") ==
+          KS_OK);
+    l = licensor(wrong);
+    st = NULL;
+    CHECK(ks_activate(l, getenv("KS_KEYGEN_KEY"), &st) == KS_ERR_BAD_SIGNATURE);
+    CHECK(st == NULL);
+    CHECK(ks_check_offline(l, &st) == KS_OK);
+    CHECK(ks_status_state(st) == KS_STATE_NOT_ACTIVATED);
+    ks_status_free(st);
+    ks_licensor_free(l);
+}
+
 static void bad_settings(void) {
     ks_config *c = NULL;
     CHECK(ks_config_new("com", "Example", "Providers", &c) == KS_OK);
@@ -111,7 +147,7 @@ static void bad_settings(void) {
     ks_config_free(c);
 
     /* Lemon Squeezy without its store id; Dodo with an account; a store id that is not a
-     * number; a variant for Polar. */
+     * number; a variant for Polar; Keygen without its public key. */
     const struct {
         uint32_t provider;
         const char *account;
@@ -121,6 +157,7 @@ static void bad_settings(void) {
         {KS_PROVIDER_DODO, "12", NULL},
         {KS_PROVIDER_LEMON_SQUEEZY, "store-one", NULL},
         {KS_PROVIDER_POLAR, getenv("KS_POLAR_ORG"), "5"},
+        {KS_PROVIDER_KEYGEN, getenv("KS_KEYGEN_ACCOUNT"), NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ks_config *bad = config(cases[i].provider, cases[i].account, "p", "bad");
@@ -137,6 +174,7 @@ static void bad_settings(void) {
 int main(void) {
     lemon_squeezy();
     polar_without_activations();
+    keygen();
     bad_settings();
     printf("providers: %d failures\n", failures);
     return failures == 0 ? 0 : 1;

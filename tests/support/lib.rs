@@ -81,6 +81,14 @@ pub fn licensor_builder(
     Seller::Dodo.licensor_builder(app, url, dir)
 }
 
+/// An emulator serving `keys`, signing Keygen answers with [`KEYGEN_SEED`].
+pub fn signing_emulator(keys: Vec<KeySpec>) -> Emulator {
+    let emu = Emulator::start(keys).expect("emulator starts");
+    emu.use_keygen_seed(&KEYGEN_SEED)
+        .expect("the seed is accepted");
+    emu
+}
+
 /// Who sold [`KEY`] in a test: the key as the emulator serves it, and the Licensor settings
 /// that accept it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +99,20 @@ pub enum Seller {
     LemonSqueezy,
     /// Polar organization [`POLAR_ORG`], benefit [`POLAR_BENEFIT`].
     Polar,
+    /// Keygen account [`KEYGEN_ACCOUNT`], product [`KEYGEN_PRODUCT`], answers signed with the
+    /// seed [`KEYGEN_SEED`].
+    Keygen,
 }
+
+/// The Keygen account of the tests.
+pub const KEYGEN_ACCOUNT: &str = "acme";
+/// The Keygen product of the tests.
+pub const KEYGEN_PRODUCT: &str = "9c1e3c0e-0000-4000-8000-0000000000aa";
+/// The seed the tests' emulators sign Keygen answers with: a public test value.
+pub const KEYGEN_SEED: [u8; 32] = [0x11; 32];
+/// The public key of [`KEYGEN_SEED`], computed by Python's `cryptography`, not by keyseat.
+pub const KEYGEN_PUBLIC_KEY: &str =
+    "d04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737";
 
 /// The Lemon Squeezy store of the tests.
 pub const LS_STORE: u64 = 7;
@@ -113,6 +134,9 @@ impl Seller {
                 .sold_by("lemonsqueezy", &LS_STORE.to_string())
                 .of_product(LS_PRODUCT),
             Seller::Polar => spec.sold_by("polar", POLAR_ORG).of_product(POLAR_BENEFIT),
+            Seller::Keygen => spec
+                .sold_by("keygen", KEYGEN_ACCOUNT)
+                .of_product(KEYGEN_PRODUCT),
         };
         spec.activations_limit = match self {
             Seller::Polar => limit.or(Some(100)),
@@ -124,7 +148,7 @@ impl Seller {
 
     /// An emulator serving [`KEY`] as this seller's, with the given activation limit.
     pub fn emulator(self, limit: Option<u32>) -> Emulator {
-        Emulator::start(vec![self.spec(KEY, limit)]).expect("emulator starts")
+        signing_emulator(vec![self.spec(KEY, limit)])
     }
 
     /// The provider.
@@ -133,6 +157,7 @@ impl Seller {
             Seller::Dodo => keyseat::api::Provider::dodo(),
             Seller::LemonSqueezy => keyseat::api::Provider::lemon_squeezy(LS_STORE),
             Seller::Polar => keyseat::api::Provider::polar(POLAR_ORG),
+            Seller::Keygen => keyseat::api::Provider::keygen(KEYGEN_ACCOUNT, KEYGEN_PUBLIC_KEY),
         }
     }
 
@@ -142,6 +167,7 @@ impl Seller {
             Seller::Dodo => keyseat_emulator::DEFAULT_PRODUCT_ID,
             Seller::LemonSqueezy => LS_PRODUCT,
             Seller::Polar => POLAR_BENEFIT,
+            Seller::Keygen => KEYGEN_PRODUCT,
         }
     }
 

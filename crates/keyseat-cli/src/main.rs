@@ -35,7 +35,8 @@ const EXIT_CODES: &str = "Exit codes:
   4  revoked by the server
   5  grace period expired (offline too long)
   6  tampered cache, fingerprint mismatch or clock rollback
-  7  license server unreachable, its certificate untrusted, or activation outcome unknown
+  7  license server unreachable, its certificate untrusted, its answer not signed as it
+     must be (Keygen), or activation outcome unknown
   8  refused: unknown key, limit reached, inactive key, or a key of another product
   9  no activation, and the local trial has ended
 
@@ -54,10 +55,14 @@ struct Cli {
     /// Who sold the keys.
     #[arg(long, value_enum, default_value_t = ProviderName::Dodo, global = true)]
     provider: ProviderName,
-    /// The seller's account: the Lemon Squeezy store id, or the Polar organization id.
-    /// Required for those two providers.
+    /// The seller's account: the Lemon Squeezy store id, the Polar organization id, or the
+    /// Keygen account id. Required for those providers.
     #[arg(long, value_name = "ID", global = true)]
     account: Option<String>,
+    /// Keygen only, and required for it: the account's Ed25519 public key (64 hexadecimal
+    /// characters). Answers not signed by it are refused.
+    #[arg(long, value_name = "HEX", global = true)]
+    public_key: Option<String>,
     /// Which of the provider's servers.
     #[arg(long = "env", value_enum, default_value_t = Env::Live, global = true)]
     environment: Env,
@@ -115,6 +120,7 @@ enum ProviderName {
     #[value(name = "lemonsqueezy")]
     LemonSqueezy,
     Polar,
+    Keygen,
 }
 
 impl ProviderName {
@@ -124,6 +130,7 @@ impl ProviderName {
             ProviderName::Dodo => "dodo",
             ProviderName::LemonSqueezy => "lemonsqueezy",
             ProviderName::Polar => "polar",
+            ProviderName::Keygen => "keygen",
         }
     }
 }
@@ -230,8 +237,12 @@ fn licensor(cli: &Cli) -> Result<Licensor, Failure> {
         (None, Env::Test) => Environment::Test,
     };
     let app = App::parse(app).map_err(|e| usage(e.to_string()))?;
-    let provider = Provider::from_name(cli.provider.name(), cli.account.as_deref())
-        .map_err(|e| usage(e.to_string()))?;
+    let provider = Provider::from_settings(
+        cli.provider.name(),
+        cli.account.as_deref(),
+        cli.public_key.as_deref(),
+    )
+    .map_err(|e| usage(e.to_string()))?;
     let mut b = Licensor::builder(app)
         .observe_trial()
         .provider(provider)

@@ -255,6 +255,11 @@ pub fn error_advice(e: &Error) -> &'static str {
             "the proxy refused its credentials: fix the user name and password in HTTPS_PROXY \
              (http://user:password@proxy:port), or ask the network's administrator"
         }
+        (ErrorKind::BadSignature(_), _) => {
+            "the answer did not come from the license server, or was changed on the way: check \
+             --public-key, the system clock (within five minutes), and what stands between this \
+             machine and the server (a proxy, a hosts file)"
+        }
         (ErrorKind::Network(_) | ErrorKind::Timeout, _) => {
             "check the internet connection or proxy settings (HTTPS_PROXY), then try again"
         }

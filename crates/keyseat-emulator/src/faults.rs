@@ -9,7 +9,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::http::Response;
-use crate::provider::Provider;
 use crate::state::Endpoint;
 use crate::stream::Stream;
 
@@ -56,6 +55,16 @@ pub enum Fault {
     WrongContentType,
     /// Process the request, then answer with unknown extra fields in the JSON body.
     ExtraFields,
+    /// Process the request, then sign the answer with a corrupted signature (Keygen).
+    BadSignature,
+    /// Process the request, then send the answer without its signature (Keygen).
+    NoSignature,
+    /// Process the request, then sign the answer validly but dated ten minutes ago
+    /// (Keygen).
+    StaleSignature,
+    /// Process the request, sign the answer, then change `false` to `true` in its body (or,
+    /// with no `false` in it, add a field): a forger's edit (Keygen).
+    ForgedBody,
 }
 
 /// Faults waiting for the next requests, per endpoint.
@@ -106,12 +115,20 @@ pub enum AfterProcessing {
     PlainText,
     /// Add fields the API does not describe.
     ExtraFields,
+    /// Sign, then corrupt the signature.
+    CorruptSignature,
+    /// Send it unsigned.
+    Unsigned,
+    /// Sign it with a date ten minutes old.
+    StaleDate,
+    /// Sign, then turn `false` into `true` in the body.
+    Forge,
 }
 
 impl Fault {
     /// Turns the fault into a plan for a request to `provider` (after sleeping, for
     /// [`Fault::Delay`]).
-    pub(crate) fn plan(&self, provider: &dyn Provider) -> Plan {
+    pub(crate) fn plan(&self, status_answer: &dyn Fn(u16) -> Response) -> Plan {
         match self {
             Fault::Delay { ms } => {
                 std::thread::sleep(Duration::from_millis(*ms));
@@ -122,7 +139,7 @@ impl Fault {
                 retry_after,
                 retry_after_ms,
             } => {
-                let mut response = provider.fault_answer(*status);
+                let mut response = status_answer(*status);
                 if let Some(v) = retry_after {
                     response = response.with_header("Retry-After", v);
                 }
@@ -142,18 +159,50 @@ impl Fault {
                 body: b"<html><head><title>Bad Gateway</title></head><body><h1>Bad Gateway</h1>\
                         <p>The proxy could not reach the upstream server.</p></body></html>"
                     .to_vec(),
+                sign: None,
             }),
             Fault::OversizedBody => Plan::Process(AfterProcessing::Oversize),
             Fault::WrongContentType => Plan::Process(AfterProcessing::PlainText),
             Fault::ExtraFields => Plan::Process(AfterProcessing::ExtraFields),
+            Fault::BadSignature => Plan::Process(AfterProcessing::CorruptSignature),
+            Fault::NoSignature => Plan::Process(AfterProcessing::Unsigned),
+            Fault::StaleSignature => Plan::Process(AfterProcessing::StaleDate),
+            Fault::ForgedBody => Plan::Process(AfterProcessing::Forge),
         }
     }
 }
 
 impl AfterProcessing {
-    /// Sends (or withholds) a processed request's answer as planned.
+    /// Sends (or withholds) a processed request's answer as planned. A signed answer is
+    /// signed before the fault changes it, so a changed body no longer matches.
     pub fn deliver(&self, mut response: Response, stream: &mut Stream) -> std::io::Result<()> {
         match self {
+            AfterProcessing::StaleDate => {
+                response.sign_at(jiff::Timestamp::now().as_second() - 600)
+            }
+            AfterProcessing::Unsigned => response.sign = None,
+            _ => response.sign_now(),
+        }
+        match self {
+            AfterProcessing::CorruptSignature => {
+                for (name, value) in &mut response.headers {
+                    if name.eq_ignore_ascii_case("keygen-signature") {
+                        *value = corrupted(value);
+                    }
+                }
+                response.write_to(stream)
+            }
+            AfterProcessing::Forge => {
+                let text = String::from_utf8_lossy(&response.body).replace("false", "true");
+                response.body = if text.as_bytes() == response.body {
+                    // Nothing to flip: an added field is the edit.
+                    with_field(&response.body, "forged", serde_json::Value::Bool(true))
+                } else {
+                    text.into_bytes()
+                };
+                response.write_to(stream)
+            }
+            AfterProcessing::StaleDate | AfterProcessing::Unsigned => response.write_to(stream),
             AfterProcessing::Send => response.write_to(stream),
             AfterProcessing::Drop => {
                 drop_connection(stream.tcp(), false);
@@ -190,6 +239,24 @@ impl AfterProcessing {
             }
         }
     }
+}
+
+/// A `Keygen-Signature` value whose signature has one character changed (still base64).
+fn corrupted(header: &str) -> String {
+    let Some(at) = header
+        .find("signature=\"")
+        .map(|i| i + "signature=\"".len())
+    else {
+        return header.to_owned();
+    };
+    let mut out = header.to_owned();
+    let first = if header[at..].starts_with('A') {
+        "B"
+    } else {
+        "A"
+    };
+    out.replace_range(at..at + 1, first);
+    out
 }
 
 /// Adds a field to a JSON object body; any other body becomes an object with that field.

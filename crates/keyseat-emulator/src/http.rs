@@ -4,6 +4,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 
+use crate::signing::{self, SignFor};
 use crate::stream::Stream;
 
 /// Longest request head read.
@@ -43,6 +44,9 @@ pub struct Response {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
+    /// Sign the answer for this request when it is written (Keygen's answers), unless it
+    /// is signed already.
+    pub sign: Option<SignFor>,
 }
 
 impl Response {
@@ -52,6 +56,7 @@ impl Response {
             status,
             headers: vec![("Content-Type".into(), "application/json".into())],
             body: serde_json::to_vec(value).unwrap_or_default(),
+            sign: None,
         }
     }
 
@@ -69,6 +74,7 @@ impl Response {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            sign: None,
         }
     }
 
@@ -91,8 +97,25 @@ impl Response {
         head.into_bytes()
     }
 
-    /// Writes the whole answer.
-    pub fn write_to(&self, stream: &mut Stream) -> io::Result<()> {
+    /// Adds the signature headers for the body as it is now, dated `date` (Unix seconds),
+    /// when the answer is to be signed; after this, changing the body breaks the signature.
+    pub fn sign_at(&mut self, date: i64) {
+        if let Some(sign) = self.sign.take() {
+            for (name, value) in signing::headers(&sign, &self.body, date) {
+                self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name));
+                self.headers.push((name, value));
+            }
+        }
+    }
+
+    /// Signs the answer now, when it is to be signed.
+    pub fn sign_now(&mut self) {
+        self.sign_at(jiff::Timestamp::now().as_second());
+    }
+
+    /// Writes the whole answer (signed now, when it is to be signed and is not yet).
+    pub fn write_to(mut self, stream: &mut Stream) -> io::Result<()> {
+        self.sign_now();
         stream.write_all(&self.head(self.body.len()))?;
         stream.write_all(&self.body)?;
         stream.flush()?;

@@ -1,10 +1,10 @@
 //! # keyseat-emulator
 //!
 //! A local HTTP server that answers like the public license endpoints of Dodo Payments
-//! (`/licenses/…`), Lemon Squeezy (`/v1/licenses/…`) and Polar
-//! (`/v1/customer-portal/license-keys/…`), all at once on one base URL, with a control
-//! surface and fault injection, so that keyseat's tests, examples and demo run with no
-//! network.
+//! (`/licenses/…`), Lemon Squeezy (`/v1/licenses/…`), Polar
+//! (`/v1/customer-portal/license-keys/…`) and Keygen (`/v1/accounts/{account}/…`, every
+//! answer signed), all at once on one base URL, with a control surface and fault
+//! injection, so that keyseat's tests, examples and demo run with no network.
 //!
 //! ```
 //! use keyseat_emulator::{Emulator, KeySpec};
@@ -27,6 +27,7 @@ mod faults;
 mod http;
 mod provider;
 mod proxy;
+mod signing;
 mod state;
 mod stream;
 mod tls;
@@ -130,6 +131,7 @@ impl Emulator {
         tls: Option<TlsIdentity>,
     ) -> io::Result<Emulator> {
         let mut state = State::default();
+        state.keygen_key = Some(Arc::new(signing::SigningKey::generate()?));
         for key in keys {
             state.upsert_key(key);
         }
@@ -163,6 +165,27 @@ impl Emulator {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The public key Keygen's answers are signed with: 64 hexadecimal characters, what a
+    /// client is given as the account's key. A new key is made at start.
+    pub fn keygen_public_key(&self) -> String {
+        self.shared
+            .state()
+            .keygen_key
+            .as_ref()
+            .map(|k| k.public_hex())
+            .unwrap_or_default()
+    }
+
+    /// Signs Keygen's answers from now on with the Ed25519 key of this 32-byte seed.
+    ///
+    /// # Errors
+    /// When the seed is refused (never for 32 bytes).
+    pub fn use_keygen_seed(&self, seed: &[u8; 32]) -> io::Result<()> {
+        let key = signing::SigningKey::from_seed(seed)?;
+        self.shared.state().keygen_key = Some(Arc::new(key));
+        Ok(())
     }
 
     /// Adds a key, or replaces the one with the same text.
@@ -309,26 +332,26 @@ fn serve(shared: &Shared, mut stream: Stream) {
         let _ = control::handle(shared, &request).write_to(&mut stream);
         return;
     }
-    let Some((provider, endpoint)) = provider::route(&request.path) else {
-        let _ = Response::error(404, "NOT_FOUND", "Not found").write_to(&mut stream);
+    let Some((provider, endpoint)) = provider::route(&request.method, &request.path) else {
+        let _ = match Endpoint::from_path(&request.path) {
+            Some(_) => Response::error(405, "METHOD_NOT_ALLOWED", "Not with this method"),
+            None => Response::error(404, "NOT_FOUND", "Not found"),
+        }
+        .write_to(&mut stream);
         return;
     };
-    if request.method != "POST" {
-        let _ = Response::error(405, "METHOD_NOT_ALLOWED", "Use POST").write_to(&mut stream);
-        return;
-    }
     let fault = {
         let mut state = shared.state();
         *state.counts.entry(endpoint).or_default() += 1;
         let by_provider = (provider.name().to_owned(), endpoint);
         *state.counts_by_provider.entry(by_provider).or_default() += 1;
-        if request.header("authorization").is_some() {
+        if request.header("authorization").is_some() && !provider.authenticates() {
             state.authorization_headers += 1;
         }
         shared.faults().pop(endpoint)
     };
     let plan = fault.map_or(Plan::Process(faults::AfterProcessing::Send), |f| {
-        f.plan(provider)
+        f.plan(&|status| provider.fault_answer(&shared.state(), &request, status))
     });
     match plan {
         Plan::Answer(response) => {

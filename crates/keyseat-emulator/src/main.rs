@@ -1,7 +1,9 @@
-//! `keyseat-emulator --listen 127.0.0.1:0 --keys keys.json [--tls [--ca-out PATH]]`: serves
-//! Dodo's, Lemon Squeezy's and Polar's license paths until killed. The first line on stdout is `listening on http://ADDR` (`https://` with
-//! `--tls`); with `--tls` the second is `ca certificate at PATH`, the PEM file a client must
-//! trust.
+//! `keyseat-emulator --listen 127.0.0.1:0 --keys keys.json [--keygen-signing-key FILE]
+//! [--tls [--ca-out PATH]]`: serves Dodo's, Lemon Squeezy's, Polar's and Keygen's license
+//! paths until killed. The first line on stdout is `listening on http://ADDR` (`https://`
+//! with `--tls`); the second is `keygen public key: <64 hex>`, the key Keygen's answers are
+//! signed with; with `--tls` the third is `ca certificate at PATH`, the PEM file a client
+//! must trust.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -10,10 +12,15 @@ use std::process::ExitCode;
 
 use keyseat_emulator::{Emulator, load_keys};
 
-const USAGE: &str = "usage: keyseat-emulator [--listen ADDR] [--keys FILE] [--tls [--ca-out PATH]]
+const USAGE: &str =
+    "usage: keyseat-emulator [--listen ADDR] [--keys FILE] [--keygen-signing-key FILE]
+                        [--tls [--ca-out PATH]]
 
   --listen ADDR   address to serve on (default 127.0.0.1:0, a free port)
   --keys FILE     JSON array of license keys to serve, of any provider (default: none)
+  --keygen-signing-key FILE
+                  the Ed25519 seed (32 bytes as 64 hex characters) Keygen's answers are
+                  signed with (default: a new key, printed as `keygen public key: HEX`)
   --tls           serve HTTPS with a throwaway CA made at start
   --ca-out PATH   where to write that CA as PEM (default: a new file in the temp directory)";
 
@@ -22,6 +29,7 @@ fn main() -> ExitCode {
     let mut keys: Option<PathBuf> = None;
     let mut tls = false;
     let mut ca_out: Option<PathBuf> = None;
+    let mut signing_key: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--tls" {
@@ -35,6 +43,7 @@ fn main() -> ExitCode {
             },
             ("--keys", Some(v)) => keys = Some(PathBuf::from(v)),
             ("--ca-out", Some(v)) => ca_out = Some(PathBuf::from(v)),
+            ("--keygen-signing-key", Some(v)) => signing_key = Some(PathBuf::from(v)),
             ("-h" | "--help", _) => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -64,7 +73,21 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!("listening on {}", emulator.url());
+    if let Some(path) = &signing_key {
+        let seed = std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|text| hex::decode(text.trim()).map_err(|e| e.to_string()))
+            .and_then(|bytes| <[u8; 32]>::try_from(bytes).map_err(|_| "not 32 bytes".to_owned()));
+        let used = seed.and_then(|seed| emulator.use_keygen_seed(&seed).map_err(|e| e.to_string()));
+        if let Err(e) = used {
+            return usage(&format!("--keygen-signing-key {}: {e}", path.display()));
+        }
+    }
+    // A reader that stops after the line it needs must not end the server: write errors
+    // (a closed pipe) are ignored.
+    let mut out = std::io::stdout();
+    let _ = writeln!(out, "listening on {}", emulator.url());
+    let _ = writeln!(out, "keygen public key: {}", emulator.keygen_public_key());
     if let Some(pem) = emulator.ca_pem() {
         let path = ca_out.unwrap_or_else(|| {
             std::env::temp_dir().join(format!(
@@ -76,9 +99,9 @@ fn main() -> ExitCode {
             eprintln!("keyseat-emulator: {}: {e}", path.display());
             return ExitCode::from(1);
         }
-        println!("ca certificate at {}", path.display());
+        let _ = writeln!(out, "ca certificate at {}", path.display());
     }
-    let _ = std::io::stdout().flush();
+    let _ = out.flush();
     loop {
         std::thread::park();
     }

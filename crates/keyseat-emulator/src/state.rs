@@ -14,13 +14,16 @@ use serde_json::json;
 #[serde(rename_all = "lowercase")]
 pub enum KeyStatus {
     /// Usable.
-    #[serde(alias = "granted", alias = "inactive")]
+    #[serde(alias = "granted", alias = "inactive", alias = "ACTIVE")]
     Active,
-    /// Turned off by the merchant.
+    /// Turned off by the merchant (Keygen: `SUSPENDED`).
+    #[serde(alias = "SUSPENDED")]
     Disabled,
     /// Past its end.
+    #[serde(alias = "EXPIRED")]
     Expired,
-    /// Taken back (Polar, when the benefit is revoked).
+    /// Taken back (Polar, when the benefit is revoked; Keygen: `BANNED`).
+    #[serde(alias = "BANNED")]
     Revoked,
 }
 
@@ -29,7 +32,7 @@ pub enum KeyStatus {
 pub struct KeySpec {
     /// The key itself.
     pub key: String,
-    /// Who sold it: `dodo` (the default), `lemonsqueezy` or `polar`.
+    /// Who sold it: `dodo` (the default), `lemonsqueezy`, `polar` or `keygen`.
     #[serde(default = "dodo")]
     pub provider: String,
     /// The seller's account: the Lemon Squeezy store id (`store_id`, an integer) or the
@@ -38,19 +41,28 @@ pub struct KeySpec {
         default,
         alias = "store_id",
         alias = "organization_id",
+        alias = "account",
         deserialize_with = "optional_id"
     )]
     pub account_id: Option<String>,
     /// The Lemon Squeezy variant id (an integer).
     #[serde(default, deserialize_with = "optional_id")]
     pub variant_id: Option<String>,
+    /// The Keygen policy id.
+    #[serde(default)]
+    pub policy_id: Option<String>,
     /// Status (default `active`).
     #[serde(default = "active")]
     pub status: KeyStatus,
     /// Most instances at once (Lemon Squeezy's `activation_limit`, Polar's
     /// `limit_activations`). `null`, the default, is unlimited for Dodo and Lemon Squeezy,
     /// and "no activations" for Polar: such a key licenses by validation alone.
-    #[serde(default, alias = "activation_limit", alias = "limit_activations")]
+    #[serde(
+        default,
+        alias = "activation_limit",
+        alias = "limit_activations",
+        alias = "max_machines"
+    )]
     pub activations_limit: Option<u32>,
     /// RFC 3339 end of validity; `null` (the default) for perpetual. A past value counts as
     /// expired.
@@ -178,6 +190,9 @@ impl KeySpec {
 pub struct InstanceRecord {
     /// The instance (activation) id: Dodo's `lki_…`, a UUID for the others.
     pub id: String,
+    /// The machine fingerprint it was made for (Keygen).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
     /// The provider of the key it belongs to.
     pub provider: String,
     /// The id of the key it belongs to (Dodo's `lic_…`).
@@ -204,7 +219,10 @@ pub enum Endpoint {
 impl Endpoint {
     /// The endpoint a path names, for any provider.
     pub fn from_path(path: &str) -> Option<Endpoint> {
-        crate::provider::route(path).map(|(_, endpoint)| endpoint)
+        ["POST", "GET", "DELETE"]
+            .iter()
+            .find_map(|method| crate::provider::route(method, path))
+            .map(|(_, endpoint)| endpoint)
     }
 }
 
@@ -226,8 +244,11 @@ pub struct State {
     pub counts: BTreeMap<Endpoint, u64>,
     /// Requests received per provider and endpoint (faulted ones included).
     pub counts_by_provider: BTreeMap<(String, Endpoint), u64>,
-    /// Requests that carried an `Authorization` header (the client must never send one).
+    /// Requests that carried an `Authorization` header (the client must never send one,
+    /// but to Keygen's machine routes, which authenticate with the license key).
     pub authorization_headers: u64,
+    /// The key Keygen's answers are signed with.
+    pub(crate) keygen_key: Option<std::sync::Arc<crate::signing::SigningKey>>,
 }
 
 impl State {
@@ -310,10 +331,12 @@ impl State {
         license_key_id: &str,
         id: String,
         name: &str,
+        fingerprint: Option<&str>,
     ) -> InstanceRecord {
         let now = jiff::Timestamp::now();
         let record = InstanceRecord {
             id,
+            fingerprint: fingerprint.map(str::to_owned),
             provider: provider.to_owned(),
             license_key_id: license_key_id.to_owned(),
             name: name.to_owned(),

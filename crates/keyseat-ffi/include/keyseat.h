@@ -139,6 +139,11 @@ enum ks_result
    */
   KS_ERR_THREAD = 22,
   /**
+   * An answer's signature did not verify (Keygen): counted as no answer, like a network
+   * failure. Since ABI 1.2.
+   */
+  KS_ERR_BAD_SIGNATURE = 23,
+  /**
    * An error this version of the header has no code for; see the message.
    */
   KS_ERR_OTHER = 98,
@@ -201,6 +206,11 @@ enum ks_provider
    * Polar: ks_config_set_account() takes the organization id (a UUID).
    */
   KS_PROVIDER_POLAR = 2,
+  /**
+   * Keygen: ks_config_set_account() takes the account id, and ks_config_set_public_key()
+   * the account's Ed25519 public key, both required.
+   */
+  KS_PROVIDER_KEYGEN = 3,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -401,9 +411,10 @@ ks_result ks_config_new(const char *qualifier,
 void ks_config_free(ks_config *config);
 
 /**
- * Who sold the keys: KS_PROVIDER_DODO (the default), KS_PROVIDER_LEMON_SQUEEZY or
- * KS_PROVIDER_POLAR; the last two need ks_config_set_account(), checked by
- * ks_licensor_new(). Any other value gives KS_ERR_INVALID_INPUT. Since ABI 1.2.
+ * Who sold the keys: KS_PROVIDER_DODO (the default), KS_PROVIDER_LEMON_SQUEEZY,
+ * KS_PROVIDER_POLAR or KS_PROVIDER_KEYGEN; all but Dodo need ks_config_set_account(), and
+ * Keygen ks_config_set_public_key(), checked by ks_licensor_new(). Any other value gives
+ * KS_ERR_INVALID_INPUT. Since ABI 1.2.
  *
  * # Safety
  * `config` must be NULL or a live config used by no other thread.
@@ -411,8 +422,8 @@ void ks_config_free(ks_config *config);
 ks_result ks_config_set_provider(ks_config *config, uint32_t provider);
 
 /**
- * The seller's account at the provider: the Lemon Squeezy store id ("12345") or the Polar
- * organization id (a UUID); NULL clears it. Dodo takes none. Checked by ks_licensor_new(),
+ * The seller's account at the provider: the Lemon Squeezy store id ("12345"), the Polar
+ * organization id (a UUID) or the Keygen account id; NULL clears it. Dodo takes none. Checked by ks_licensor_new(),
  * which gives KS_ERR_INVALID_INPUT for a missing, malformed or unexpected account. Since
  * ABI 1.2.
  *
@@ -420,7 +431,19 @@ ks_result ks_config_set_provider(ks_config *config, uint32_t provider);
  * `config` must be NULL or a live config used by no other thread; `account` NULL or
  * NUL-terminated.
  */
-ks_result ks_config_set_account(ks_config *config, const char *account);
+ks_result ks_config_set_account(ks_config *config,
+                                const char *account);
+
+/**
+ * Keygen only, and required for it: the account's Ed25519 public key, 64 hexadecimal
+ * characters; NULL clears it. Answers not signed by it are refused (KS_ERR_BAD_SIGNATURE,
+ * counted as no answer). Checked by ks_licensor_new(). Since ABI 1.2.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread; `public_key` NULL or
+ * NUL-terminated.
+ */
+ks_result ks_config_set_public_key(ks_config *config, const char *public_key);
 
 /**
  * Lemon Squeezy only: accepts keys of this variant id of the accepted products, and of no

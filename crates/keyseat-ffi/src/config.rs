@@ -34,6 +34,9 @@ pub enum ks_provider {
     KS_PROVIDER_LEMON_SQUEEZY = 1,
     /// Polar: ks_config_set_account() takes the organization id (a UUID).
     KS_PROVIDER_POLAR = 2,
+    /// Keygen: ks_config_set_account() takes the account id, and ks_config_set_public_key()
+    /// the account's Ed25519 public key, both required.
+    KS_PROVIDER_KEYGEN = 3,
 }
 
 /// Where the license key is kept: ks_config_set_key_storage(), ks_status_key_storage().
@@ -72,6 +75,7 @@ pub struct ks_config {
     app: App,
     provider: ks_provider,
     account: Option<String>,
+    public_key: Option<String>,
     variant_ids: Vec<String>,
     environment: Environment,
     data_dir: Option<PathBuf>,
@@ -98,8 +102,10 @@ impl ks_config {
             ks_provider::KS_PROVIDER_DODO => "dodo",
             ks_provider::KS_PROVIDER_LEMON_SQUEEZY => "lemonsqueezy",
             ks_provider::KS_PROVIDER_POLAR => "polar",
+            ks_provider::KS_PROVIDER_KEYGEN => "keygen",
         };
-        let provider = Provider::from_name(name, self.account.as_deref())?;
+        let provider =
+            Provider::from_settings(name, self.account.as_deref(), self.public_key.as_deref())?;
         let mut b = Licensor::builder(self.app.clone())
             .provider(provider)
             .variant_ids(self.variant_ids.iter().cloned())
@@ -172,6 +178,7 @@ pub unsafe extern "C" fn ks_config_new(
             app,
             provider: ks_provider::KS_PROVIDER_DODO,
             account: None,
+            public_key: None,
             variant_ids: Vec::new(),
             environment: Environment::Live,
             data_dir: None,
@@ -220,9 +227,10 @@ fn with_config(
     })
 }
 
-/// Who sold the keys: KS_PROVIDER_DODO (the default), KS_PROVIDER_LEMON_SQUEEZY or
-/// KS_PROVIDER_POLAR; the last two need ks_config_set_account(), checked by
-/// ks_licensor_new(). Any other value gives KS_ERR_INVALID_INPUT. Since ABI 1.2.
+/// Who sold the keys: KS_PROVIDER_DODO (the default), KS_PROVIDER_LEMON_SQUEEZY,
+/// KS_PROVIDER_POLAR or KS_PROVIDER_KEYGEN; all but Dodo need ks_config_set_account(), and
+/// Keygen ks_config_set_public_key(), checked by ks_licensor_new(). Any other value gives
+/// KS_ERR_INVALID_INPUT. Since ABI 1.2.
 ///
 /// # Safety
 /// `config` must be NULL or a live config used by no other thread.
@@ -241,14 +249,15 @@ pub unsafe extern "C" fn ks_config_set_provider(
                 ks_provider::KS_PROVIDER_LEMON_SQUEEZY
             }
             x if x == ks_provider::KS_PROVIDER_POLAR as u32 => ks_provider::KS_PROVIDER_POLAR,
+            x if x == ks_provider::KS_PROVIDER_KEYGEN as u32 => ks_provider::KS_PROVIDER_KEYGEN,
             other => return invalid(&format!("unknown provider {other}")),
         };
         ks_result::KS_OK
     })
 }
 
-/// The seller's account at the provider: the Lemon Squeezy store id ("12345") or the Polar
-/// organization id (a UUID); NULL clears it. Dodo takes none. Checked by ks_licensor_new(),
+/// The seller's account at the provider: the Lemon Squeezy store id ("12345"), the Polar
+/// organization id (a UUID) or the Keygen account id; NULL clears it. Dodo takes none. Checked by ks_licensor_new(),
 /// which gives KS_ERR_INVALID_INPUT for a missing, malformed or unexpected account. Since
 /// ABI 1.2.
 ///
@@ -268,6 +277,32 @@ pub unsafe extern "C" fn ks_config_set_account(
     with_config(config, |c| match account {
         Ok(account) => {
             c.account = account.map(str::to_owned);
+            ks_result::KS_OK
+        }
+        Err(code) => code,
+    })
+}
+
+/// Keygen only, and required for it: the account's Ed25519 public key, 64 hexadecimal
+/// characters; NULL clears it. Answers not signed by it are refused (KS_ERR_BAD_SIGNATURE,
+/// counted as no answer). Checked by ks_licensor_new(). Since ABI 1.2.
+///
+/// # Safety
+/// `config` must be NULL or a live config used by no other thread; `public_key` NULL or
+/// NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_config_set_public_key(
+    config: *mut ks_config,
+    public_key: *const c_char,
+) -> ks_result {
+    // SAFETY: the caller promises config is NULL or a live config used by this thread
+    // alone.
+    let config = unsafe { config.as_mut() };
+    // SAFETY: the caller promises public_key is NULL or NUL-terminated.
+    let public_key = unsafe { str_in(public_key, "public_key") };
+    with_config(config, |c| match public_key {
+        Ok(key) => {
+            c.public_key = key.map(str::to_owned);
             ks_result::KS_OK
         }
         Err(code) => code,

@@ -63,6 +63,9 @@ pub enum ks_result {
     KS_ERR_NO_VALUE = 21,
     /// The operating system could not start a thread.
     KS_ERR_THREAD = 22,
+    /// An answer's signature did not verify (Keygen): counted as no answer, like a network
+    /// failure. Since ABI 1.2.
+    KS_ERR_BAD_SIGNATURE = 23,
     /// An error this version of the header has no code for; see the message.
     KS_ERR_OTHER = 98,
     /// A panic inside keyseat was caught; the handle may be used again.
@@ -116,6 +119,7 @@ fn result_of(code: ErrorCode) -> ks_result {
         ErrorCode::Certificate => KS_ERR_CERTIFICATE,
         ErrorCode::VendorSecretMismatch => KS_ERR_VENDOR_SECRET_MISMATCH,
         ErrorCode::Thread => KS_ERR_THREAD,
+        ErrorCode::BadSignature => KS_ERR_BAD_SIGNATURE,
         _ => KS_ERR_OTHER,
     }
 }

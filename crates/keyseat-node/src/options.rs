@@ -22,11 +22,14 @@ pub struct LicensorOptions {
     /// The application (`MyApp`).
     pub application: String,
     /// Who sold the keys: `'dodo'` (the default), `'lemonsqueezy'` or `'polar'`.
-    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar'")]
+    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar' | 'keygen'")]
     pub provider: Option<String>,
-    /// The seller's account: the Lemon Squeezy store id or the Polar organization id
-    /// (required for those two; Dodo takes none).
+    /// The seller's account: the Lemon Squeezy store id, the Polar organization id or the
+    /// Keygen account id (required for those; Dodo takes none).
     pub account: Option<String>,
+    /// Keygen only, and required for it: the account's Ed25519 public key (64 hexadecimal
+    /// characters). Answers not signed by it are refused (`BAD_SIGNATURE`, as no answer).
+    pub public_key: Option<String>,
     /// Product ids whose keys license this app: Dodo's (`pdt_…`), Lemon Squeezy product ids,
     /// or Polar benefit ids. A key of another product (or store, or organization) is refused
     /// with code `WRONG_PRODUCT` and its activation released.
@@ -71,7 +74,8 @@ pub fn builder(o: LicensorOptions) -> Outcome<LicensorBuilder> {
     let app =
         App::try_new(&o.qualifier, &o.organisation, &o.application).map_err(|e| failure(&e))?;
     let provider = o.provider.as_deref().unwrap_or("dodo");
-    let provider = Provider::from_name(provider, o.account.as_deref()).map_err(|e| failure(&e))?;
+    let provider = Provider::from_settings(provider, o.account.as_deref(), o.public_key.as_deref())
+        .map_err(|e| failure(&e))?;
     let mut b = keyseat::Licensor::builder(app)
         .provider(provider)
         .variant_ids(o.variant_ids.unwrap_or_default());

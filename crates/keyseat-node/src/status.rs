@@ -20,7 +20,7 @@ pub struct LicenseStatus {
     /// Whether this call talked to the license server.
     pub network_used: bool,
     /// Who sold the key: `'dodo'`, `'lemonsqueezy'` or `'polar'`.
-    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar'")]
+    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar' | 'keygen'")]
     pub provider: Option<String>,
     /// The product id (Dodo's `pdt_…`, the Lemon Squeezy product id, the Polar benefit id).
     pub product_id: Option<String>,

@@ -75,3 +75,31 @@ test('a provider needs its account, and names are checked', async (t) => {
     assert.equal(await codeOf(() => new Licensor(options(t, emu.url, extra))), 'INVALID_INPUT', JSON.stringify(extra))
   }
 })
+
+test('a Keygen key: signed answers, activate and deactivate; another public key refuses', async (t) => {
+  const keygen = (text) => ({
+    key: text,
+    provider: 'keygen',
+    account: 'acme',
+    product_id: 'prod-1',
+    max_machines: 1,
+  })
+  const emu = await startEmulator(t, [keygen('NODE-KEYGEN-0001')])
+  const opts = (publicKey) =>
+    options(t, emu.url, { provider: 'keygen', account: 'acme', publicKey, productIds: ['prod-1'] })
+  const licensor = new Licensor(opts(emu.keygenPublicKey))
+  const active = await licensor.activate('NODE-KEYGEN-0001')
+  assert.equal(active.state, 'active')
+  assert.equal(active.provider, 'keygen')
+  assert.equal(active.holdsSeat, true)
+  assert.equal(await licensor.deactivate(), 'slot_freed')
+
+  const forged = new Licensor(opts('00'.repeat(31) + '01'))
+  assert.equal(await codeOf(forged.activate('NODE-KEYGEN-0001')), 'BAD_SIGNATURE')
+  assert.equal(forged.checkOffline().state, 'not_activated')
+  assert.equal(
+    await codeOf(() => new Licensor(opts(undefined))),
+    'INVALID_INPUT',
+    'Keygen needs its public key',
+  )
+})

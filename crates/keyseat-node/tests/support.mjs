@@ -43,13 +43,18 @@ export async function startEmulator(t, keys) {
     if (child.exitCode === null && child.signalCode === null) child.kill()
   }
   t.after(stop)
-  const url = await new Promise((ok, fail) => {
+  // `listening on URL`, then `keygen public key: HEX`.
+  const [url, keygenPublicKey] = await new Promise((ok, fail) => {
     child.once('error', fail)
     child.once('exit', (code) => fail(new Error(`emulator exited with ${code}`)))
-    createInterface({ input: child.stdout }).once('line', (line) => {
-      const m = /^listening on (\S+)$/.exec(line)
-      if (m) ok(m[1])
-      else fail(new Error(`unexpected emulator output: ${line}`))
+    const lines = []
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line)
+      if (lines.length !== 2) return
+      const m = /^listening on (\S+)$/.exec(lines[0])
+      const k = /^keygen public key: ([0-9a-f]{64})$/.exec(lines[1])
+      if (m && k) ok([m[1], k[1]])
+      else fail(new Error(`unexpected emulator output: ${lines}`))
     })
   })
   const control = async (path, body, method = 'POST') => {
@@ -68,7 +73,7 @@ export async function startEmulator(t, keys) {
       child.once('exit', () => ok())
       child.kill()
     })
-  return { url, control, stop: stopped }
+  return { url, keygenPublicKey, control, stop: stopped }
 }
 
 /** Options of a Licensor against `url`, keeping everything in a fresh directory. */

@@ -18,6 +18,7 @@ pub struct Options<'py> {
     pub application: String,
     pub provider: String,
     pub account: Option<String>,
+    pub public_key: Option<String>,
     pub product_ids: Option<Vec<String>>,
     pub variant_ids: Option<Vec<String>>,
     pub any_product: bool,
@@ -38,7 +39,8 @@ pub fn builder(o: Options<'_>) -> PyResult<LicensorBuilder> {
     let app =
         App::try_new(&o.qualifier, &o.organisation, &o.application).map_err(|e| from_core(&e))?;
     let provider =
-        Provider::from_name(&o.provider, o.account.as_deref()).map_err(|e| from_core(&e))?;
+        Provider::from_settings(&o.provider, o.account.as_deref(), o.public_key.as_deref())
+            .map_err(|e| from_core(&e))?;
     let mut b = keyseat::Licensor::builder(app)
         .provider(provider)
         .variant_ids(o.variant_ids.unwrap_or_default());

@@ -47,6 +47,9 @@ class Emulator:
         line = self.process.stdout.readline().strip()
         assert line.startswith("listening on "), line
         self.url = line.removeprefix("listening on ")
+        line = self.process.stdout.readline().strip()
+        assert line.startswith("keygen public key: "), line
+        self.keygen_public_key = line.removeprefix("keygen public key: ")
 
     def control(self, path, body=None, method="POST"):
         data = None if body is None else json.dumps(body).encode()

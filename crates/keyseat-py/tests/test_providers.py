@@ -69,3 +69,22 @@ def test_a_provider_needs_its_account(emulator, make_licensor, extra):
     emu = emulator()
     with pytest.raises(keyseat.InvalidInputError):
         make_licensor(emu.url, **extra)
+
+
+def test_a_keygen_key_with_signed_answers(emulator, make_licensor):
+    emu = emulator(
+        {"key": "PY-KEYGEN-0001", "provider": "keygen", "account": "acme",
+         "product_id": "prod-1", "max_machines": 1}
+    )
+    settings = dict(provider="keygen", account="acme", product_ids=["prod-1"])
+    licensor = make_licensor(emu.url, public_key=emu.keygen_public_key, **settings)
+    active = licensor.activate("PY-KEYGEN-0001")
+    assert (active.state, active.provider, active.holds_seat) == ("active", "keygen", True)
+    assert licensor.deactivate() == "slot_freed"
+    forged = make_licensor(emu.url, public_key="00" * 31 + "01", **settings)
+    with pytest.raises(keyseat.LicenseError) as refused:
+        forged.activate("PY-KEYGEN-0001")
+    assert refused.value.code == "BAD_SIGNATURE"
+    assert forged.check_offline().state == "not_activated"
+    with pytest.raises(keyseat.InvalidInputError):
+        make_licensor(emu.url, **settings)

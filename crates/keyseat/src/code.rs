@@ -48,6 +48,8 @@ pub enum ErrorCode {
     VendorSecretMismatch,
     /// The operating system could not start a thread.
     Thread,
+    /// An answer's signature did not verify (Keygen); counted as no answer.
+    BadSignature,
     /// Anything else (the operating system's random source failed); see the message.
     Other,
 }
@@ -74,6 +76,7 @@ impl ErrorCode {
             ErrorCode::Certificate => "CERTIFICATE",
             ErrorCode::VendorSecretMismatch => "VENDOR_SECRET_MISMATCH",
             ErrorCode::Thread => "THREAD",
+            ErrorCode::BadSignature => "BAD_SIGNATURE",
             ErrorCode::Other => "OTHER",
         }
     }
@@ -92,6 +95,7 @@ impl Error {
             (ErrorKind::Network(_) | ErrorKind::ProxyAuthentication(_), _) => ErrorCode::Network,
             (ErrorKind::Certificate(_), _) => ErrorCode::Certificate,
             (ErrorKind::Timeout, _) => ErrorCode::Timeout,
+            (ErrorKind::BadSignature(_), _) => ErrorCode::BadSignature,
             (ErrorKind::InvalidResponse { .. }, _) => ErrorCode::InvalidResponse,
             (ErrorKind::InvalidInput(_), _) => ErrorCode::InvalidInput,
             (ErrorKind::AmbiguousActivation(_), _) => ErrorCode::AmbiguousActivation,
@@ -174,6 +178,7 @@ mod tests {
             (ErrorKind::Random("x".into()), "OTHER"),
             (ErrorKind::KeyStorage("x".into()), "KEY_STORAGE"),
             (ErrorKind::Thread("x".into()), "THREAD"),
+            (ErrorKind::BadSignature("x".into()), "BAD_SIGNATURE"),
             (ErrorKind::NotActivated, "NOT_ACTIVATED"),
             (
                 ErrorKind::AlreadyActivated {

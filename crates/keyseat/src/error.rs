@@ -45,6 +45,11 @@ pub enum ErrorKind {
     Certificate(String),
     /// The server did not answer within the configured time.
     Timeout,
+    /// An answer's signature did not verify (Keygen, whose answers are signed): missing,
+    /// forged or made with another key, a body changed after signing, a date more than
+    /// five minutes from this machine's clock, or a validation nonce not echoed. Counted as
+    /// no answer: it never confirms a license nor takes one away.
+    BadSignature(String),
     /// An answer arrived but is not what the API describes: bad JSON, wrong shape, too
     /// large, truncated, or a non-JSON error page (for example from a proxy).
     InvalidResponse {
@@ -258,6 +263,7 @@ impl Error {
             | ErrorKind::Certificate(_)
             | ErrorKind::ProxyAuthentication(_)
             | ErrorKind::Timeout
+            | ErrorKind::BadSignature(_)
             | ErrorKind::AmbiguousActivation(_)
             | ErrorKind::InvalidResponse { .. } => true,
             ErrorKind::Api { .. } => !self.is_rejection(),
@@ -346,6 +352,11 @@ impl fmt::Display for ErrorKind {
                  inspects TLS needs its CA trusted through a CA file"
             ),
             ErrorKind::Timeout => f.write_str("the license server did not answer in time"),
+            ErrorKind::BadSignature(detail) => write!(
+                f,
+                "the license server's answer is not signed as it must be ({detail}); it was \
+                 ignored, as if no answer had come"
+            ),
             ErrorKind::InvalidResponse {
                 status: Some(status),
                 detail,

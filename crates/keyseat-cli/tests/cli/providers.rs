@@ -103,3 +103,37 @@ fn a_provider_needs_its_account() {
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
     }
 }
+
+#[test]
+fn a_keygen_key_lives_through_licensectl_and_a_wrong_public_key_is_refused() {
+    let spec = KeySpec::new(KEY)
+        .with_limit(1)
+        .sold_by("keygen", "acme")
+        .of_product("prod-1");
+    let s = Setup::with(Emulator::start(vec![spec]).unwrap());
+    let keygen = |public_key: &str, args: &[&str]| {
+        let mut c = s.cmd_without_product(&["--provider", "keygen", "--account", "acme"]);
+        c.args(["--public-key", public_key, "--product", "prod-1"])
+            .args(args);
+        checked(c)
+    };
+    let genuine = s.emu.keygen_public_key();
+    let forged = format!("{}01", "00".repeat(31));
+    // Another public key: the genuine answer does not verify, nothing is kept (exit 7).
+    let out = keygen(&forged, &["activate", KEY]);
+    assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not signed"), "{}", stderr(&out));
+    assert!(s.emu.instances().is_empty());
+    let out = keygen(&genuine, &["activate", KEY]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (code, v) = parse(&keygen(&genuine, &["--json", "status", "--refresh"]));
+    assert_eq!((code, &v["provider"]), (0, &serde_json::json!("keygen")));
+    let out = keygen(&genuine, &["deactivate"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(s.emu.instances().is_empty());
+    // --public-key is required with keygen, and Keygen's alone.
+    let mut c = s.cmd(&["--provider", "keygen", "--account", "acme", "status"]);
+    assert_eq!(checked(c).status.code(), Some(2));
+    c = s.cmd(&["--public-key", &genuine, "status"]);
+    assert_eq!(checked(c).status.code(), Some(2));
+}

@@ -16,7 +16,10 @@ impl Provider for Dodo {
         "dodo"
     }
 
-    fn route(&self, path: &str) -> Option<Endpoint> {
+    fn route(&self, method: &str, path: &str) -> Option<Endpoint> {
+        if method != "POST" {
+            return None;
+        }
         match path {
             "/licenses/activate" => Some(Endpoint::Activate),
             "/licenses/validate" => Some(Endpoint::Validate),
@@ -39,7 +42,7 @@ impl Provider for Dodo {
         }
     }
 
-    fn fault_answer(&self, status: u16) -> Response {
+    fn fault_answer(&self, _state: &State, _request: &Request, status: u16) -> Response {
         let code = match status {
             429 => "TOO_MANY_REQUESTS",
             s if s >= 500 => "INTERNAL_SERVER_ERROR",
@@ -81,7 +84,7 @@ fn activate(state: &mut State, key: &str, name: &str) -> Response {
         );
     }
     let id = format!("lki_{}", random_hex());
-    let record = state.add_instance("dodo", &entry.license_key_id, id, name);
+    let record = state.add_instance("dodo", &entry.license_key_id, id, name, None);
     let body = json!({
         "id": record.id,
         "business_id": "bus_emulator",

@@ -17,7 +17,10 @@ impl Provider for LemonSqueezy {
         "lemonsqueezy"
     }
 
-    fn route(&self, path: &str) -> Option<Endpoint> {
+    fn route(&self, method: &str, path: &str) -> Option<Endpoint> {
+        if method != "POST" {
+            return None;
+        }
         match path {
             "/v1/licenses/activate" => Some(Endpoint::Activate),
             "/v1/licenses/validate" => Some(Endpoint::Validate),
@@ -62,7 +65,7 @@ impl Provider for LemonSqueezy {
         }
     }
 
-    fn fault_answer(&self, status: u16) -> Response {
+    fn fault_answer(&self, _state: &State, _request: &Request, status: u16) -> Response {
         Response::json(status, &json!({ "error": "injected by the emulator" }))
     }
 
@@ -163,7 +166,13 @@ fn activate(state: &mut State, entry: &KeyEntry, name: &str) -> Response {
             "This license key has reached the activation limit.",
         );
     }
-    let record = state.add_instance("lemonsqueezy", &entry.license_key_id, random_uuid(), name);
+    let record = state.add_instance(
+        "lemonsqueezy",
+        &entry.license_key_id,
+        random_uuid(),
+        name,
+        None,
+    );
     let body = json!({
         "activated": true,
         "error": null,

@@ -4,6 +4,7 @@
 //! is one module here and one line in [`PROVIDERS`].
 
 mod dodo;
+mod keygen;
 mod lemon_squeezy;
 mod polar;
 
@@ -14,26 +15,36 @@ use crate::state::{Endpoint, KeySpec, State};
 pub(crate) trait Provider: Sync {
     /// Its name in `keys.json` (`dodo`, `lemonsqueezy`, `polar`).
     fn name(&self) -> &'static str;
-    /// The endpoint a path of this provider names.
-    fn route(&self, path: &str) -> Option<Endpoint>;
+    /// The endpoint a method and path of this provider name.
+    fn route(&self, method: &str, path: &str) -> Option<Endpoint>;
     /// Serves one request of `endpoint`.
     fn handle(&self, state: &mut State, endpoint: Endpoint, request: &Request) -> Response;
-    /// An error answer in this provider's shape, for an injected fault.
-    fn fault_answer(&self, status: u16) -> Response;
+    /// An error answer in this provider's shape, for an injected fault, to `request`.
+    fn fault_answer(&self, state: &State, request: &Request, status: u16) -> Response;
     /// The id of the `number`th key (from 1) when it is this provider's.
     fn license_key_id(&self, number: usize) -> String;
     /// Checks a key's fields.
     fn check(&self, spec: &KeySpec) -> Result<(), String>;
+    /// Whether clients send credentials to it (Keygen's license-key authorization), so that
+    /// an `Authorization` header is expected and not counted as a leak.
+    fn authenticates(&self) -> bool {
+        false
+    }
 }
 
 /// Every provider served.
-static PROVIDERS: [&dyn Provider; 3] = [&dodo::Dodo, &lemon_squeezy::LemonSqueezy, &polar::Polar];
+static PROVIDERS: [&dyn Provider; 4] = [
+    &dodo::Dodo,
+    &lemon_squeezy::LemonSqueezy,
+    &polar::Polar,
+    &keygen::Keygen,
+];
 
-/// The provider and endpoint a path names.
-pub(crate) fn route(path: &str) -> Option<(&'static dyn Provider, Endpoint)> {
+/// The provider and endpoint a method and path name.
+pub(crate) fn route(method: &str, path: &str) -> Option<(&'static dyn Provider, Endpoint)> {
     PROVIDERS
         .iter()
-        .find_map(|p| p.route(path).map(|endpoint| (*p, endpoint)))
+        .find_map(|p| p.route(method, path).map(|endpoint| (*p, endpoint)))
 }
 
 /// The provider called `name`; Dodo for a name no provider has (a key that fails
@@ -106,9 +117,19 @@ mod tests {
             ("/v1/customer-portal/license-keys/deactivate", "polar"),
         ];
         for (path, name) in paths {
-            assert_eq!(route(path).map(|(p, _)| p.name()), Some(name), "{path}");
+            assert_eq!(
+                route("POST", path).map(|(p, _)| p.name()),
+                Some(name),
+                "{path}"
+            );
         }
-        assert!(route("/licenses/other").is_none());
+        assert!(route("POST", "/licenses/other").is_none());
+        assert!(route("GET", "/licenses/activate").is_none());
+        let machine = "/v1/accounts/acme/machines/m-1";
+        assert_eq!(
+            route("DELETE", machine).map(|(p, e)| (p.name(), e)),
+            Some(("keygen", Endpoint::Deactivate))
+        );
         assert_eq!(named("nobody").name(), "dodo");
     }
 

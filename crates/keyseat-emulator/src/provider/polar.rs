@@ -22,7 +22,10 @@ impl Provider for Polar {
         "polar"
     }
 
-    fn route(&self, path: &str) -> Option<Endpoint> {
+    fn route(&self, method: &str, path: &str) -> Option<Endpoint> {
+        if method != "POST" {
+            return None;
+        }
         match path {
             "/v1/customer-portal/license-keys/activate" => Some(Endpoint::Activate),
             "/v1/customer-portal/license-keys/validate" => Some(Endpoint::Validate),
@@ -79,7 +82,7 @@ impl Provider for Polar {
         }
     }
 
-    fn fault_answer(&self, status: u16) -> Response {
+    fn fault_answer(&self, _state: &State, _request: &Request, status: u16) -> Response {
         let class = match status {
             429 => "TooManyRequests",
             s if s >= 500 => "InternalServerError",
@@ -227,7 +230,7 @@ fn activate(state: &mut State, entry: &KeyEntry, fields: &Map<String, Value>) ->
         return not_permitted("License key activation limit already reached");
     }
     let label = text(fields, "label").unwrap_or("");
-    let record = state.add_instance("polar", &entry.license_key_id, random_uuid(), label);
+    let record = state.add_instance("polar", &entry.license_key_id, random_uuid(), label, None);
     let mut body = activation(&record);
     body["license_key"] = license_key(entry);
     Response::json(200, &body)

@@ -37,7 +37,12 @@ fn compile(source: &str, out: &Path, extra: &[&str]) {
     assert!(status.success(), "compiling {source} failed");
 }
 
-fn run(exe: &Path, emu: &Emulator, dir: &Path, env: &[(&str, &str)]) -> String {
+fn run<V: AsRef<std::ffi::OsStr>>(
+    exe: &Path,
+    emu: &Emulator,
+    dir: &Path,
+    env: &[(&str, V)],
+) -> String {
     let out = Command::new(exe)
         .env("KS_BASE_URL", emu.url())
         .env("KS_DATA_DIR", dir)
@@ -45,7 +50,7 @@ fn run(exe: &Path, emu: &Emulator, dir: &Path, env: &[(&str, &str)]) -> String {
         .env("KS_PRODUCT_ID", PRODUCT)
         .env("KS_OTHER_KEY", OTHER_KEY)
         .env("KS_OTHER_PRODUCT_ID", OTHER_PRODUCT)
-        .envs(env.iter().copied())
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -89,7 +94,7 @@ fn c_example_activates_checks_and_deactivates() {
     let exe = tmp.path().join("activate");
     compile("examples/c/activate.c", &exe, &[]);
     let emu = emulator();
-    let out = run(&exe, &emu, &tmp.path().join("data"), &[]);
+    let out = run(&exe, &emu, &tmp.path().join("data"), &[] as &[(&str, &str)]);
     assert!(out.contains("state: active"), "{out}");
     assert!(out.contains(&format!("product: {PRODUCT}")), "{out}");
     assert!(out.contains("key: ****-8293"), "{out}");
@@ -102,7 +107,7 @@ fn c_bad_input_paths() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = tmp.path().join("bad_input");
     compile("examples/c/bad_input.c", &exe, &[]);
-    let out = run(&exe, &emulator(), tmp.path(), &[]);
+    let out = run(&exe, &emulator(), tmp.path(), &[] as &[(&str, &str)]);
     assert_eq!(failures(&out, "bad input"), 0, "{out}");
 }
 
@@ -112,7 +117,7 @@ fn c_abi_contract() {
     let exe = tmp.path().join("abi_contract");
     compile("examples/c/abi_contract.c", &exe, &[]);
     let emu = emulator();
-    let out = run(&exe, &emu, &tmp.path().join("data"), &[]);
+    let out = run(&exe, &emu, &tmp.path().join("data"), &[] as &[(&str, &str)]);
     assert_eq!(failures(&out, "abi contract"), 0, "{out}");
     assert!(
         emu.instances_of(OTHER_KEY).is_empty(),
@@ -125,10 +130,12 @@ const LS_OTHER_STORE_KEY: &str = "FFI-LS-OTHER-STORE-KEY-112233445566";
 const POLAR_KEY: &str = "FFI-POLAR-KEY-NO-SEATS-7766554433";
 const POLAR_ORG: &str = "1dbfc517-0bbf-4301-9ba8-555ca42b9737";
 const POLAR_BENEFIT: &str = "5a1e3c0e-0000-4000-8000-000000000003";
+const KEYGEN_KEY: &str = "FFI-KEYGEN-KEY-5544332211009988";
+const KEYGEN_PRODUCT: &str = "9c1e3c0e-0000-4000-8000-0000000000aa";
 
-/// An emulator serving Lemon Squeezy keys of store 7 and 8, and a Polar key with no
-/// activations, with the environment `providers.c` reads.
-fn provider_emulator() -> (Emulator, Vec<(&'static str, &'static str)>) {
+/// An emulator serving Lemon Squeezy keys of store 7 and 8, a Polar key with no
+/// activations and a Keygen key, with the environment `providers.c` reads.
+fn provider_emulator() -> (Emulator, Vec<(&'static str, String)>) {
     let emu = Emulator::start(vec![
         KeySpec::new(LS_KEY)
             .with_limit(1)
@@ -141,9 +148,13 @@ fn provider_emulator() -> (Emulator, Vec<(&'static str, &'static str)>) {
         KeySpec::new(POLAR_KEY)
             .sold_by("polar", POLAR_ORG)
             .of_product(POLAR_BENEFIT),
+        KeySpec::new(KEYGEN_KEY)
+            .with_limit(1)
+            .sold_by("keygen", "acme")
+            .of_product(KEYGEN_PRODUCT),
     ])
     .unwrap();
-    let env = vec![
+    let env = [
         ("KS_LS_KEY", LS_KEY),
         ("KS_LS_OTHER_STORE_KEY", LS_OTHER_STORE_KEY),
         ("KS_LS_STORE", "7"),
@@ -151,12 +162,18 @@ fn provider_emulator() -> (Emulator, Vec<(&'static str, &'static str)>) {
         ("KS_POLAR_KEY", POLAR_KEY),
         ("KS_POLAR_ORG", POLAR_ORG),
         ("KS_POLAR_BENEFIT", POLAR_BENEFIT),
+        ("KS_KEYGEN_KEY", KEYGEN_KEY),
+        ("KS_KEYGEN_ACCOUNT", "acme"),
+        ("KS_KEYGEN_PRODUCT", KEYGEN_PRODUCT),
     ];
+    let mut env: Vec<(&'static str, String)> =
+        env.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
+    env.push(("KS_KEYGEN_PUBLIC_KEY", emu.keygen_public_key()));
     (emu, env)
 }
 
 #[test]
-fn c_lemon_squeezy_and_polar() {
+fn c_lemon_squeezy_polar_and_keygen() {
     let tmp = tempfile::tempdir().unwrap();
     let exe = tmp.path().join("providers");
     compile("examples/c/providers.c", &exe, &[]);
@@ -203,8 +220,11 @@ fn c_callers_under_sanitizers() {
         } else {
             (emulator(), Vec::new())
         };
-        env.push(("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1"));
-        env.push(("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1"));
+        env.push(("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=1".to_owned()));
+        env.push((
+            "UBSAN_OPTIONS",
+            "halt_on_error=1:print_stacktrace=1".to_owned(),
+        ));
         let data = tmp.path().join(format!("data-{name}"));
         std::fs::create_dir_all(&data).unwrap();
         let out = run(&exe, &emu, &data, &env);

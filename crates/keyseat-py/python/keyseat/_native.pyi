@@ -22,7 +22,7 @@ State = Literal[
     "trial_expired",
 ]
 KeyStorage = Literal["keyring", "file", "memory"]
-Provider = Literal["dodo", "lemonsqueezy", "polar"]
+Provider = Literal["dodo", "lemonsqueezy", "polar", "keygen"]
 Seconds = datetime.timedelta | float | int
 
 @final
@@ -105,6 +105,7 @@ class Licensor:
         application: str,
         provider: Provider = "dodo",
         account: str | None = None,
+        public_key: str | None = None,
         product_ids: Sequence[str] | None = None,
         variant_ids: Sequence[str] | None = None,
         any_product: bool = False,

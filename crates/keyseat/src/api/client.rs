@@ -12,7 +12,7 @@ use ureq::unversioned::resolver::DefaultResolver;
 use ureq::{Agent, Body};
 
 use super::MAX_RESPONSE_BYTES;
-use super::provider::{Provider, Request};
+use super::provider::{Kind, Next, Provider, Received, Reply, Request, Seat, ambiguous};
 use super::retry::{RetryPolicy, retry_after, should_retry_header};
 use super::tls::{self, TrustStore};
 use super::types::{Activation, Validation};
@@ -132,6 +132,7 @@ impl ClientBuilder {
         self.provider.check()?;
         let base = self.provider.base_url(&self.environment).to_owned();
         check_base_url(&base)?;
+        let (signed_host, signed_path) = signed_parts(&base)?;
         let roots = tls::root_certs(self.trust, self.ca_file.as_deref())?;
         // rustls with ring, set here rather than through ureq's `rustls` feature, which would
         // also link a second copy of the Mozilla roots.
@@ -176,6 +177,8 @@ impl ClientBuilder {
             retry: self.retry,
             provider: self.provider,
             quiet_until: Arc::default(),
+            signed_host,
+            signed_path,
         })
     }
 }
@@ -191,6 +194,10 @@ pub struct Client {
     provider: Provider,
     /// No request is sent before this instant: the end of the wait a 429 asked for.
     quiet_until: Arc<Mutex<Option<Instant>>>,
+    /// The host as a signed answer names it: with the port when not the scheme's default.
+    signed_host: String,
+    /// The base URL's path, before each request's path in a signed answer.
+    signed_path: String,
 }
 
 impl std::fmt::Debug for Client {
@@ -222,6 +229,9 @@ enum Attempt {
         /// True when the request certainly never reached the server.
         not_sent: bool,
     },
+    /// An answer came, but the provider's check of it failed ([`ErrorKind::BadSignature`]):
+    /// no answer.
+    Unverified(Error),
 }
 
 impl Client {
@@ -240,121 +250,88 @@ impl Client {
         &self.provider
     }
 
-    /// Activates `key` as a new activation called `name`.
+    /// Activates `key` as a new activation called `name`: as
+    /// [`Client::activate_machine`] with no fingerprint (which Keygen needs).
     ///
-    /// Spends one activation slot on success. Retried only when the request certainly did not
-    /// reach the server (connection refused, DNS failure, connect timeout, a 429 asking for
-    /// a short wait). A key that licenses by validation alone (a Polar key with no
-    /// activations) is validated instead, and comes back with
-    /// [`Activation::holds_seat`] false.
+    /// # Errors
+    /// As [`Client::activate_machine`].
+    pub fn activate(&self, key: &LicenseKey, name: &str) -> Result<Activation, Error> {
+        self.activate_machine(key, name, None)
+    }
+
+    /// Activates `key` on this machine as an activation called `name`, bound to the
+    /// machine's `fingerprint` where the provider binds seats to one (Keygen).
+    ///
+    /// Spends one activation slot on success. The request that spends it is retried only
+    /// when it certainly did not reach the server (connection refused, DNS failure, connect
+    /// timeout, a 429 asking for a short wait). A key that licenses by validation alone (a
+    /// Polar key with no activations) is validated instead, and comes back with
+    /// [`Activation::holds_seat`] false; a seat this machine already holds (Keygen's
+    /// `FINGERPRINT_TAKEN`) is found and returned, and no other is spent.
     ///
     /// # Errors
     /// [`ErrorKind::AmbiguousActivation`] when the server may have processed the request but
-    /// no usable answer came back; [`ErrorKind::Api`] when the server refused (limit reached,
-    /// inactive key, unknown key); other kinds as described on [`ErrorKind`].
-    pub fn activate(&self, key: &LicenseKey, name: &str) -> Result<Activation, Error> {
+    /// no usable answer came back (an answer whose signature fails included);
+    /// [`ErrorKind::Api`] when the server refused (limit reached, inactive key, unknown key);
+    /// other kinds as described on [`ErrorKind`].
+    pub fn activate_machine(
+        &self,
+        key: &LicenseKey,
+        name: &str,
+        fingerprint: Option<&str>,
+    ) -> Result<Activation, Error> {
+        let seat = Seat { name, fingerprint };
         let wire = self.provider.wire();
-        let request = wire.activate(key, name);
-        let mut retry = 0;
+        let mut done: Vec<(Request, Reply)> = Vec::new();
         loop {
-            let attempt = self.send(&self.activation_agent, &request, key);
-            let (wait_headers, error) = match attempt {
-                Attempt::Failed {
-                    error,
-                    not_sent: true,
-                } if !is_final(&error) => (None, error),
-                Attempt::Failed {
-                    error,
-                    not_sent: true,
-                } => return Err(error),
-                Attempt::Failed {
-                    error,
-                    not_sent: false,
-                } => return Err(ambiguous(&error.to_string())),
-                Attempt::Answered {
-                    status: 200..=299,
-                    body,
-                    ..
-                } => {
-                    return match body.and_then(|b| wire.read_activation(&b, key)) {
-                        // A success status whose body still says no.
-                        Err(e) if e.is_rejection() => Err(e),
-                        parsed => parsed.map_err(|e| {
-                            ambiguous(&format!("the server accepted the activation but {e}"))
-                        }),
+            match wire.activation_step(key, &seat, &done) {
+                Next::Done(activation) => return Ok(activation),
+                Next::Fail(e) => return Err(e),
+                Next::Send(request, kind) => {
+                    let reply = match kind {
+                        Kind::SpendsSeat => self.exchange_once(&request, key)?,
+                        Kind::Repeatable => self.exchange_repeatable(&request, key, false).0?,
                     };
+                    done.push((request, reply));
                 }
-                Attempt::Answered {
-                    status: 429,
-                    headers,
-                    body,
-                    ..
-                } => (Some(headers), self.refusal(429, body, key)),
-                Attempt::Answered { status, body, .. } if status >= 500 => {
-                    let error = self.refusal(status, body, key);
-                    return Err(ambiguous(&error.to_string()));
-                }
-                Attempt::Answered { status, body, .. } => {
-                    let error = self.refusal(status, body, key);
-                    if error.api_code() == Some(&ApiCode::ActivationsNotSupported) {
-                        return self.seatless(key, name);
-                    }
-                    return Err(error);
-                }
-            };
-            let Some(wait) = self.wait_before_retry(retry, wait_headers.as_ref()) else {
-                return Err(error);
-            };
-            log::info!("activate: request not delivered ({error}); retrying in {wait:?}");
-            std::thread::sleep(wait);
-            retry += 1;
+            }
         }
     }
 
-    /// The activation of a key that has no activation slots: its validation, as an
-    /// activation holding no seat, named by the license key's id.
-    fn seatless(&self, key: &LicenseKey, name: &str) -> Result<Activation, Error> {
-        log::info!("the key has no activation slots: it licenses by validation alone");
-        let validation = self.validate(key, None)?;
-        let license = validation
-            .license
-            .filter(|_| validation.valid)
-            .ok_or_else(|| {
-                Error::new(ErrorKind::Api {
-                    status: 200,
-                    code: ApiCode::InactiveLicenseKey,
-                    message: "the key has no activations and is not valid".into(),
-                })
-            })?;
-        let id = InstanceId::new(license.license_key_id.clone())
-            .map_err(|e| Error::invalid_response(Some(200), format!("license key id: {e}")))?;
-        Ok(Activation {
-            id,
-            name: name.to_owned(),
-            created_at: None,
-            holds_seat: false,
-            license,
-        })
-    }
-
-    /// Asks whether `key` (and, when given, its activation `instance`) is valid.
-    /// `valid: false` is the server's definite "no".
+    /// Asks whether `key` (and, when given, its activation `instance`) is valid: as
+    /// [`Client::validate_machine`] with no fingerprint.
     ///
     /// # Errors
-    /// Network, timeout and unusable-answer errors after the retries are spent; an
-    /// [`ErrorKind::Api`] error when the server refused the request itself (Lemon Squeezy and
-    /// Polar refuse an unknown, expired or revoked key this way).
+    /// As [`Client::validate_machine`].
     pub fn validate(
         &self,
         key: &LicenseKey,
         instance: Option<&InstanceId>,
     ) -> Result<Validation, Error> {
+        self.validate_machine(key, instance, None)
+    }
+
+    /// Asks whether `key` (and, when given, its activation `instance` on the machine of
+    /// `fingerprint`) is valid. `valid: false` is the server's definite "no".
+    ///
+    /// # Errors
+    /// Network, timeout, unusable-answer and bad-signature errors after the retries are
+    /// spent; an [`ErrorKind::Api`] error when the server refused the request itself (Lemon
+    /// Squeezy and Polar refuse an unknown, expired or revoked key this way).
+    pub fn validate_machine(
+        &self,
+        key: &LicenseKey,
+        instance: Option<&InstanceId>,
+        fingerprint: Option<&str>,
+    ) -> Result<Validation, Error> {
         let wire = self.provider.wire();
-        let request = wire.validate(key, instance);
-        let (result, _) = self.send_idempotent(&request, key, |b| {
-            b.and_then(|b| wire.read_validation(&b, key))
-        });
-        result
+        let request = wire.validate(key, instance, fingerprint);
+        let reply = self.exchange_repeatable(&request, key, false).0?;
+        if reply.is_success() {
+            wire.read_validation(&request, &reply.body, key)
+        } else {
+            Err(wire.refusal(reply.status, &reply.body, key))
+        }
     }
 
     /// Frees the activation slot held by `instance`.
@@ -366,17 +343,21 @@ impl Client {
     /// As [`Client::validate`]; [`ErrorKind::Api`] with status 403 or 404 when the activation
     /// or the key does not exist.
     pub fn deactivate(&self, key: &LicenseKey, instance: &InstanceId) -> Result<(), Error> {
-        let request = self.provider.wire().deactivate(key, instance);
+        let wire = self.provider.wire();
+        let request = wire.deactivate(key, instance);
         // The answer's status is the whole answer: a 2xx whose body went astray has still
         // freed the slot.
-        let (result, earlier_unknown) = self.send_idempotent(&request, key, |_| Ok(()));
-        match result {
-            Err(e) if earlier_unknown && matches!(e.http_status(), Some(403 | 404)) => {
-                log::info!("deactivate: activation already gone after an unanswered attempt");
-                Ok(())
-            }
-            other => other,
+        let (reply, earlier_unknown) = self.exchange_repeatable(&request, key, true);
+        let refusal = match reply {
+            Ok(reply) if reply.is_success() => return Ok(()),
+            Ok(reply) => wire.refusal(reply.status, &reply.body, key),
+            Err(e) => e,
+        };
+        if earlier_unknown && matches!(refusal.http_status(), Some(403 | 404)) {
+            log::info!("deactivate: activation already gone after an unanswered attempt");
+            return Ok(());
         }
+        Err(refusal)
     }
 
     /// The provider's reading of an error answer.
@@ -403,36 +384,93 @@ impl Client {
         Some(self.retry.delay(retry, headers))
     }
 
-    /// Sends a request that is safe to repeat, retrying per the policy. Also returns whether
-    /// an attempt before the last one had an unknown outcome.
-    fn send_idempotent<T>(
+    /// Sends a request that spends a seat: retried only when it certainly never arrived.
+    /// Returns a definite answer (a success or a refusal), or the error: anything that may
+    /// have been processed without a usable answer is [`ErrorKind::AmbiguousActivation`].
+    fn exchange_once(&self, request: &Request, key: &LicenseKey) -> Result<Reply, Error> {
+        let mut retry = 0;
+        loop {
+            let (wait_headers, error) = match self.send(&self.activation_agent, request, key) {
+                Attempt::Failed {
+                    error,
+                    not_sent: true,
+                } if !is_final(&error) => (None, error),
+                Attempt::Failed {
+                    error,
+                    not_sent: true,
+                } => return Err(error),
+                Attempt::Failed {
+                    error,
+                    not_sent: false,
+                } => return Err(ambiguous(&error.to_string())),
+                Attempt::Answered {
+                    status: 429,
+                    headers,
+                    body,
+                    ..
+                } => (Some(headers), self.refusal(429, body, key)),
+                Attempt::Answered { status, body, .. } if status >= 500 => {
+                    return Err(ambiguous(&self.refusal(status, body, key).to_string()));
+                }
+                Attempt::Answered { status, body, .. } => {
+                    let success = (200..300).contains(&status);
+                    return match body {
+                        Ok(body) => Ok(Reply { status, body }),
+                        Err(e) if success => Err(ambiguous(&format!(
+                            "the server accepted the activation but {e}"
+                        ))),
+                        Err(e) => Err(e),
+                    };
+                }
+                Attempt::Unverified(e) => return Err(ambiguous(&e.to_string())),
+            };
+            let Some(wait) = self.wait_before_retry(retry, wait_headers.as_ref()) else {
+                return Err(error);
+            };
+            log::info!("activate: request not delivered ({error}); retrying in {wait:?}");
+            std::thread::sleep(wait);
+            retry += 1;
+        }
+    }
+
+    /// Sends a request that is safe to repeat, retrying per the policy. Returns a definite
+    /// answer (a success or a refusal) or the last error, and whether an attempt before the
+    /// last one had an unknown outcome. With `status_is_answer` (a deactivation), a success
+    /// is the whole answer, whatever became of its body.
+    fn exchange_repeatable(
         &self,
         request: &Request,
         key: &LicenseKey,
-        parse: impl Fn(Result<Vec<u8>, Error>) -> Result<T, Error>,
-    ) -> (Result<T, Error>, bool) {
+        status_is_answer: bool,
+    ) -> (Result<Reply, Error>, bool) {
         let mut earlier_unknown = false;
         let mut retry = 0;
         loop {
-            let attempt = self.send(&self.agent, request, key);
-            let (unknown, retryable, headers, result) = match attempt {
+            let (unknown, retryable, headers, result) = match self.send(&self.agent, request, key) {
                 Attempt::Failed { error, not_sent } => {
                     (!not_sent, !is_final(&error), None, Err(error))
                 }
+                // A forged or damaged answer: asking again would only bring another.
+                Attempt::Unverified(e) => (true, false, None, Err(e)),
                 Attempt::Answered {
                     status,
                     headers,
                     body,
                     body_cut,
                 } => {
-                    let result = if (200..300).contains(&status) {
-                        parse(body)
-                    } else {
-                        Err(self.refusal(status, body, key))
+                    let passing = status == 408 || status == 429 || status >= 500;
+                    let body = match body {
+                        Err(_) if status_is_answer && (200..300).contains(&status) => {
+                            Ok(Vec::new())
+                        }
+                        body => body,
                     };
-                    let retryable = should_retry_header(&headers)
-                        .unwrap_or(status == 408 || status == 429 || status >= 500 || body_cut)
-                        && result.is_err();
+                    let retryable = should_retry_header(&headers).unwrap_or(passing || body_cut)
+                        && (passing || body.is_err());
+                    let result = match body {
+                        Ok(body) if !passing => Ok(Reply { status, body }),
+                        body => Err(self.refusal(status, body, key)),
+                    };
                     (status >= 500 || body_cut, retryable, Some(headers), result)
                 }
             };
@@ -456,8 +494,8 @@ impl Client {
         }
     }
 
-    /// One POST: sends the request, reads the answer with the size limit. Nothing is sent
-    /// while a pause asked for by a 429 lasts.
+    /// One request: sends it, reads the answer with the size limit, and has the provider
+    /// check it. Nothing is sent while a pause asked for by a 429 lasts.
     fn send(&self, agent: &Agent, request: &Request, key: &LicenseKey) -> Attempt {
         if let Some(left) = self.pause_left() {
             return Attempt::Failed {
@@ -473,16 +511,12 @@ impl Client {
             };
         }
         let url = format!("{}{}", self.base, request.path);
-        log::debug!("POST {url}");
-        let sent = agent
-            .post(&url)
-            .header("accept", "application/json")
-            .content_type(request.content_type)
-            .send(&request.body[..]);
+        log::debug!("{} {url}", request.method);
+        let sent = self.dispatch(agent, request, &url);
         match sent {
             Ok(mut response) => {
                 let status = response.status().as_u16();
-                log::debug!("POST {url} -> {status}");
+                log::debug!("{} {url} -> {status}", request.method);
                 let headers = response.headers().clone();
                 if status == 429 {
                     self.pause(&headers);
@@ -492,6 +526,16 @@ impl Client {
                     Err(BodyFailure::TooLarge(e)) => (Err(e), false),
                     Err(BodyFailure::Cut(e)) => (Err(e), true),
                 };
+                // Only a definite answer is read as one, so only it must pass the check: a
+                // 5xx, 408 or 429 (a proxy's, often) is no answer whatever it says.
+                let definite = status < 500 && status != 408 && status != 429;
+                if definite
+                    && let Ok(bytes) = &body
+                    && let Err(e) = self.verify(request, &headers, bytes)
+                {
+                    log::warn!("{} {url}: {e}", request.method);
+                    return Attempt::Unverified(e);
+                }
                 Attempt::Answered {
                     status,
                     headers,
@@ -501,10 +545,38 @@ impl Client {
             }
             Err(e) => {
                 let (error, not_sent) = classify(&e, key);
-                log::debug!("POST {url} failed: {error}");
+                log::debug!("{} {url} failed: {error}", request.method);
                 Attempt::Failed { error, not_sent }
             }
         }
+    }
+
+    /// Sends `request` to `url` with its method, headers and body.
+    fn dispatch(
+        &self,
+        agent: &Agent,
+        request: &Request,
+        url: &str,
+    ) -> Result<ureq::http::Response<Body>, ureq::Error> {
+        match request.method {
+            "GET" => with_headers(agent.get(url), request).call(),
+            "DELETE" => with_headers(agent.delete(url), request).call(),
+            _ => with_headers(agent.post(url), request)
+                .content_type(request.content_type)
+                .send(&request.body[..]),
+        }
+    }
+
+    /// The provider's check of an answer (Keygen's signatures), with what it signs.
+    fn verify(&self, request: &Request, headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
+        let target = format!("{}{}", self.signed_path, request.path);
+        self.provider.wire().verify(&Received {
+            method: &request.method.to_ascii_lowercase(),
+            host: &self.signed_host,
+            target: &target,
+            headers,
+            body,
+        })
     }
 
     /// Remembers the pause a 429 asked for (`Retry-After`), at most [`MAX_PAUSE`].
@@ -523,6 +595,18 @@ impl Client {
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
     }
+}
+
+/// `builder` with the request's `Accept` and further headers.
+fn with_headers<B>(
+    mut builder: ureq::RequestBuilder<B>,
+    request: &Request,
+) -> ureq::RequestBuilder<B> {
+    builder = builder.header("accept", request.accept);
+    for (name, value) in &request.headers {
+        builder = builder.header(*name, value.as_str());
+    }
+    builder
 }
 
 /// Why a response body could not be used.
@@ -609,8 +693,22 @@ fn is_final(e: &Error) -> bool {
     )
 }
 
-fn ambiguous(detail: &str) -> Error {
-    Error::new(ErrorKind::AmbiguousActivation(detail.to_owned()))
+/// The host (with a port that is not the scheme's default) and the path of a base URL, as
+/// a signed answer names them.
+fn signed_parts(base: &str) -> Result<(String, String), Error> {
+    let uri: Uri = base
+        .parse()
+        .map_err(|_| Error::invalid_input(format!("not a URL: {base:?}")))?;
+    let host = uri.host().unwrap_or_default();
+    let default_port = match uri.scheme_str() {
+        Some("http") => 80,
+        _ => 443,
+    };
+    let host = match uri.port_u16() {
+        Some(port) if port != default_port => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    Ok((host, uri.path().trim_end_matches('/').to_owned()))
 }
 
 /// Accepts `https://host[:port][/path]`, and `http://` only for loopback hosts.
@@ -780,11 +878,15 @@ mod tests {
 
         const KEY: &str = "PROP-SECRET-KEY-0123456789";
 
-        fn providers() -> [Provider; 3] {
+        fn providers() -> [Provider; 4] {
             [
                 Provider::dodo(),
                 Provider::lemon_squeezy(1),
                 Provider::polar("1dbfc517-0bbf-4301-9ba8-555ca42b9737"),
+                Provider::keygen(
+                    "demo",
+                    "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8",
+                ),
             ]
         }
         const INSTANCE: &str = r#"{"id":"lki_1","business_id":"b","created_at":"2024-01-01T00:00:00Z","customer":{"customer_id":"c","name":"n","email":"e"},"license_key_id":"lic","name":"n","product":{"product_id":"p","name":null}}"#;
@@ -800,7 +902,7 @@ mod tests {
                     if let Err(e) = wire.read_activation(&bytes, &key) {
                         prop_assert!(!e.to_string().contains(KEY));
                     }
-                    let _ = wire.read_validation(&bytes, &key);
+                    let _ = wire.read_validation(&wire.validate(&key, None, None), &bytes, &key);
                     let e = wire.refusal(status, &bytes, &key);
                     prop_assert!(!e.to_string().contains(KEY));
                 }
@@ -817,7 +919,7 @@ mod tests {
                 if let Ok(i) = wire.wire().read_activation(&instance, &key) {
                     prop_assert!(!i.id.as_str().is_empty());
                 }
-                let _ = wire.wire().read_validation(&valid, &key);
+                let _ = wire.wire().read_validation(&wire.wire().validate(&key, None, None), &valid, &key);
                 for provider in providers() {
                     let e = provider.wire().refusal(422, &error, &key);
                     let shown = format!("{e} {e:?}");

@@ -60,6 +60,10 @@ pub struct Validation {
     /// What the provider said about the key, when it said anything (Dodo says only
     /// `valid`).
     pub license: Option<License>,
+    /// The provider says this machine holds no activation of the key (Keygen's
+    /// `NO_MACHINE`: the seat was released, here or from elsewhere). Not a revocation: the
+    /// key may be activated again.
+    pub not_activated_here: bool,
 }
 
 impl Validation {
@@ -68,6 +72,7 @@ impl Validation {
         Validation {
             valid,
             license: None,
+            not_activated_here: false,
         }
     }
 }

@@ -371,8 +371,12 @@ impl LicensorBuilder {
                 b.compute()?
             }
         };
+        let ids = match &products {
+            Products::Only(ids) => ids.as_slice(),
+            Products::Any => &[],
+        };
         let client = Client::builder()
-            .provider(self.provider.clone())
+            .provider(self.provider.scoped_to(ids))
             .environment(self.environment)
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)

@@ -215,7 +215,8 @@ impl Licensor {
         }
         let inner = &self.inner;
         let name = inner.fingerprint.instance_name(inner.include_host);
-        let activation = match inner.client.activate(&key, &name) {
+        let machine = inner.fingerprint.components().machine_id.to_hex();
+        let activation = match inner.client.activate_machine(&key, &name, Some(&machine)) {
             Ok(activation) => activation,
             Err(e) => return Err(self.activation_failed(e, &name)),
         };
@@ -495,6 +496,9 @@ impl Licensor {
             }
             Action::Validate(mut record) => {
                 let state = self.validate_into(creds, &mut record, &self.policy_for(net));
+                if state == LicenseState::NotActivated {
+                    return self.forget_released(creds);
+                }
                 (*record, state, true)
             }
             Action::Rebuild(problem) => return self.rebuild(creds, problem, net, matched),
@@ -510,8 +514,16 @@ impl Licensor {
         record: &mut CacheRecord,
         policy: &Policy,
     ) -> LicenseState {
-        let answer = self.inner.client.validate(&creds.key, creds.seat());
+        let machine = creds.fingerprint.machine_id.to_hex();
+        let answer = self
+            .inner
+            .client
+            .validate_machine(&creds.key, creds.seat(), Some(&machine));
         let now = self.now();
+        if answer.as_ref().is_ok_and(|v| v.not_activated_here) {
+            log::warn!("the server says this machine no longer holds a seat of the key");
+            return LicenseState::NotActivated;
+        }
         match answer.map(|v| v.valid) {
             Ok(true) => {
                 policy::record_valid(record, now, self.inner.fingerprint.components());
@@ -559,7 +571,16 @@ impl Licensor {
                 aside.display()
             );
         }
-        let valid = match self.inner.client.validate(&creds.key, creds.seat()) {
+        let machine = creds.fingerprint.machine_id.to_hex();
+        let answer = self
+            .inner
+            .client
+            .validate_machine(&creds.key, creds.seat(), Some(&machine));
+        let valid = match answer {
+            Ok(validation) if validation.not_activated_here => {
+                log::warn!("the server says this machine no longer holds a seat of the key");
+                return self.forget_released(creds);
+            }
             Ok(validation) => validation.valid,
             Err(e) if is_gone(&e) => false,
             Err(e) => {
@@ -576,6 +597,21 @@ impl Licensor {
         };
         let mut status = self.status(creds, Some(&record), state, true, matched);
         status.recovered = true;
+        Ok(status)
+    }
+
+    /// The server says this machine holds no seat of the key any more (released here or
+    /// elsewhere; Keygen's `NO_MACHINE`): not a revocation. The local activation, which
+    /// names a seat that no longer exists, is removed, and the key may be activated again.
+    fn forget_released(&self, creds: &Credentials) -> Result<LicenseStatus, Error> {
+        log::warn!(
+            "activation {} was released on the server: removing it here",
+            creds.instance_id
+        );
+        self.inner.store.delete()?;
+        self.remove_cache()?;
+        let mut status = LicenseStatus::bare(LicenseState::NotActivated);
+        status.network_used = true;
         Ok(status)
     }
 

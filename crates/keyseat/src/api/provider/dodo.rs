@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Request, Wire, not_an_error_body, refused, unix_time, unreadable};
+use super::{Request, Seat, Wire, not_an_error_body, refused, unix_time, unreadable};
 use crate::api::types::{Activation, License, Validation};
 use crate::error::{ApiCode, Error};
 use crate::key::{InstanceId, LicenseKey};
@@ -75,12 +75,17 @@ impl Wire for Dodo {
         "https://test.dodopayments.com"
     }
 
-    fn activate(&self, key: &LicenseKey, name: &str) -> Request {
-        let body = json!({ "license_key": key.expose(), "name": name });
-        Request::json("/licenses/activate", &body)
+    fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error> {
+        let body = json!({ "license_key": key.expose(), "name": seat.name });
+        Ok(Request::json("/licenses/activate", &body))
     }
 
-    fn validate(&self, key: &LicenseKey, instance: Option<&InstanceId>) -> Request {
+    fn validate(
+        &self,
+        key: &LicenseKey,
+        instance: Option<&InstanceId>,
+        _fingerprint: Option<&str>,
+    ) -> Request {
         let body = json!({
             "license_key": key.expose(),
             "license_key_instance_id": instance.map(InstanceId::as_str),
@@ -114,7 +119,12 @@ impl Wire for Dodo {
         })
     }
 
-    fn read_validation(&self, body: &[u8], _key: &LicenseKey) -> Result<Validation, Error> {
+    fn read_validation(
+        &self,
+        _request: &Request,
+        body: &[u8],
+        _key: &LicenseKey,
+    ) -> Result<Validation, Error> {
         let answer: ValidateResponse =
             serde_json::from_slice(body).map_err(|e| unreadable("validate", &e))?;
         Ok(Validation::bare(answer.valid))
@@ -168,13 +178,19 @@ mod tests {
 
     #[test]
     fn requests_are_compact_and_exact() {
-        let r = Dodo.validate(&LicenseKey::new("K").unwrap(), None);
+        let r = Dodo.validate(&LicenseKey::new("K").unwrap(), None, None);
         assert_eq!(
             &r.body[..],
             br#"{"license_key":"K","license_key_instance_id":null}"#
         );
         assert_eq!(r.path, "/licenses/validate");
-        let r = Dodo.activate(&LicenseKey::new("K").unwrap(), "n");
+        let seat = Seat {
+            name: "n",
+            fingerprint: None,
+        };
+        let r = Dodo
+            .activate(&LicenseKey::new("K").unwrap(), &seat)
+            .unwrap();
         assert_eq!(&r.body[..], br#"{"license_key":"K","name":"n"}"#);
         assert_eq!(r.content_type, "application/json");
     }

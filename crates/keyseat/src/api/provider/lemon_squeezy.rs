@@ -8,7 +8,9 @@
 
 use serde::Deserialize;
 
-use super::{Request, Wire, code_from_words, not_an_error_body, refused, unix_time, unreadable};
+use super::{
+    Request, Seat, Wire, code_from_words, not_an_error_body, refused, unix_time, unreadable,
+};
 use crate::api::types::{Activation, License, Validation};
 use crate::error::{ApiCode, Error};
 use crate::key::{InstanceId, LicenseKey};
@@ -89,9 +91,13 @@ fn form(path: &'static str, fields: &[(&str, &str)]) -> Request {
         body.append_pair(name, value);
     }
     Request {
-        path,
+        method: "POST",
+        path: path.to_owned(),
         content_type: "application/x-www-form-urlencoded",
+        accept: "application/json",
+        headers: Vec::new(),
         body: zeroize::Zeroizing::new(body.finish().into_bytes()),
+        nonce: None,
     }
 }
 
@@ -144,14 +150,19 @@ impl Wire for LemonSqueezy {
         "https://api.lemonsqueezy.com"
     }
 
-    fn activate(&self, key: &LicenseKey, name: &str) -> Request {
-        form(
+    fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error> {
+        Ok(form(
             "/v1/licenses/activate",
-            &[("license_key", key.expose()), ("instance_name", name)],
-        )
+            &[("license_key", key.expose()), ("instance_name", seat.name)],
+        ))
     }
 
-    fn validate(&self, key: &LicenseKey, instance: Option<&InstanceId>) -> Request {
+    fn validate(
+        &self,
+        key: &LicenseKey,
+        instance: Option<&InstanceId>,
+        _fingerprint: Option<&str>,
+    ) -> Request {
         let mut fields = vec![("license_key", key.expose())];
         if let Some(id) = instance {
             fields.push(("instance_id", id.as_str()));
@@ -189,7 +200,12 @@ impl Wire for LemonSqueezy {
         })
     }
 
-    fn read_validation(&self, body: &[u8], _key: &LicenseKey) -> Result<Validation, Error> {
+    fn read_validation(
+        &self,
+        _request: &Request,
+        body: &[u8],
+        _key: &LicenseKey,
+    ) -> Result<Validation, Error> {
         let answer = Answer::parse(body, "validate")?;
         let license = answer.license();
         let dead = license
@@ -202,6 +218,7 @@ impl Wire for LemonSqueezy {
         Ok(Validation {
             valid: valid && !dead,
             license,
+            not_activated_here: false,
         })
     }
 
@@ -228,6 +245,10 @@ mod tests {
         LicenseKey::new(KEY).unwrap()
     }
 
+    fn request() -> Request {
+        LemonSqueezy::new(7).validate(&key(), None, None)
+    }
+
     fn answer(flag: &str, value: bool, status: &str) -> String {
         format!(
             r#"{{"{flag}":{value},"error":null,
@@ -244,13 +265,19 @@ mod tests {
 
     #[test]
     fn requests_are_form_encoded() {
-        let r = LemonSqueezy::new(7).activate(&LicenseKey::new("K y&z").unwrap(), "Ada's PC");
+        let seat = Seat {
+            name: "Ada's PC",
+            fingerprint: None,
+        };
+        let r = LemonSqueezy::new(7)
+            .activate(&LicenseKey::new("K y&z").unwrap(), &seat)
+            .unwrap();
         assert_eq!(r.content_type, "application/x-www-form-urlencoded");
         assert_eq!(&r.body[..], b"license_key=K+y%26z&instance_name=Ada%27s+PC");
         let id = InstanceId::new("i-1").unwrap();
-        let r = LemonSqueezy::new(7).validate(&key(), Some(&id));
+        let r = LemonSqueezy::new(7).validate(&key(), Some(&id), None);
         assert!(r.body.ends_with(b"&instance_id=i-1"));
-        let r = LemonSqueezy::new(7).validate(&key(), None);
+        let r = LemonSqueezy::new(7).validate(&key(), None, None);
         assert!(!r.body.windows(8).any(|w| w == b"instance"));
         assert_eq!(
             LemonSqueezy::new(7).deactivate(&key(), &id).path,
@@ -290,13 +317,17 @@ mod tests {
     #[test]
     fn validation_of_a_dead_key_is_invalid() {
         let ls = LemonSqueezy::new(7);
-        let v = ls.read_validation(answer("valid", true, "active").as_bytes(), &key());
+        let v = ls.read_validation(
+            &request(),
+            answer("valid", true, "active").as_bytes(),
+            &key(),
+        );
         assert!(v.unwrap().valid);
         for dead in ["expired", "disabled"] {
-            let v = ls.read_validation(answer("valid", true, dead).as_bytes(), &key());
+            let v = ls.read_validation(&request(), answer("valid", true, dead).as_bytes(), &key());
             assert!(!v.unwrap().valid, "{dead}");
         }
-        assert!(ls.read_validation(b"{}", &key()).is_err());
+        assert!(ls.read_validation(&request(), b"{}", &key()).is_err());
     }
 
     #[test]

@@ -1,18 +1,24 @@
 //! The provider seam: who sold the key, and how its license server spells the three calls.
 //!
 //! Each merchant of record is one module implementing [`Wire`]: it builds the request of
-//! each call and reads the answers into the one model of [`super::types`]. Everything else
-//! (the transport, the retry rules per request kind, the Licensor's policy, the cache, the
-//! key storage) is the same for every provider. Adding a provider is one module here, one
-//! line in [`Provider::from_name`], and one module in the emulator.
+//! each call, checks each answer (Keygen's signatures), and reads the answers into the one
+//! model of [`super::types`]. An activation may take several requests (Keygen looks the
+//! license up first, and finds a seat this machine already holds): the provider names the
+//! next request and its [`Kind`] from the answers so far ([`Wire::activation_step`]), and
+//! the client sends it with that kind's retry rules. Everything else (the transport, the
+//! retry rules, the Licensor's policy, the cache, the key storage) is the same for every
+//! provider. Adding a provider is one module here, one line in [`Provider::from_name`], and
+//! one module in the emulator.
 
 mod dodo;
+mod keygen;
 mod lemon_squeezy;
 mod polar;
 
 use std::fmt;
 use std::sync::Arc;
 
+use ureq::http::HeaderMap;
 use zeroize::Zeroizing;
 
 use super::client::Environment;
@@ -38,7 +44,7 @@ pub struct Provider(Arc<dyn Wire>);
 
 impl Provider {
     /// Every provider's name, as [`Provider::from_name`] takes it.
-    pub const NAMES: [&'static str; 3] = ["dodo", "lemonsqueezy", "polar"];
+    pub const NAMES: [&'static str; 4] = ["dodo", "lemonsqueezy", "polar", "keygen"];
 
     /// Dodo Payments. Product ids are Dodo's (`pdt_…`); no account id is needed, since
     /// product ids are unique across merchants.
@@ -58,8 +64,53 @@ impl Provider {
         Provider(Arc::new(polar::Polar::new(organization_id.into())))
     }
 
+    /// Keygen, for the account `account` (its id or slug), whose answers must carry valid
+    /// Ed25519 signatures by `public_key` (the account's verify key, 64 hexadecimal
+    /// characters). Product ids are Keygen product ids. Checked when a client is built.
+    pub fn keygen(account: impl Into<String>, public_key: impl Into<String>) -> Provider {
+        Provider(Arc::new(keygen::Keygen::new(
+            account.into(),
+            public_key.into(),
+        )))
+    }
+
+    /// The provider named `dodo`, `lemonsqueezy`, `polar` or `keygen`, with the account the
+    /// bindings and `licensectl` were given (required for all but Dodo, refused for Dodo),
+    /// and for Keygen the account's public key (required for Keygen, refused otherwise).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`] for another name, a missing or malformed account or
+    /// public key, or one given to a provider that takes none.
+    pub fn from_settings(
+        name: &str,
+        account: Option<&str>,
+        public_key: Option<&str>,
+    ) -> Result<Provider, Error> {
+        let public_key = public_key.map(str::trim).filter(|k| !k.is_empty());
+        match (name, public_key) {
+            ("keygen", None) => Err(Error::invalid_input(
+                "the keygen provider needs the account's Ed25519 public key (64 hexadecimal \
+                 characters): its answers are signed, and unsigned ones are refused",
+            )),
+            ("keygen", Some(key)) => {
+                let account = account.map(str::trim).filter(|a| !a.is_empty());
+                let account = account.ok_or_else(|| {
+                    Error::invalid_input("the keygen provider needs the Keygen account id")
+                })?;
+                let provider = Provider::keygen(account, key);
+                provider.check()?;
+                Ok(provider)
+            }
+            (_, Some(_)) => Err(Error::invalid_input(format!(
+                "a public key is Keygen's: the {name} provider does not sign its answers"
+            ))),
+            (_, None) => Provider::from_name(name, account),
+        }
+    }
+
     /// The provider named `dodo`, `lemonsqueezy` or `polar`, with the account the bindings
-    /// and `licensectl` were given (required for the last two, refused for Dodo).
+    /// and `licensectl` were given (required for the last two, refused for Dodo). Keygen
+    /// also needs its public key: see [`Provider::from_settings`].
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for another name, a missing or malformed account, or an
@@ -88,6 +139,7 @@ impl Provider {
                      store id, or the Polar organization id)"
                 )));
             }
+            ("keygen", _) => return Provider::from_settings(name, account, None),
             _ => {
                 return Err(Error::invalid_input(format!(
                     "unknown provider {name:?}: expected one of {}",
@@ -123,6 +175,14 @@ impl Provider {
     /// Whether the provider's products have variants the app can bind to (Lemon Squeezy).
     pub fn has_variants(&self) -> bool {
         self.0.has_variants()
+    }
+
+    /// The same provider, told the app's product ids, for a provider whose server checks
+    /// them itself (Keygen's product scope, when there is exactly one).
+    pub fn scoped_to(&self, products: &[String]) -> Provider {
+        self.0
+            .scoped_to(products)
+            .map_or_else(|| self.clone(), Provider)
     }
 
     /// Checks the account id.
@@ -161,27 +221,99 @@ impl fmt::Debug for Provider {
     }
 }
 
-/// One request of a call: where it goes and what it carries. The body holds the key, so it
-/// is zeroed when dropped.
+/// One request of a call: its method, where it goes and what it carries. The body and the
+/// headers may hold the key, so they are zeroed when dropped.
 pub(crate) struct Request {
+    /// `POST`, `GET` or `DELETE`.
+    pub method: &'static str,
     /// The path under the base URL.
-    pub path: &'static str,
-    /// The `Content-Type` of the body.
+    pub path: String,
+    /// The `Content-Type` of the body (empty without a body).
     pub content_type: &'static str,
+    /// The `Accept` header.
+    pub accept: &'static str,
+    /// Further headers.
+    pub headers: Vec<(&'static str, Zeroizing<String>)>,
     /// The body.
     pub body: Zeroizing<Vec<u8>>,
+    /// A number the answer must echo (Keygen's validation nonce).
+    pub nonce: Option<u64>,
 }
 
 impl Request {
-    /// A JSON request.
-    pub(crate) fn json(path: &'static str, body: &serde_json::Value) -> Request {
+    /// A JSON `POST`.
+    pub(crate) fn json(path: impl Into<String>, body: &serde_json::Value) -> Request {
         Request {
-            path,
+            method: "POST",
+            path: path.into(),
             content_type: "application/json",
+            accept: "application/json",
+            headers: Vec::new(),
             // Serialising a `Value` cannot fail.
             body: Zeroizing::new(serde_json::to_vec(body).unwrap_or_default()),
+            nonce: None,
         }
     }
+}
+
+/// A definite answer: a success, or a refusal in the 4xx range other than 408 and 429
+/// (the client has already retried or given up on everything else).
+pub(crate) struct Reply {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body, read in full.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// A 2xx answer.
+    pub(crate) fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+/// The answer as it came, for a provider that checks answers ([`Wire::verify`]).
+pub(crate) struct Received<'a> {
+    /// The request's method, lower-case (`post`).
+    pub method: &'a str,
+    /// The host the request went to, with the port when it is not the scheme's default.
+    pub host: &'a str,
+    /// The request's path and query, as sent.
+    pub target: &'a str,
+    /// The answer's headers.
+    pub headers: &'a HeaderMap,
+    /// The answer's body.
+    pub body: &'a [u8],
+}
+
+/// How a request may be repeated: the retry rules belong to the kind, not the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Safe to repeat (validation, deactivation, a lookup): retried on failures, 408, 429
+    /// and 5xx.
+    Repeatable,
+    /// Spends a seat: retried only when it certainly never reached the server; a lost
+    /// answer is [`ErrorKind::AmbiguousActivation`].
+    SpendsSeat,
+}
+
+/// What an activation does next.
+pub(crate) enum Next {
+    /// Send this request, with the rules of its kind.
+    Send(Request, Kind),
+    /// The activation is made (or found).
+    Done(Activation),
+    /// It failed.
+    Fail(Error),
+}
+
+/// The machine an activation is for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seat<'a> {
+    /// The instance name.
+    pub name: &'a str,
+    /// keyseat's per-app fingerprint of the machine (Keygen binds seats to it).
+    pub fingerprint: Option<&'a str>,
 }
 
 /// What a provider module does: its servers, its requests, and the reading of its answers.
@@ -196,20 +328,83 @@ pub(crate) trait Wire: Send + Sync {
     fn has_variants(&self) -> bool {
         false
     }
+    /// This provider told the app's product ids, when its server checks them.
+    fn scoped_to(&self, _products: &[String]) -> Option<Arc<dyn Wire>> {
+        None
+    }
     /// The live server.
     fn live_url(&self) -> &'static str;
     /// The test server (the live one when the provider has none).
     fn test_url(&self) -> &'static str;
-    /// The activation request.
-    fn activate(&self, key: &LicenseKey, name: &str) -> Request;
-    /// The validation request, of the key alone or of one activation.
-    fn validate(&self, key: &LicenseKey, instance: Option<&InstanceId>) -> Request;
+    /// The activation request of a provider that activates with one request.
+    fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error>;
+    /// The validation request, of the key alone or of one activation on this machine.
+    fn validate(
+        &self,
+        key: &LicenseKey,
+        instance: Option<&InstanceId>,
+        fingerprint: Option<&str>,
+    ) -> Request;
     /// The deactivation request.
     fn deactivate(&self, key: &LicenseKey, instance: &InstanceId) -> Request;
     /// Reads a 2xx answer to activation. A 2xx that still says no is the refusal it states.
     fn read_activation(&self, body: &[u8], key: &LicenseKey) -> Result<Activation, Error>;
-    /// Reads a 2xx answer to validation.
-    fn read_validation(&self, body: &[u8], key: &LicenseKey) -> Result<Validation, Error>;
+    /// Reads a 2xx answer to validation `request`.
+    fn read_validation(
+        &self,
+        request: &Request,
+        body: &[u8],
+        key: &LicenseKey,
+    ) -> Result<Validation, Error>;
+    /// Checks an answer before anything reads it: Keygen's signatures. Its error is
+    /// [`ErrorKind::BadSignature`], which counts as no answer.
+    fn verify(&self, _received: &Received<'_>) -> Result<(), Error> {
+        Ok(())
+    }
+    /// The next step of an activation, from the requests sent so far and their answers.
+    /// The default is one request spending a seat ([`Wire::activate`]), and for a key that
+    /// has no seats (Polar), its validation instead.
+    fn activation_step(
+        &self,
+        key: &LicenseKey,
+        seat: &Seat<'_>,
+        done: &[(Request, Reply)],
+    ) -> Next {
+        match done {
+            [] => match self.activate(key, seat) {
+                Ok(request) => Next::Send(request, Kind::SpendsSeat),
+                Err(e) => Next::Fail(e),
+            },
+            [(_, reply)] if reply.is_success() => match self.read_activation(&reply.body, key) {
+                Ok(activation) => Next::Done(activation),
+                // A success status whose body still says no.
+                Err(e) if e.is_rejection() => Next::Fail(e),
+                Err(e) => Next::Fail(ambiguous(&format!(
+                    "the server accepted the activation but {e}"
+                ))),
+            },
+            [(_, reply)] => {
+                let refusal = self.refusal(reply.status, &reply.body, key);
+                if refusal.api_code() == Some(&ApiCode::ActivationsNotSupported) {
+                    log::info!("the key has no activation slots: it licenses by validation alone");
+                    Next::Send(self.validate(key, None, None), Kind::Repeatable)
+                } else {
+                    Next::Fail(refusal)
+                }
+            }
+            [_, (request, reply)] if reply.is_success() => {
+                match self.read_validation(request, &reply.body, key) {
+                    Ok(validation) => seatless(validation, seat.name),
+                    Err(e) => Next::Fail(e),
+                }
+            }
+            [_, (_, reply)] => Next::Fail(self.refusal(reply.status, &reply.body, key)),
+            _ => Next::Fail(Error::invalid_response(
+                None,
+                "an activation of too many steps",
+            )),
+        }
+    }
     /// Turns an error answer into an error: [`ErrorKind::Api`] when the body is the
     /// provider's error JSON, [`ErrorKind::InvalidResponse`] otherwise.
     fn refusal(&self, status: u16, body: &[u8], key: &LicenseKey) -> Error;
@@ -264,6 +459,36 @@ pub(crate) fn code_from_words(status: u16, message: &str) -> Option<ApiCode> {
         _ if has("not found") => ApiCode::LicenseKeyNotFound,
         _ => return None,
     })
+}
+
+/// The activation of a key that has no activation slots: its validation, as an activation
+/// holding no seat, named by the license key's id.
+fn seatless(validation: Validation, name: &str) -> Next {
+    let Some(license) = validation.license.filter(|_| validation.valid) else {
+        return Next::Fail(Error::new(ErrorKind::Api {
+            status: 200,
+            code: ApiCode::InactiveLicenseKey,
+            message: "the key has no activations and is not valid".into(),
+        }));
+    };
+    match InstanceId::new(license.license_key_id.clone()) {
+        Ok(id) => Next::Done(Activation {
+            id,
+            name: name.to_owned(),
+            created_at: None,
+            holds_seat: false,
+            license,
+        }),
+        Err(e) => Next::Fail(Error::invalid_response(
+            Some(200),
+            format!("license key id: {e}"),
+        )),
+    }
+}
+
+/// An activation that may or may not have been made.
+pub(crate) fn ambiguous(detail: &str) -> Error {
+    Error::new(ErrorKind::AmbiguousActivation(detail.to_owned()))
 }
 
 /// An RFC 3339 time as Unix seconds; `None` when absent or unreadable.

@@ -10,7 +10,9 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Request, Wire, code_from_words, not_an_error_body, refused, unix_time, unreadable};
+use super::{
+    Request, Seat, Wire, code_from_words, not_an_error_body, refused, unix_time, unreadable,
+};
 use crate::api::types::{Activation, License, Validation};
 use crate::error::{ApiCode, Error};
 use crate::key::{InstanceId, LicenseKey};
@@ -120,16 +122,24 @@ impl Wire for Polar {
         "https://sandbox-api.polar.sh"
     }
 
-    fn activate(&self, key: &LicenseKey, name: &str) -> Request {
+    fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error> {
         let body = json!({
             "key": key.expose(),
             "organization_id": self.organization,
-            "label": name,
+            "label": seat.name,
         });
-        Request::json("/v1/customer-portal/license-keys/activate", &body)
+        Ok(Request::json(
+            "/v1/customer-portal/license-keys/activate",
+            &body,
+        ))
     }
 
-    fn validate(&self, key: &LicenseKey, instance: Option<&InstanceId>) -> Request {
+    fn validate(
+        &self,
+        key: &LicenseKey,
+        instance: Option<&InstanceId>,
+        _fingerprint: Option<&str>,
+    ) -> Request {
         let mut body = json!({ "key": key.expose(), "organization_id": self.organization });
         if let Some(id) = instance {
             body["activation_id"] = json!(id.as_str());
@@ -159,7 +169,12 @@ impl Wire for Polar {
         })
     }
 
-    fn read_validation(&self, body: &[u8], _key: &LicenseKey) -> Result<Validation, Error> {
+    fn read_validation(
+        &self,
+        _request: &Request,
+        body: &[u8],
+        _key: &LicenseKey,
+    ) -> Result<Validation, Error> {
         let k: KeyRead = serde_json::from_slice(body).map_err(|e| unreadable("validate", &e))?;
         let license = k.license();
         // The server answers 404 for a key that is not granted or has expired; a 200 that
@@ -170,6 +185,7 @@ impl Wire for Polar {
         Ok(Validation {
             valid,
             license: Some(license),
+            not_activated_here: false,
         })
     }
 
@@ -229,15 +245,19 @@ mod tests {
     #[test]
     fn requests() {
         let p = Polar::new(ORG.into());
-        let r = p.validate(&key(), None);
+        let seat = Seat {
+            name: "laptop",
+            fingerprint: None,
+        };
+        let r = p.validate(&key(), None, None);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v, json!({"key": KEY, "organization_id": ORG}));
         let id = InstanceId::new("a-1").unwrap();
         let v: serde_json::Value =
-            serde_json::from_slice(&p.validate(&key(), Some(&id)).body).unwrap();
+            serde_json::from_slice(&p.validate(&key(), Some(&id), None).body).unwrap();
         assert_eq!(v["activation_id"], "a-1");
         let v: serde_json::Value =
-            serde_json::from_slice(&p.activate(&key(), "laptop").body).unwrap();
+            serde_json::from_slice(&p.activate(&key(), &seat).unwrap().body).unwrap();
         assert_eq!(v["label"], "laptop");
     }
 
@@ -256,11 +276,20 @@ mod tests {
         assert_eq!(a.license.product_id, "5a1e3c0e-0000-4000-8000-000000000003");
         assert_eq!(a.license.activation_limit, Some(2));
         assert!(!format!("{a:?}").contains(KEY));
-        let ok = p.read_validation(license_key("granted", "null").as_bytes(), &key());
+        let ok = p.read_validation(
+            &p.validate(&key(), None, None),
+            license_key("granted", "null").as_bytes(),
+            &key(),
+        );
         assert!(ok.unwrap().valid);
-        let revoked = p.read_validation(license_key("revoked", "null").as_bytes(), &key());
+        let revoked = p.read_validation(
+            &p.validate(&key(), None, None),
+            license_key("revoked", "null").as_bytes(),
+            &key(),
+        );
         assert!(!revoked.unwrap().valid);
         let past = p.read_validation(
+            &p.validate(&key(), None, None),
             license_key("granted", r#""2001-01-01T00:00:00Z""#).as_bytes(),
             &key(),
         );
