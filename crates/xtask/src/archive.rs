@@ -91,6 +91,20 @@ impl Archive {
         folders.into_iter().collect()
     }
 
+    /// Writes the archive in the format its name ends with: `.zip`, `.tar.xz` or `.tar.gz`.
+    pub fn write(&self, out: &Path, mtime: u64) -> Result<()> {
+        let name = out.to_string_lossy();
+        if name.ends_with(".zip") {
+            self.write_zip(out, mtime)
+        } else if name.ends_with(".tar.xz") {
+            self.write_tar_xz(out, mtime)
+        } else if name.ends_with(".tar.gz") {
+            self.write_tar_gz(out, mtime)
+        } else {
+            bail!("{name}: not a .zip, .tar.xz or .tar.gz name")
+        }
+    }
+
     /// Writes the archive as a gzip-compressed tar file.
     pub fn write_tar_gz(&self, out: &Path, mtime: u64) -> Result<()> {
         let file = std::fs::File::create(out).context(format!("creating {}", out.display()))?;
@@ -98,7 +112,26 @@ impl Archive {
             .mtime(0)
             .operating_system(255)
             .write(file, flate2::Compression::best());
-        let mut tar = tar::Builder::new(gz);
+        let io = |e: std::io::Error| crate::error::Error::new(format!("{}: {e}", out.display()));
+        let gz = self.write_tar(gz, mtime, out)?;
+        gz.finish().map_err(io)?.flush().map_err(io)?;
+        Ok(())
+    }
+
+    /// Writes the archive as an xz-compressed tar file (preset 9, extreme, one thread: the
+    /// same bytes every time).
+    pub fn write_tar_xz(&self, out: &Path, mtime: u64) -> Result<()> {
+        let file = std::fs::File::create(out).context(format!("creating {}", out.display()))?;
+        let xz = liblzma::write::XzEncoder::new(file, 9 | liblzma::stream::PRESET_EXTREME);
+        let io = |e: std::io::Error| crate::error::Error::new(format!("{}: {e}", out.display()));
+        let xz = self.write_tar(xz, mtime, out)?;
+        xz.finish().map_err(io)?.flush().map_err(io)?;
+        Ok(())
+    }
+
+    /// Writes the tar stream of the archive to `sink`, and gives the sink back.
+    fn write_tar<W: Write>(&self, sink: W, mtime: u64, out: &Path) -> Result<W> {
+        let mut tar = tar::Builder::new(sink);
         tar.mode(tar::HeaderMode::Deterministic);
         let header = |kind: tar::EntryType, mode: u32, size: u64| {
             let mut h = tar::Header::new_gnu();
@@ -137,9 +170,7 @@ impl Archive {
                 }
             }
         }
-        let gz = tar.into_inner().map_err(io)?;
-        gz.finish().map_err(io)?.flush().map_err(io)?;
-        Ok(())
+        tar.into_inner().map_err(io)
     }
 
     /// Writes the archive as a zip file (deflated, the folders as entries of their own).
@@ -185,7 +216,8 @@ impl Archive {
     }
 }
 
-/// Extracts a `.tar.gz` or `.zip` archive into `into`; returns the top folder it held.
+/// Extracts a `.tar.xz`, `.tar.gz` or `.zip` archive into `into`; returns the top folder it
+/// held.
 pub fn extract(archive: &Path, into: &Path) -> Result<std::path::PathBuf> {
     std::fs::create_dir_all(into).context(format!("creating {}", into.display()))?;
     let name = archive
@@ -201,11 +233,16 @@ pub fn extract(archive: &Path, into: &Path) -> Result<std::path::PathBuf> {
         let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
         tar.set_preserve_permissions(true);
         tar.unpack(into).context(format!("extracting {name}"))?;
+    } else if name.ends_with(".tar.xz") {
+        let mut tar = tar::Archive::new(liblzma::read::XzDecoder::new(file));
+        tar.set_preserve_permissions(true);
+        tar.unpack(into).context(format!("extracting {name}"))?;
     } else {
-        bail!("{name}: not a .tar.gz or .zip archive");
+        bail!("{name}: not a .tar.xz, .tar.gz or .zip archive");
     }
     let stem = name
         .trim_end_matches(".zip")
+        .trim_end_matches(".tar.xz")
         .trim_end_matches(".tar.gz")
         .trim_end_matches(".tgz");
     let top = into.join(stem);
@@ -267,6 +304,7 @@ mod tests {
                 "a.tar.gz",
                 Archive::write_tar_gz as fn(&Archive, &Path, u64) -> Result<()>,
             ),
+            ("a.tar.xz", Archive::write_tar_xz),
             ("a.zip", Archive::write_zip),
         ] {
             let one = dir.path().join(format!("1-{name}"));

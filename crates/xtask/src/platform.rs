@@ -108,9 +108,10 @@ impl Platform {
         }
     }
 
-    /// The archive format of the platform's archives: zip for Windows, tar.gz elsewhere.
+    /// The archive format of the platform's archives, as cargo-dist makes them: zip for
+    /// Windows, tar.xz elsewhere.
     pub fn archive_extension(self) -> &'static str {
-        if self.is_windows() { "zip" } else { "tar.gz" }
+        if self.is_windows() { "zip" } else { "tar.xz" }
     }
 }
 
@@ -135,6 +136,6 @@ mod tests {
         assert_eq!(Platform::WindowsX64.exe("licensectl"), "licensectl.exe");
         assert_eq!(Platform::LinuxX64.exe("licensectl"), "licensectl");
         assert_eq!(Platform::WindowsX64.archive_extension(), "zip");
-        assert_eq!(Platform::MacosArm64.archive_extension(), "tar.gz");
+        assert_eq!(Platform::MacosArm64.archive_extension(), "tar.xz");
     }
 }

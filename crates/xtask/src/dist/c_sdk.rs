@@ -189,11 +189,7 @@ pub fn package(
         Mode::Data,
     );
     let path = out.join(format!("{top}.{}", p.archive_extension()));
-    if p.is_windows() {
-        a.write_zip(&path, ws.epoch)?;
-    } else {
-        a.write_tar_gz(&path, ws.epoch)?;
-    }
+    a.write(&path, ws.epoch)?;
     Ok(path)
 }
 

@@ -38,10 +38,6 @@ pub fn package(
         Mode::Data,
     );
     let path = out.join(format!("{top}.{}", platform.archive_extension()));
-    if platform.is_windows() {
-        a.write_zip(&path, ws.epoch)?;
-    } else {
-        a.write_tar_gz(&path, ws.epoch)?;
-    }
+    a.write(&path, ws.epoch)?;
     Ok(path)
 }

@@ -5,8 +5,8 @@
 //! |---|---|
 //! | `keyseat-<v>.tgz`, `keyseat-<platform>-<v>.tgz` | npm: the package and its native addons |
 //! | `keyseat-<v>-cp310-abi3-<platform>.whl`, `keyseat-<v>.tar.gz` | PyPI: abi3 wheels, the sdist |
-//! | `keyseat-c-<v>-<target>.{tar.gz,zip}` | C and C++: header, libraries, pkg-config, CMake |
-//! | `licensectl-<v>-<target>.{tar.gz,zip}` | the helper binary and the emulator |
+//! | `keyseat-c-<v>-<target>.{tar.xz,zip}` | C and C++: header, libraries, pkg-config, CMake |
+//! | `licensectl-<v>-<target>.{tar.xz,zip}` | the helper binary and the emulator |
 //!
 //! Archive names and the checksum file follow cargo-dist; the builds themselves are the
 //! xtask's, since cargo-dist cross-builds Windows only through MSVC, ships no header,

@@ -18,7 +18,7 @@ const EXAMPLES: [&str; 3] = ["activate", "bad_input", "abi_contract"];
 
 pub fn verify(cx: &Context<'_>) -> Result<()> {
     let sdk_archive = cx.artifact(&format!(
-        "keyseat-c-{}-x86_64-unknown-linux-gnu.tar.gz",
+        "keyseat-c-{}-x86_64-unknown-linux-gnu.tar.xz",
         cx.version
     ))?;
     // Somewhere a user might keep vendored SDKs: not /usr, not the build tree.

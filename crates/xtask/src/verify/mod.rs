@@ -95,7 +95,7 @@ pub fn run(opts: &Options) -> Result<()> {
         .tempdir()
         .context("making a scratch folder")?;
     let cli_archive = opts.dist.join(format!(
-        "licensectl-{version}-x86_64-unknown-linux-gnu.tar.gz"
+        "licensectl-{version}-x86_64-unknown-linux-gnu.tar.xz"
     ));
     let cli = archive::extract(&cli_archive, &scratch.path().join("cli"))?;
     let emulator = Emulator::start(
@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn the_version_comes_from_the_npm_package_name() {
         let names: Vec<String> = [
-            "keyseat-c-0.1.0-x86_64-unknown-linux-gnu.tar.gz",
+            "keyseat-c-0.1.0-x86_64-unknown-linux-gnu.tar.xz",
             "keyseat-linux-x64-gnu-0.1.0.tgz",
             "keyseat-0.1.0.tgz",
         ]
