@@ -3,10 +3,12 @@
 //!
 //! The memory copy is used only while the file's identity and change times are what they
 //! were when it was read: device, inode, size, modification and status-change times in
-//! nanoseconds on Unix; creation time, last-write time and size on Windows. Every writer
-//! replaces the file by renaming a new one over it, so a write by any process, even one
-//! within the same modification-time tick, gives a new inode (a new file on Windows) and
-//! the next check reads it. The identity is taken before the read: a write between the two
+//! nanoseconds on Unix; volume serial number, file index, size and last-write time on
+//! Windows. Every writer replaces the file by renaming a new one over it, so a write by any
+//! process, even one within the same modification-time tick, gives a new inode (a new file
+//! index on Windows) and the next check reads it. The creation time is no identity on
+//! Windows: file-system tunnelling gives a file created under a name that was just freed
+//! the old file's creation time. The identity is taken before the read: a write between the two
 //! leaves the memory copy stale only until the next check, never for good.
 
 use std::path::Path;
@@ -23,7 +25,7 @@ pub(super) struct FileStamp {
     #[cfg(unix)]
     id: (u64, u64, u64, i64, i64, i64, i64),
     #[cfg(windows)]
-    id: (u64, u64, u64, u32),
+    id: (u64, u64, u64, Option<u64>),
     #[cfg(not(any(unix, windows)))]
     id: (u64, Option<std::time::SystemTime>),
 }
@@ -31,10 +33,10 @@ pub(super) struct FileStamp {
 impl FileStamp {
     /// The stamp of the file at `path`, when it can be stat'ed.
     pub fn of(path: &Path) -> Option<FileStamp> {
-        let m = std::fs::metadata(path).ok()?;
         #[cfg(unix)]
         let id = {
             use std::os::unix::fs::MetadataExt;
+            let m = std::fs::metadata(path).ok()?;
             (
                 m.dev(),
                 m.ino(),
@@ -45,18 +47,24 @@ impl FileStamp {
                 m.ctime_nsec(),
             )
         };
+        // std's `metadata` opens the file the same way and asks the same question, but
+        // keeps the file index to itself (unstable `MetadataExt::file_index`).
         #[cfg(windows)]
         let id = {
-            use std::os::windows::fs::MetadataExt;
+            let handle = winapi_util::Handle::from_path(path).ok()?;
+            let info = winapi_util::file::information(&handle).ok()?;
             (
-                m.creation_time(),
-                m.last_write_time(),
-                m.file_size(),
-                m.file_attributes(),
+                info.volume_serial_number(),
+                info.file_index(),
+                info.file_size(),
+                info.last_write_time(),
             )
         };
         #[cfg(not(any(unix, windows)))]
-        let id = (m.len(), m.modified().ok());
+        let id = {
+            let m = std::fs::metadata(path).ok()?;
+            (m.len(), m.modified().ok())
+        };
         Some(FileStamp { id })
     }
 }
