@@ -111,9 +111,11 @@ fn without_a_session_bus_the_file_fallback_is_used_and_reported() {
 /// The platform's credential store, opened directly, as an earlier release (or another
 /// program) would.
 fn os_store() -> std::sync::Arc<keyring_core::CredentialStore> {
+    #[cfg(target_os = "macos")]
+    let store = apple_native_keyring_store::keychain::Store::new();
     #[cfg(windows)]
     let store = windows_native_keyring_store::Store::new();
-    #[cfg(not(windows))]
+    #[cfg(not(any(windows, target_os = "macos")))]
     let store = dbus_secret_service_keyring_store::Store::new();
     store.expect("the OS credential store opens")
 }
