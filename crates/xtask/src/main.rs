@@ -12,7 +12,6 @@ mod archive;
 mod checksum;
 mod cmd;
 mod dist;
-mod dlltool;
 mod error;
 mod inspect;
 mod platform;
@@ -36,7 +35,7 @@ const USAGE: &str = "usage: cargo xtask <task>
 platforms: linux, windows (cross-built on Linux), macos-arm64, macos-x64 (on a Mac)";
 
 fn main() -> ExitCode {
-    if let Some(code) = zig::dispatch().or_else(dlltool::dispatch) {
+    if let Some(code) = zig::dispatch() {
         return code;
     }
     let args: Vec<String> = std::env::args().skip(1).collect();

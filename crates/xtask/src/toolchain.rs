@@ -55,7 +55,6 @@ impl Toolchain {
         ];
         let mut env: Vec<(OsString, OsString)> = Vec::new();
         let mut link_args: Vec<String> = Vec::new();
-        let mut extra_rustflags: Vec<String> = Vec::new();
         let mut binutils_prefix = "";
         match platform {
             Platform::LinuxX64 => {
@@ -103,11 +102,6 @@ impl Toolchain {
                 }
                 // The PE header's time stamp, else the time of the link.
                 link_args.push("-Wl,--no-insert-timestamp".into());
-                // Import libraries of raw-dylib functions, named the same in every build.
-                extra_rustflags.push(format!(
-                    "-Cdlltool={}",
-                    crate::dlltool::install(tools)?.display()
-                ));
             }
             Platform::MacosArm64 | Platform::MacosX64 => {
                 if !cfg!(target_os = "macos") {
@@ -124,7 +118,6 @@ impl Toolchain {
             .map(|(from, to)| format!("--remap-path-prefix={}={}", from.display(), to.display()))
             .collect();
         rustflags.extend(link_args.iter().map(|a| format!("-Clink-arg={a}")));
-        rustflags.extend(extra_rustflags);
         let cflags: Vec<String> = remaps
             .iter()
             .map(|(from, to)| format!("-ffile-prefix-map={}={}", from.display(), to.display()))
