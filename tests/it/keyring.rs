@@ -122,7 +122,7 @@ fn os_store() -> std::sync::Arc<keyring_core::CredentialStore> {
 
 /// An activation that the release of 2026-11-23 kept in the OS credential store: its entry
 /// (service and user from `fixtures/format2/keychain.json`) and its cache load with no
-/// network. The entry's name is one of the identifiers that kept licensekit's name.
+/// network. The entry's service is one of the identifiers that kept the old name (persisted.rs).
 #[test]
 #[ignore = "needs a Secret Service on the session bus (see .ci/run)"]
 fn an_activation_kept_in_the_os_store_by_the_last_release_loads_offline() {
