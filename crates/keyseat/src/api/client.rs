@@ -458,7 +458,7 @@ impl Client {
                     body,
                     body_cut,
                 } => {
-                    let passing = status == 408 || status == 429 || status >= 500;
+                    let passing = is_passing(status);
                     let body = match body {
                         Err(_) if status_is_answer && (200..300).contains(&status) => {
                             Ok(Vec::new())
@@ -527,9 +527,8 @@ impl Client {
                     Err(BodyFailure::Cut(e)) => (Err(e), true),
                 };
                 // Only a definite answer is read as one, so only it must pass the check: a
-                // 5xx, 408 or 429 (a proxy's, often) is no answer whatever it says.
-                let definite = status < 500 && status != 408 && status != 429;
-                if definite
+                // passing status (a proxy's, often) is no answer whatever it says.
+                if !is_passing(status)
                     && let Ok(bytes) = &body
                     && let Err(e) = self.verify(request, &headers, bytes)
                 {
@@ -595,6 +594,12 @@ impl Client {
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
     }
+}
+
+/// A status that is no answer to the request, only a passing state of the server or of a
+/// proxy before it: 408, 429 and every 5xx.
+fn is_passing(status: u16) -> bool {
+    status == 408 || status == 429 || status >= 500
 }
 
 /// `builder` with the request's `Accept` and further headers.

@@ -315,8 +315,7 @@ impl Licensor {
             .is_some_and(|c| c.instance_id == instance && c.key == key);
         if ours {
             log::info!("instance {instance} was this machine's: removing local state");
-            self.inner.store.delete()?;
-            self.remove_cache()?;
+            self.forget_activation()?;
         }
         Ok(outcome)
     }
@@ -338,8 +337,7 @@ impl Licensor {
         };
         let Some(seat) = creds.seat() else {
             log::info!("the license held no seat on the server: removing local state");
-            self.inner.store.delete()?;
-            self.remove_cache()?;
+            self.forget_activation()?;
             return Ok(Deactivation::NoSeat);
         };
         let outcome = match self.inner.client.deactivate(&creds.key, seat) {
@@ -354,8 +352,7 @@ impl Licensor {
             }
             Err(e) => return Err(e),
         };
-        self.inner.store.delete()?;
-        self.remove_cache()?;
+        self.forget_activation()?;
         Ok(outcome)
     }
 
@@ -608,8 +605,7 @@ impl Licensor {
             "activation {} was released on the server: removing it here",
             creds.instance_id
         );
-        self.inner.store.delete()?;
-        self.remove_cache()?;
+        self.forget_activation()?;
         let mut status = LicenseStatus::bare(LicenseState::NotActivated);
         status.network_used = true;
         Ok(status)
@@ -670,6 +666,12 @@ impl Licensor {
 
     fn remove_cache(&self) -> Result<(), Error> {
         crate::fsutil::remove(&self.inner.cache_path)
+    }
+
+    /// Removes this machine's activation: its credentials, then its cache.
+    fn forget_activation(&self) -> Result<(), Error> {
+        self.inner.store.delete()?;
+        self.remove_cache()
     }
 
     /// The status of a snapshot answered without acting.

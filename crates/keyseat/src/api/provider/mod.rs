@@ -88,10 +88,7 @@ impl Provider {
     ) -> Result<Provider, Error> {
         let public_key = public_key.map(str::trim).filter(|k| !k.is_empty());
         match (name, public_key) {
-            ("keygen", None) => Err(Error::invalid_input(
-                "the keygen provider needs the account's Ed25519 public key (64 hexadecimal \
-                 characters): its answers are signed, and unsigned ones are refused",
-            )),
+            ("keygen", None) => Err(keygen_needs_its_public_key()),
             ("keygen", Some(key)) => {
                 let account = account.map(str::trim).filter(|a| !a.is_empty());
                 let account = account.ok_or_else(|| {
@@ -139,7 +136,7 @@ impl Provider {
                      store id, or the Polar organization id)"
                 )));
             }
-            ("keygen", _) => return Provider::from_settings(name, account, None),
+            ("keygen", _) => return Err(keygen_needs_its_public_key()),
             _ => {
                 return Err(Error::invalid_input(format!(
                     "unknown provider {name:?}: expected one of {}",
@@ -151,13 +148,13 @@ impl Provider {
         Ok(provider)
     }
 
-    /// `dodo`, `lemonsqueezy` or `polar`: the name recorded with an activation.
+    /// `dodo`, `lemonsqueezy`, `polar` or `keygen`: the name recorded with an activation.
     pub fn name(&self) -> &'static str {
         self.0.name()
     }
 
-    /// The seller's account id (Lemon Squeezy store, Polar organization), when the provider
-    /// has one.
+    /// The seller's account id (Lemon Squeezy store, Polar organization, Keygen account),
+    /// when the provider has one.
     pub fn account(&self) -> Option<&str> {
         self.0.account()
     }
@@ -415,6 +412,14 @@ const MAX_MESSAGE_BYTES: usize = 300;
 
 /// An [`ErrorKind::Api`] error, with the key scrubbed from the message and the message cut
 /// to [`MAX_MESSAGE_BYTES`] on a character boundary.
+/// Keygen named without the public key its answers are checked with.
+fn keygen_needs_its_public_key() -> Error {
+    Error::invalid_input(
+        "the keygen provider needs the account's Ed25519 public key (64 hexadecimal \
+         characters): its answers are signed, and unsigned ones are refused",
+    )
+}
+
 pub(crate) fn refused(status: u16, code: ApiCode, message: &str, key: &LicenseKey) -> Error {
     let mut message = key.scrub(message);
     message.truncate(message.floor_char_boundary(MAX_MESSAGE_BYTES));
@@ -525,6 +530,7 @@ mod tests {
             ("polar", Some("not a uuid")),
             ("paddle", None),
             ("Dodo", None),
+            ("keygen", Some("acme")),
         ] {
             let e = Provider::from_name(name, account).unwrap_err();
             assert!(matches!(e.kind(), ErrorKind::InvalidInput(_)), "{name} {e}");
