@@ -8,7 +8,7 @@ use keyseat::clock::ManualClock;
 use keyseat::fingerprint::{Confidence, Fingerprint, RawComponents};
 use keyseat::{App, CREDENTIALS_FILE, KeyStorage, LicenseKey, Licensor};
 use keyseat_emulator::{Endpoint, Fault, KeySpec, KeyStatus};
-use keyseat_tests::{KEY, client, emulator, key};
+use keyseat_tests::{KEY, Seller, client, emulator, key};
 
 /// Every log record, formatted, from every crate.
 struct Capture(Mutex<Vec<String>>);
@@ -132,8 +132,44 @@ fn the_key_never_leaks() {
     seen(&mut shown, l.deactivate(false));
     seen(&mut shown, l.check());
 
+    // The other providers: Lemon Squeezy's form bodies, Polar's, and Keygen's key in an
+    // `Authorization` header, with a refused signature on the way.
+    let mut dirs = vec![dir];
+    for seller in [Seller::LemonSqueezy, Seller::Polar, Seller::Keygen] {
+        let emu = seller.emulator(Some(1));
+        let dir = tempfile::tempdir().unwrap();
+        let l = seller
+            .licensor_builder("Secrets", emu.url(), dir.path())
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let active = l.activate(KEY);
+        assert!(active.is_ok(), "{seller:?} activates");
+        seen(&mut shown, active);
+        seen(&mut shown, l.revalidate());
+        let fault = match seller {
+            Seller::Keygen => Fault::BadSignature,
+            _ => Fault::MalformedJson,
+        };
+        emu.inject(Endpoint::Validate, fault, 3);
+        let unanswered = l.revalidate();
+        assert!(
+            unanswered.as_ref().is_ok_and(|s| s.is_licensed()),
+            "{seller:?}: a damaged answer is no answer, not a revocation"
+        );
+        seen(&mut shown, unanswered);
+        emu.clear_faults();
+        let freed = l.deactivate(false);
+        assert!(freed.is_ok(), "{seller:?} deactivates");
+        seen(&mut shown, freed);
+        dirs.push(dir);
+    }
+
     // No file but the credential file holds the key.
-    for f in std::fs::read_dir(dir.path()).unwrap() {
+    for f in dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d.path()).unwrap())
+    {
         let f = f.unwrap();
         if f.file_name() != CREDENTIALS_FILE {
             let bytes = std::fs::read(f.path()).unwrap_or_default();
@@ -154,6 +190,10 @@ fn the_key_never_leaks() {
     assert!(
         logs.iter().any(|l| l.contains(" ureq")),
         "records of the HTTP stack are checked too"
+    );
+    assert!(
+        logs.iter().any(|l| l.contains("signature")),
+        "a refused Keygen signature was logged and checked"
     );
     for line in logs.iter().chain(&shown) {
         assert!(!line.contains(KEY), "the key leaked: {line}");

@@ -32,7 +32,7 @@ enum Entry {
     Symlink { target: String },
 }
 
-/// The contents of an archive, built up in memory and written as tar.gz or zip.
+/// The contents of an archive, built up in memory and written as tar.xz, tar.gz or zip.
 #[derive(Debug, Clone)]
 pub struct Archive {
     top: String,

@@ -358,6 +358,7 @@ pub(crate) trait Wire: Send + Sync {
     fn verify(&self, _received: &Received<'_>) -> Result<(), Error> {
         Ok(())
     }
+
     /// The next step of an activation, from the requests sent so far and their answers.
     /// The default is one request spending a seat ([`Wire::activate`]), and for a key that
     /// has no seats (Polar), its validation instead.
@@ -402,6 +403,7 @@ pub(crate) trait Wire: Send + Sync {
             )),
         }
     }
+
     /// Turns an error answer into an error: [`ErrorKind::Api`] when the body is the
     /// provider's error JSON, [`ErrorKind::InvalidResponse`] otherwise.
     fn refusal(&self, status: u16, body: &[u8], key: &LicenseKey) -> Error;
