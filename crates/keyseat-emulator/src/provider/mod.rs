@@ -13,7 +13,7 @@ use crate::state::{Endpoint, KeySpec, State};
 
 /// One provider's license server.
 pub(crate) trait Provider: Sync {
-    /// Its name in `keys.json` (`dodo`, `lemonsqueezy`, `polar`).
+    /// Its name in `keys.json` (`dodo`, `lemonsqueezy`, `polar`, `keygen`).
     fn name(&self) -> &'static str;
     /// The endpoint a method and path of this provider name.
     fn route(&self, method: &str, path: &str) -> Option<Endpoint>;
@@ -50,27 +50,25 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(&'static dyn Provider, 
 /// The provider called `name`; Dodo for a name no provider has (a key that fails
 /// [`check`]).
 pub(crate) fn named(name: &str) -> &'static dyn Provider {
-    PROVIDERS
-        .iter()
-        .find(|p| p.name() == name)
-        .copied()
-        .unwrap_or(&dodo::Dodo)
+    find(name).unwrap_or(&dodo::Dodo)
+}
+
+/// The provider called `name`, if one is.
+fn find(name: &str) -> Option<&'static dyn Provider> {
+    PROVIDERS.iter().find(|p| p.name() == name).copied()
 }
 
 /// Checks a key: a known provider, and what that provider needs.
 pub(crate) fn check(spec: &KeySpec) -> Result<(), String> {
-    let provider = PROVIDERS
-        .iter()
-        .find(|p| p.name() == spec.provider)
-        .ok_or_else(|| {
-            let names: Vec<&str> = PROVIDERS.iter().map(|p| p.name()).collect();
-            format!(
-                "key {:?}: unknown provider {:?} (one of {})",
-                spec.key,
-                spec.provider,
-                names.join(", ")
-            )
-        })?;
+    let provider = find(&spec.provider).ok_or_else(|| {
+        let names: Vec<&str> = PROVIDERS.iter().map(|p| p.name()).collect();
+        format!(
+            "key {:?}: unknown provider {:?} (one of {})",
+            spec.key,
+            spec.provider,
+            names.join(", ")
+        )
+    })?;
     provider
         .check(spec)
         .map_err(|why| format!("key {:?}: {why}", spec.key))
