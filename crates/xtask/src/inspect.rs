@@ -1,11 +1,12 @@
 //! What a shipped binary needs from the machine it runs on: the DLLs a Windows binary
 //! imports, the libraries and glibc versions a Linux one needs. A user's machine has the
 //! operating system and nothing else of ours, so these are checked for every artifact.
+//! And what a shipped object must carry: its unwind tables.
 
 use std::path::Path;
 
 use object::read::elf::{Dyn, ElfFile64};
-use object::{Endianness, LittleEndian as LE};
+use object::{Endianness, LittleEndian as LE, Object, ObjectSection};
 
 use crate::error::{Context, Result, bail};
 
@@ -171,6 +172,19 @@ pub fn check_elf(path: &Path, max: (u32, u32)) -> Result<ElfNeeds> {
     Ok(needs)
 }
 
+/// Checks that an ELF object with code has unwind tables (`.eh_frame`): without them the
+/// unwinder cannot pass keyseat's frames, and a panic that keyseat would have caught and
+/// returned as `KS_ERR_PANIC` aborts the program.
+pub fn check_unwind_tables(data: &[u8]) -> Result<()> {
+    let file = object::File::parse(data).map_err(|e| crate::error::Error::new(e.to_string()))?;
+    let size = |name: &str| file.section_by_name(name).map_or(0, |s| s.size());
+    let (text, eh_frame) = (size(".text"), size(".eh_frame"));
+    if text > 0 && eh_frame == 0 {
+        bail!("{text} bytes of code and no unwind tables (.eh_frame): a panic would abort");
+    }
+    Ok(())
+}
+
 /// `GLIBC_2.17` as (2, 17).
 fn glibc_version(name: &str) -> Option<(u32, u32)> {
     let (major, minor) = name.strip_prefix("GLIBC_")?.split_once('.')?;
@@ -210,6 +224,37 @@ mod tests {
                 .to_string()
                 .contains("needs glibc")
         );
+    }
+
+    #[test]
+    fn an_object_without_unwind_tables_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = dir.path().join("f.c");
+        std::fs::write(&c, "int f(int x) { return x * 3; }\n").unwrap();
+        let compile = |flags: &[&str], out: &str| {
+            let o = dir.path().join(out);
+            let built = std::process::Command::new("cc")
+                .args(["-O1", "-c", "-o"])
+                .arg(&o)
+                .args(flags)
+                .arg(&c)
+                .status();
+            built
+                .is_ok_and(|s| s.success())
+                .then(|| std::fs::read(&o).unwrap())
+        };
+        let Some(with) = compile(&["-fasynchronous-unwind-tables"], "with.o") else {
+            return; // no C compiler here
+        };
+        check_unwind_tables(&with).unwrap();
+        let without = compile(
+            &["-fno-asynchronous-unwind-tables", "-fno-unwind-tables"],
+            "without.o",
+        )
+        .unwrap();
+        let e = check_unwind_tables(&without).unwrap_err();
+        assert!(e.to_string().contains("no unwind tables"), "{e}");
+        assert!(check_unwind_tables(b"not an object").is_err());
     }
 
     #[test]

@@ -233,12 +233,17 @@ fn prelinked_static_library(
         .arg(&object)
         .arg(&lib.staticlib)
         .run()?;
+    // The bitcode rustc embeds in compiler_builtins is no use to a C linker, and GNU nm's
+    // LTO plugin aborts on it ("LLVM ERROR: Invalid encoding").
     Cmd::new("objcopy")
         .arg(format!("--keep-global-symbols={}", keep.display()))
-        .arg("--strip-unneeded")
+        .args(["--strip-unneeded", "--remove-section=.llvmbc"])
+        .args(["--remove-section=.llvmcmd"])
         .arg(&object)
         .run()?;
-    static_lib::write_archive(&out, &[("keyseat.o".to_owned(), read(&object)?)])?;
+    let bytes = read(&object)?;
+    inspect::check_unwind_tables(&bytes).context(format!("{}", object.display()))?;
+    static_lib::write_archive(&out, &[("keyseat.o".to_owned(), bytes)])?;
     Ok(out)
 }
 
@@ -248,6 +253,10 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 
 /// The linker script of the pre-link: a relocatable link keeps every function's own
 /// section (tens of thousands of headers and relocation tables); merge them by kind.
+///
+/// `.eh_frame` is named and kept: with `--gc-sections`, a script that leaves it out drops
+/// it, and without unwind tables a panic inside keyseat aborts the program instead of
+/// becoming `KS_ERR_PANIC`. ld still removes the entries of collected functions.
 const MERGE_SECTIONS: &str = "SECTIONS {
   .text : { *(.text .text.*) }
   .rodata : { *(.rodata .rodata.*) }
@@ -256,6 +265,7 @@ const MERGE_SECTIONS: &str = "SECTIONS {
   .bss : { *(.bss .bss.*) }
   .tdata : { *(.tdata .tdata.*) }
   .tbss : { *(.tbss .tbss.*) }
+  .eh_frame : { KEEP(*(.eh_frame)) }
   .gcc_except_table : { *(.gcc_except_table .gcc_except_table.*) }
   .init_array : { KEEP(*(.init_array .init_array.*)) }
   .fini_array : { KEEP(*(.fini_array .fini_array.*)) }

@@ -1,17 +1,21 @@
 //! C: the SDK extracted to an arbitrary folder (not `/usr`); the C examples built by a CMake
 //! project that finds it with `find_package(keyseat 1.0 CONFIG REQUIRED)`, once linking
 //! `keyseat::keyseat` and once `keyseat::keyseat_static`, and by a plain
-//! `cc $(pkg-config --cflags --libs keyseat)`; every program run against the emulator.
+//! `cc $(pkg-config --cflags --libs keyseat)`; every program run against the emulator. And
+//! a program linked with `pkg-config --static` that finds keyseat's unwind tables.
 
 use std::path::Path;
 
 use crate::archive;
 use crate::cmd::Cmd;
-use crate::error::{Result, bail};
+use crate::error::{Context as _, Result, bail};
 use crate::inspect;
 
 use super::emulator::{C_KEY, OTHER_KEY};
 use super::{Context, OTHER_PRODUCT, PRODUCT, check_flow};
+
+/// The check that the static library carries unwind tables.
+const UNWIND_TABLES: &str = include_str!("unwind_tables.c");
 
 /// The C example programs and the line each prints last.
 const EXAMPLES: [&str; 3] = ["activate", "bad_input", "abi_contract"];
@@ -66,7 +70,45 @@ pub fn verify(cx: &Context<'_>) -> Result<()> {
         .arg("-o")
         .arg(&exe)
         .run()?;
-    run_example(cx, &exe, "activate", "pkg-config", Some(&sdk.join("lib")))
+    run_example(cx, &exe, "activate", "pkg-config", Some(&sdk.join("lib")))?;
+    unwind_tables(cx, &pc_dir)
+}
+
+/// Links a program with the static library, as `pkg-config --static` says, and has it
+/// ask the unwinder for the frames of keyseat's functions: a panic keyseat catches must
+/// be able to unwind through them.
+fn unwind_tables(cx: &Context<'_>, pc_dir: &Path) -> Result<()> {
+    let flags = Cmd::new("pkg-config")
+        .args(["--static", "--cflags", "--libs", "keyseat"])
+        .env("PKG_CONFIG_PATH", pc_dir)
+        .read()?;
+    let source = cx.fresh("unwind-tables")?.join("unwind_tables.c");
+    std::fs::write(&source, UNWIND_TABLES).context("writing unwind_tables.c")?;
+    let exe = source.with_extension("");
+    Cmd::new("cc")
+        .args(["-Wall", "-Wextra", "-Werror", "-std=c11"])
+        .arg(&source)
+        // The static library, though the shared one is beside it.
+        .args(flags.split_whitespace().map(|f| match f {
+            "-lkeyseat" => "-l:libkeyseat.a",
+            other => other,
+        }))
+        .arg("-o")
+        .arg(&exe)
+        .run()?;
+    if inspect::elf_needs(&exe)?
+        .libraries
+        .iter()
+        .any(|l| l.starts_with("libkeyseat"))
+    {
+        bail!("unwind_tables was linked with the shared library");
+    }
+    let out = Cmd::new(&exe).read()?;
+    print!("{out}");
+    if !out.trim_end().ends_with(": 0 failures") {
+        bail!("unwind_tables did not pass:\n{out}");
+    }
+    Ok(())
 }
 
 /// Runs one example with a fresh data folder; `activate` must show the whole flow, and
