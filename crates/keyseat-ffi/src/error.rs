@@ -173,6 +173,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_panic_becomes_ks_err_panic_and_the_next_call_works() {
+        let code = guard(|| panic!("a bug in keyseat"));
+        assert_eq!(code, ks_result::KS_ERR_PANIC);
+        let message = LAST_ERROR.with(|e| e.borrow().clone());
+        assert!(message.contains("panic"), "{message}");
+        assert_eq!(guard(|| ks_result::KS_OK), ks_result::KS_OK);
+        assert!(!guard_value(false, || -> bool {
+            panic!("a bug in keyseat")
+        }));
+        assert_eq!(guard_value(0, || 7), 7);
+    }
+
+    #[test]
     fn result_codes_carry_the_error_code_names() {
         use ErrorCode::*;
         let all = [
