@@ -8,8 +8,8 @@
 //! process, even one within the same modification-time tick, gives a new inode (a new file
 //! index on Windows) and the next check reads it. The creation time is no identity on
 //! Windows: file-system tunnelling gives a file created under a name that was just freed
-//! the old file's creation time. The identity is taken before the read: a write between the two
-//! leaves the memory copy stale only until the next check, never for good.
+//! the old file's creation time. The identity is taken before the read: a write between
+//! the two leaves the memory copy stale only until the next check, never for good.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};

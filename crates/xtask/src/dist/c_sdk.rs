@@ -237,8 +237,11 @@ fn prelinked_static_library(
     // LTO plugin aborts on it ("LLVM ERROR: Invalid encoding").
     Cmd::new("objcopy")
         .arg(format!("--keep-global-symbols={}", keep.display()))
-        .args(["--strip-unneeded", "--remove-section=.llvmbc"])
-        .args(["--remove-section=.llvmcmd"])
+        .args([
+            "--strip-unneeded",
+            "--remove-section=.llvmbc",
+            "--remove-section=.llvmcmd",
+        ])
         .arg(&object)
         .run()?;
     let bytes = read(&object)?;

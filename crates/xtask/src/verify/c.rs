@@ -43,10 +43,8 @@ pub fn verify(cx: &Context<'_>) -> Result<()> {
         Cmd::new("cmake").arg("--build").arg(&build).run()?;
         for example in EXAMPLES {
             let exe = build.join(example);
-            let needs = inspect::elf_needs(&exe)?;
-            let linked_shared = needs.libraries.iter().any(|l| l.starts_with("libkeyseat"));
-            if linked_shared == static_link {
-                bail!("{variant} build of {example} needs {:?}", needs.libraries);
+            if needs_shared_keyseat(&exe)? == static_link {
+                bail!("the {variant} build of {example} linked the other library");
             }
             run_example(cx, &exe, example, &format!("cmake-{variant}"), None)?;
         }
@@ -96,11 +94,7 @@ fn unwind_tables(cx: &Context<'_>, pc_dir: &Path) -> Result<()> {
         .arg("-o")
         .arg(&exe)
         .run()?;
-    if inspect::elf_needs(&exe)?
-        .libraries
-        .iter()
-        .any(|l| l.starts_with("libkeyseat"))
-    {
+    if needs_shared_keyseat(&exe)? {
         bail!("unwind_tables was linked with the shared library");
     }
     let out = Cmd::new(&exe).read()?;
@@ -109,6 +103,13 @@ fn unwind_tables(cx: &Context<'_>, pc_dir: &Path) -> Result<()> {
         bail!("unwind_tables did not pass:\n{out}");
     }
     Ok(())
+}
+
+/// Whether a program needs the shared `libkeyseat` at run time (else it linked the static
+/// library).
+fn needs_shared_keyseat(exe: &Path) -> Result<bool> {
+    let needs = inspect::elf_needs(exe)?;
+    Ok(needs.libraries.iter().any(|l| l.starts_with("libkeyseat")))
 }
 
 /// Runs one example with a fresh data folder; `activate` must show the whole flow, and

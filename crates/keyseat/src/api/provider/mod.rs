@@ -412,8 +412,6 @@ pub(crate) trait Wire: Send + Sync {
 /// How much of a server's error message is kept: enough to read, not a whole page.
 const MAX_MESSAGE_BYTES: usize = 300;
 
-/// An [`ErrorKind::Api`] error, with the key scrubbed from the message and the message cut
-/// to [`MAX_MESSAGE_BYTES`] on a character boundary.
 /// Keygen named without the public key its answers are checked with.
 fn keygen_needs_its_public_key() -> Error {
     Error::invalid_input(
@@ -422,6 +420,8 @@ fn keygen_needs_its_public_key() -> Error {
     )
 }
 
+/// An [`ErrorKind::Api`] error, with the key scrubbed from the message and the message cut
+/// to [`MAX_MESSAGE_BYTES`] on a character boundary.
 pub(crate) fn refused(status: u16, code: ApiCode, message: &str, key: &LicenseKey) -> Error {
     let mut message = key.scrub(message);
     message.truncate(message.floor_char_boundary(MAX_MESSAGE_BYTES));
