@@ -1,53 +1,20 @@
-//! The HTTP side: one reused `ureq` agent, base-URL checks, timeouts, the retry rules of each
-//! request kind, and the mapping of every transport failure to an [`ErrorKind`]. What the
-//! requests and answers look like is the provider's business ([`super::provider`]).
+//! The client of a provider's license endpoints: its builder, and the three calls. How a
+//! request is sent and retried is [`super::transport`]'s; how it is spelled and its answer
+//! read is the provider's ([`super::provider`]).
 
-use std::net::IpAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use ureq::http::{HeaderMap, Uri};
-use ureq::unversioned::resolver::DefaultResolver;
-use ureq::{Agent, Body};
-
-use super::MAX_RESPONSE_BYTES;
-use super::provider::{Kind, Next, Provider, Received, Reply, Request, Seat, ambiguous};
-use super::retry::{RetryPolicy, retry_after, should_retry_header};
+use super::environment::{Environment, check_base_url, signed_parts};
+use super::provider::{Kind, Next, Provider, Reply, Request, Seat};
+use super::retry::RetryPolicy;
 use super::tls::{self, TrustStore};
+use super::transport::{Settings, Transport};
 use super::types::{Activation, Validation};
-use crate::error::{ApiCode, Error, ErrorKind};
+use crate::error::Error;
+#[cfg(doc)]
+use crate::error::ErrorKind;
 use crate::key::{InstanceId, LicenseKey};
-use crate::sync::Locked;
-
-/// Which of the provider's servers to talk to.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Environment {
-    /// The provider's live server, real customers' keys (`https://live.dodopayments.com`,
-    /// `https://api.lemonsqueezy.com`, `https://api.polar.sh`).
-    #[default]
-    Live,
-    /// The provider's test server, the merchant's test-mode keys
-    /// (`https://test.dodopayments.com`, `https://sandbox-api.polar.sh`; Lemon Squeezy has
-    /// none, and its test keys live on the live server).
-    Test,
-    /// Any other base URL: `https://…`, or `http://…` on a loopback address only (the
-    /// emulator, a local proxy).
-    Custom(String),
-}
-
-impl Environment {
-    /// The environment named `live` or `test`, or `None` for any other name (a custom
-    /// server is given by its URL instead).
-    pub fn from_name(name: &str) -> Option<Environment> {
-        match name {
-            "live" => Some(Environment::Live),
-            "test" => Some(Environment::Test),
-            _ => None,
-        }
-    }
-}
 
 /// Options for a [`Client`].
 #[derive(Debug, Clone)]
@@ -134,51 +101,15 @@ impl ClientBuilder {
         check_base_url(&base)?;
         let (signed_host, signed_path) = signed_parts(&base)?;
         let roots = tls::root_certs(self.trust, self.ca_file.as_deref())?;
-        // rustls with ring, set here rather than through ureq's `rustls` feature, which would
-        // also link a second copy of the Mozilla roots.
-        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-        let user_agent = format!(
-            "keyseat/{} ({}; {})",
-            env!("CARGO_PKG_VERSION"),
-            std::env::consts::OS,
-            std::env::consts::ARCH
-        );
-        let agent = |pooled: bool| -> Agent {
-            let mut config = Agent::config_builder()
-                .http_status_as_error(false)
-                .max_redirects(0)
-                .timeout_connect(Some(self.connect_timeout))
-                .timeout_global(Some(self.timeout))
-                .tls_config(
-                    ureq::tls::TlsConfig::builder()
-                        .provider(ureq::tls::TlsProvider::Rustls)
-                        .unversioned_rustls_crypto_provider(provider.clone())
-                        .root_certs(roots.clone())
-                        .build(),
-                )
-                .user_agent(user_agent.as_str());
-            if !pooled {
-                config = config
-                    .max_idle_connections(0)
-                    .max_idle_connections_per_host(0);
-            }
-            Agent::with_parts(
-                config.build(),
-                ureq::unversioned::transport::DefaultConnector::default(),
-                super::resolve::Resolver::<DefaultResolver>::default(),
-            )
+        let settings = Settings {
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            retry: self.retry,
+            roots,
         };
         Ok(Client {
-            agent: agent(true),
-            // Activation uses a fresh connection each time: a pooled connection the server has
-            // quietly closed would turn a harmless resend into an ambiguous activation.
-            activation_agent: agent(false),
-            base,
-            retry: self.retry,
+            transport: Transport::new(base, (signed_host, signed_path), settings),
             provider: self.provider,
-            quiet_until: Arc::default(),
-            signed_host,
-            signed_path,
         })
     }
 }
@@ -187,51 +118,17 @@ impl ClientBuilder {
 /// connections, and a pause the server asked for.
 #[derive(Clone)]
 pub struct Client {
-    agent: Agent,
-    activation_agent: Agent,
-    base: String,
-    retry: RetryPolicy,
+    transport: Transport,
     provider: Provider,
-    /// No request is sent before this instant: the end of the wait a 429 asked for.
-    quiet_until: Arc<Mutex<Option<Instant>>>,
-    /// The host as a signed answer names it: with the port when not the scheme's default.
-    signed_host: String,
-    /// The base URL's path, before each request's path in a signed answer.
-    signed_path: String,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("provider", &self.provider)
-            .field("base", &self.base)
+            .field("base", &self.base_url())
             .finish_non_exhaustive()
     }
-}
-
-/// The longest pause a 429 can impose on this process's requests.
-const MAX_PAUSE: Duration = Duration::from_secs(3600);
-
-/// What one attempt produced.
-enum Attempt {
-    /// The server answered with a status; the body may still have failed to arrive.
-    Answered {
-        status: u16,
-        headers: HeaderMap,
-        body: Result<Vec<u8>, Error>,
-        /// The body failed in transit (cut short, timed out), as opposed to being too large:
-        /// worth another try for a request that is safe to repeat.
-        body_cut: bool,
-    },
-    /// No status came back.
-    Failed {
-        error: Error,
-        /// True when the request certainly never reached the server.
-        not_sent: bool,
-    },
-    /// An answer came, but the provider's check of it failed ([`ErrorKind::BadSignature`]):
-    /// no answer.
-    Unverified(Error),
 }
 
 impl Client {
@@ -242,7 +139,7 @@ impl Client {
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        &self.base
+        self.transport.base()
     }
 
     /// Whose license server this is.
@@ -289,8 +186,12 @@ impl Client {
                 Next::Fail(e) => return Err(e),
                 Next::Send(request, kind) => {
                     let reply = match kind {
-                        Kind::SpendsSeat => self.exchange_once(&request, key)?,
-                        Kind::Repeatable => self.exchange_repeatable(&request, key, false).0?,
+                        Kind::SpendsSeat => self.transport.exchange_once(wire, &request, key)?,
+                        Kind::Repeatable => {
+                            self.transport
+                                .exchange_repeatable(wire, &request, key, false)
+                                .0?
+                        }
                     };
                     done.push((request, reply));
                 }
@@ -326,7 +227,10 @@ impl Client {
     ) -> Result<Validation, Error> {
         let wire = self.provider.wire();
         let request = wire.validate(key, instance, fingerprint);
-        let reply = self.exchange_repeatable(&request, key, false).0?;
+        let reply = self
+            .transport
+            .exchange_repeatable(wire, &request, key, false)
+            .0?;
         if reply.is_success() {
             wire.read_validation(&request, &reply.body, key)
         } else {
@@ -347,7 +251,9 @@ impl Client {
         let request = wire.deactivate(key, instance);
         // The answer's status is the whole answer: a 2xx whose body went astray has still
         // freed the slot.
-        let (reply, earlier_unknown) = self.exchange_repeatable(&request, key, true);
+        let (reply, earlier_unknown) = self
+            .transport
+            .exchange_repeatable(wire, &request, key, true);
         let refusal = match reply {
             Ok(reply) if reply.is_success() => return Ok(()),
             Ok(reply) => wire.refusal(reply.status, &reply.body, key),
@@ -359,419 +265,12 @@ impl Client {
         }
         Err(refusal)
     }
-
-    /// The provider's reading of an error answer.
-    fn refusal(&self, status: u16, body: Result<Vec<u8>, Error>, key: &LicenseKey) -> Error {
-        match body {
-            Ok(b) => self.provider.wire().refusal(status, &b, key),
-            Err(e) => e,
-        }
-    }
-
-    /// The wait before retry number `retry`, or `None` when there is no retry left or the
-    /// server asked for a longer pause than the policy's `max_retry_after` (the pause is
-    /// kept, and requests before its end fail at once instead of being sent).
-    fn wait_before_retry(&self, retry: u32, headers: Option<&HeaderMap>) -> Option<Duration> {
-        if retry >= self.retry.max_retries {
-            return None;
-        }
-        if headers
-            .and_then(retry_after)
-            .is_some_and(|asked| asked > self.retry.max_retry_after)
-        {
-            return None;
-        }
-        Some(self.retry.delay(retry, headers))
-    }
-
-    /// Sends a request that spends a seat: retried only when it certainly never arrived.
-    /// Returns a definite answer (a success or a refusal), or the error: anything that may
-    /// have been processed without a usable answer is [`ErrorKind::AmbiguousActivation`].
-    fn exchange_once(&self, request: &Request, key: &LicenseKey) -> Result<Reply, Error> {
-        let mut retry = 0;
-        loop {
-            let (wait_headers, error) = match self.send(&self.activation_agent, request, key) {
-                Attempt::Failed {
-                    error,
-                    not_sent: true,
-                } if !is_final(&error) => (None, error),
-                Attempt::Failed {
-                    error,
-                    not_sent: true,
-                } => return Err(error),
-                Attempt::Failed {
-                    error,
-                    not_sent: false,
-                } => return Err(ambiguous(&error.to_string())),
-                Attempt::Answered {
-                    status: 429,
-                    headers,
-                    body,
-                    ..
-                } => (Some(headers), self.refusal(429, body, key)),
-                Attempt::Answered { status, body, .. } if status >= 500 => {
-                    return Err(ambiguous(&self.refusal(status, body, key).to_string()));
-                }
-                Attempt::Answered { status, body, .. } => {
-                    let success = (200..300).contains(&status);
-                    return match body {
-                        Ok(body) => Ok(Reply { status, body }),
-                        Err(e) if success => Err(ambiguous(&format!(
-                            "the server accepted the activation but {e}"
-                        ))),
-                        Err(e) => Err(e),
-                    };
-                }
-                Attempt::Unverified(e) => return Err(ambiguous(&e.to_string())),
-            };
-            let Some(wait) = self.wait_before_retry(retry, wait_headers.as_ref()) else {
-                return Err(error);
-            };
-            log::info!("activate: request not delivered ({error}); retrying in {wait:?}");
-            std::thread::sleep(wait);
-            retry += 1;
-        }
-    }
-
-    /// Sends a request that is safe to repeat, retrying per the policy. Returns a definite
-    /// answer (a success or a refusal) or the last error, and whether an attempt before the
-    /// last one had an unknown outcome. With `status_is_answer` (a deactivation), a success
-    /// is the whole answer, whatever became of its body.
-    fn exchange_repeatable(
-        &self,
-        request: &Request,
-        key: &LicenseKey,
-        status_is_answer: bool,
-    ) -> (Result<Reply, Error>, bool) {
-        let mut earlier_unknown = false;
-        let mut retry = 0;
-        loop {
-            let (unknown, retryable, headers, result) = match self.send(&self.agent, request, key) {
-                Attempt::Failed { error, not_sent } => {
-                    (!not_sent, !is_final(&error), None, Err(error))
-                }
-                // A forged or damaged answer: asking again would only bring another.
-                Attempt::Unverified(e) => (true, false, None, Err(e)),
-                Attempt::Answered {
-                    status,
-                    headers,
-                    body,
-                    body_cut,
-                } => {
-                    let passing = is_passing(status);
-                    let body = match body {
-                        Err(_) if status_is_answer && (200..300).contains(&status) => {
-                            Ok(Vec::new())
-                        }
-                        body => body,
-                    };
-                    let retryable = should_retry_header(&headers).unwrap_or(passing || body_cut)
-                        && (passing || body.is_err());
-                    let result = match body {
-                        Ok(body) if !passing => Ok(Reply { status, body }),
-                        body => Err(self.refusal(status, body, key)),
-                    };
-                    (status >= 500 || body_cut, retryable, Some(headers), result)
-                }
-            };
-            let wait = match &result {
-                Err(e) if retryable => self
-                    .wait_before_retry(retry, headers.as_ref())
-                    .map(|w| (e, w)),
-                _ => None,
-            };
-            let Some((e, wait)) = wait else {
-                return (result, earlier_unknown);
-            };
-            log::info!(
-                "{}: attempt {} failed ({e}); retrying in {wait:?}",
-                request.path,
-                retry + 1
-            );
-            earlier_unknown |= unknown;
-            std::thread::sleep(wait);
-            retry += 1;
-        }
-    }
-
-    /// One request: sends it, reads the answer with the size limit, and has the provider
-    /// check it. Nothing is sent while a pause asked for by a 429 lasts.
-    fn send(&self, agent: &Agent, request: &Request, key: &LicenseKey) -> Attempt {
-        if let Some(left) = self.pause_left() {
-            return Attempt::Failed {
-                error: Error::new(ErrorKind::Api {
-                    status: 429,
-                    code: ApiCode::TooManyRequests,
-                    message: format!(
-                        "not sent: the license server asked for no requests for {} s more",
-                        left.as_secs().max(1)
-                    ),
-                }),
-                not_sent: true,
-            };
-        }
-        let url = format!("{}{}", self.base, request.path);
-        log::debug!("{} {url}", request.method);
-        let sent = self.dispatch(agent, request, &url);
-        match sent {
-            Ok(mut response) => {
-                let status = response.status().as_u16();
-                log::debug!("{} {url} -> {status}", request.method);
-                let headers = response.headers().clone();
-                if status == 429 {
-                    self.pause(&headers);
-                }
-                let (body, body_cut) = match read_body(response.body_mut(), status, key) {
-                    Ok(bytes) => (Ok(bytes), false),
-                    Err(BodyFailure::TooLarge(e)) => (Err(e), false),
-                    Err(BodyFailure::Cut(e)) => (Err(e), true),
-                };
-                // Only a definite answer is read as one, so only it must pass the check: a
-                // passing status (a proxy's, often) is no answer whatever it says.
-                if !is_passing(status)
-                    && let Ok(bytes) = &body
-                    && let Err(e) = self.verify(request, &headers, bytes)
-                {
-                    log::warn!("{} {url}: {e}", request.method);
-                    return Attempt::Unverified(e);
-                }
-                Attempt::Answered {
-                    status,
-                    headers,
-                    body,
-                    body_cut,
-                }
-            }
-            Err(e) => {
-                let (error, not_sent) = classify(&e, key);
-                log::debug!("{} {url} failed: {error}", request.method);
-                Attempt::Failed { error, not_sent }
-            }
-        }
-    }
-
-    /// Sends `request` to `url` with its method, headers and body.
-    fn dispatch(
-        &self,
-        agent: &Agent,
-        request: &Request,
-        url: &str,
-    ) -> Result<ureq::http::Response<Body>, ureq::Error> {
-        match request.method {
-            "GET" => with_headers(agent.get(url), request).call(),
-            "DELETE" => with_headers(agent.delete(url), request).call(),
-            _ => with_headers(agent.post(url), request)
-                .content_type(request.content_type)
-                .send(&request.body[..]),
-        }
-    }
-
-    /// The provider's check of an answer (Keygen's signatures), with what it signs.
-    fn verify(&self, request: &Request, headers: &HeaderMap, body: &[u8]) -> Result<(), Error> {
-        let target = format!("{}{}", self.signed_path, request.path);
-        self.provider.wire().verify(&Received {
-            method: &request.method.to_ascii_lowercase(),
-            host: &self.signed_host,
-            target: &target,
-            headers,
-            body,
-        })
-    }
-
-    /// Remembers the pause a 429 asked for (`Retry-After`), at most [`MAX_PAUSE`].
-    fn pause(&self, headers: &HeaderMap) {
-        if let Some(asked) = retry_after(headers) {
-            let until = Instant::now() + asked.min(MAX_PAUSE);
-            log::info!("the license server asked for a pause of {asked:?}");
-            *self.quiet_until.locked() = Some(until);
-        }
-    }
-
-    /// What is left of the pause a 429 asked for, if any.
-    fn pause_left(&self) -> Option<Duration> {
-        let until = (*self.quiet_until.locked())?;
-        until
-            .checked_duration_since(Instant::now())
-            .filter(|d| !d.is_zero())
-    }
-}
-
-/// A status that is no answer to the request, only a passing state of the server or of a
-/// proxy before it: 408, 429 and every 5xx.
-fn is_passing(status: u16) -> bool {
-    status == 408 || status == 429 || status >= 500
-}
-
-/// `builder` with the request's `Accept` and further headers.
-fn with_headers<B>(
-    mut builder: ureq::RequestBuilder<B>,
-    request: &Request,
-) -> ureq::RequestBuilder<B> {
-    builder = builder.header("accept", request.accept);
-    for (name, value) in &request.headers {
-        builder = builder.header(*name, value.as_str());
-    }
-    builder
-}
-
-/// Why a response body could not be used.
-enum BodyFailure {
-    /// Larger than [`MAX_RESPONSE_BYTES`]: another try would bring the same.
-    TooLarge(Error),
-    /// Cut short or timed out in transit: another try may succeed.
-    Cut(Error),
-}
-
-/// Reads a response body, refusing more than [`MAX_RESPONSE_BYTES`].
-fn read_body(body: &mut Body, status: u16, key: &LicenseKey) -> Result<Vec<u8>, BodyFailure> {
-    body.with_config()
-        .limit(MAX_RESPONSE_BYTES)
-        .read_to_vec()
-        .map_err(|e| match e {
-            ureq::Error::BodyExceedsLimit(_) => BodyFailure::TooLarge(Error::invalid_response(
-                Some(status),
-                format!("body larger than {MAX_RESPONSE_BYTES} bytes"),
-            )),
-            ureq::Error::Timeout(_) => BodyFailure::Cut(Error::new(ErrorKind::Timeout)),
-            other => BodyFailure::Cut(Error::invalid_response(
-                Some(status),
-                format!(
-                    "body could not be read in full: {}",
-                    key.scrub(&other.to_string())
-                ),
-            )),
-        })
-}
-
-/// Maps a transport error to an [`Error`], and says whether the request certainly never
-/// reached the server.
-fn classify(e: &ureq::Error, key: &LicenseKey) -> (Error, bool) {
-    use std::io::ErrorKind as Io;
-    use ureq::Timeout;
-    if let Some(certificate) = tls::certificate_failure(e) {
-        // The handshake failed before the request was sent.
-        return (certificate, true);
-    }
-    let text = key.scrub(&e.to_string());
-    match e {
-        ureq::Error::Timeout(t) => (
-            Error::new(ErrorKind::Timeout),
-            matches!(t, Timeout::Resolve | Timeout::Connect),
-        ),
-        // The CONNECT was refused before anything reached the license server.
-        ureq::Error::ConnectProxyFailed(reason) if reason.contains("responded 407") => {
-            (Error::new(ErrorKind::ProxyAuthentication(text)), true)
-        }
-        ureq::Error::HostNotFound
-        | ureq::Error::ConnectionFailed
-        | ureq::Error::ConnectProxyFailed(_) => (Error::new(ErrorKind::Network(text)), true),
-        ureq::Error::Io(io) => {
-            let not_sent = matches!(
-                io.kind(),
-                Io::ConnectionRefused
-                    | Io::AddrNotAvailable
-                    | Io::NetworkUnreachable
-                    | Io::HostUnreachable
-                    | Io::NetworkDown
-            );
-            (Error::new(ErrorKind::Network(text)), not_sent)
-        }
-        ureq::Error::BadUri(_) | ureq::Error::Http(_) | ureq::Error::InvalidProxyUrl => {
-            (Error::invalid_input(text), true)
-        }
-        ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
-            (Error::invalid_response(None, text), false)
-        }
-        _ => (Error::new(ErrorKind::Network(text)), false),
-    }
-}
-
-/// A failure without an answer that does not heal by itself, so never worth a retry: an
-/// untrusted certificate, or a proxy refusing the credentials it was given (asking again
-/// with the same ones can only lock the account).
-/// A request held back by a pause the server asked for ([`ErrorKind::Api`] without an
-/// answer) is final too: trying again before the pause ends can only be held back again.
-fn is_final(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::Certificate(_) | ErrorKind::ProxyAuthentication(_) | ErrorKind::Api { .. }
-    )
-}
-
-/// The host (with a port that is not the scheme's default) and the path of a base URL, as
-/// a signed answer names them.
-fn signed_parts(base: &str) -> Result<(String, String), Error> {
-    let uri: Uri = base
-        .parse()
-        .map_err(|_| Error::invalid_input(format!("not a URL: {base:?}")))?;
-    let host = uri.host().unwrap_or_default();
-    let default_port = match uri.scheme_str() {
-        Some("http") => 80,
-        _ => 443,
-    };
-    let host = match uri.port_u16() {
-        Some(port) if port != default_port => format!("{host}:{port}"),
-        _ => host.to_owned(),
-    };
-    Ok((host, uri.path().trim_end_matches('/').to_owned()))
-}
-
-/// Accepts `https://host[:port][/path]`, and `http://` only for loopback hosts.
-fn check_base_url(base: &str) -> Result<(), Error> {
-    let uri: Uri = base
-        .parse()
-        .map_err(|_| Error::invalid_input(format!("not a URL: {base:?}")))?;
-    let host = uri
-        .host()
-        .ok_or_else(|| Error::invalid_input(format!("URL has no host: {base:?}")))?;
-    if uri.query().is_some() {
-        return Err(Error::invalid_input("the base URL must not have a query"));
-    }
-    match uri.scheme_str() {
-        Some("https") => Ok(()),
-        Some("http") if is_loopback(host) => Ok(()),
-        Some("http") => Err(Error::invalid_input(format!(
-            "plain http:// is refused for {host}: use https://, or a loopback address for a \
-             local server"
-        ))),
-        _ => Err(Error::invalid_input(format!(
-            "the base URL must start with https:// : {base:?}"
-        ))),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_url_rules() {
-        assert!(check_base_url("https://live.dodopayments.com").is_ok());
-        assert!(check_base_url("http://127.0.0.1:8080").is_ok());
-        assert!(check_base_url("http://127.5.0.1:8080/prefix").is_ok());
-        assert!(check_base_url("http://[::1]:8080").is_ok());
-        assert!(check_base_url("http://localhost:1").is_ok());
-        let refused = check_base_url("http://example.com").unwrap_err();
-        assert!(refused.to_string().contains("plain http://"), "{refused}");
-        assert!(check_base_url("http://10.0.0.1").is_err());
-        assert!(check_base_url("ftp://example.com").is_err());
-        assert!(check_base_url("not a url").is_err());
-        assert!(check_base_url("https://x.com/?a=b").is_err());
-    }
-
-    #[test]
-    fn environments_by_name() {
-        assert_eq!(Environment::from_name("live"), Some(Environment::Live));
-        assert_eq!(Environment::from_name("test"), Some(Environment::Test));
-        assert_eq!(Environment::from_name("Live"), None);
-        assert_eq!(Environment::from_name("staging"), None);
-    }
+    use crate::error::ErrorKind;
 
     #[test]
     fn environments() {
@@ -792,63 +291,6 @@ mod tests {
                 .build()
                 .is_err()
         );
-    }
-
-    #[test]
-    fn activation_never_reuses_a_connection_and_the_rest_do() {
-        let client = Client::builder()
-            .environment(Environment::Custom("http://127.0.0.1:1/".into()))
-            .build()
-            .unwrap();
-        assert_eq!(client.base_url(), "http://127.0.0.1:1");
-        assert!(format!("{client:?}").contains("http://127.0.0.1:1"));
-        assert_eq!(client.activation_agent.config().max_idle_connections(), 0);
-        assert_eq!(
-            client
-                .activation_agent
-                .config()
-                .max_idle_connections_per_host(),
-            0
-        );
-        assert!(client.agent.config().max_idle_connections() > 0);
-        assert!(client.agent.config().max_idle_connections_per_host() > 0);
-    }
-
-    #[test]
-    fn failures_before_sending_are_marked_not_sent() {
-        let key = LicenseKey::new("secret-key-1234567890").unwrap();
-        for e in [
-            ureq::Error::HostNotFound,
-            ureq::Error::ConnectionFailed,
-            ureq::Error::Io(std::io::ErrorKind::ConnectionRefused.into()),
-        ] {
-            let (error, not_sent) = classify(&e, &key);
-            assert!(matches!(error.kind(), ErrorKind::Network(_)), "{e:?}");
-            assert!(not_sent, "{e:?}");
-        }
-        let refused = ureq::Error::ConnectProxyFailed("proxy server responded 407/407".into());
-        let (error, not_sent) = classify(&refused, &key);
-        assert!(
-            matches!(error.kind(), ErrorKind::ProxyAuthentication(_)),
-            "{error:?}"
-        );
-        assert!(not_sent && is_final(&error) && error.is_unreachable());
-        assert!(
-            error.to_string().contains("refused the credentials"),
-            "{error}"
-        );
-        let other = ureq::Error::ConnectProxyFailed("proxy server responded 502/502".into());
-        assert!(matches!(
-            classify(&other, &key).0.kind(),
-            ErrorKind::Network(_)
-        ));
-        let (error, not_sent) = classify(&ureq::Error::InvalidProxyUrl, &key);
-        assert!(matches!(error.kind(), ErrorKind::InvalidInput(_)));
-        assert!(not_sent);
-        let lost = ureq::Error::Io(std::io::ErrorKind::ConnectionReset.into());
-        let (error, not_sent) = classify(&lost, &key);
-        assert!(matches!(error.kind(), ErrorKind::Network(_)));
-        assert!(!not_sent, "a reset may come after the request was read");
     }
 
     fn api_message(e: &Error) -> &str {

@@ -21,13 +21,16 @@
 //! deactivation are retried; activation only when it certainly never reached the server.
 
 mod client;
+mod environment;
 mod provider;
 mod resolve;
 mod retry;
 mod tls;
+mod transport;
 mod types;
 
-pub use client::{Client, ClientBuilder, Environment};
+pub use client::{Client, ClientBuilder};
+pub use environment::Environment;
 pub use provider::Provider;
 pub use retry::RetryPolicy;
 pub use tls::TrustStore;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use ureq::http::HeaderMap;
 use zeroize::Zeroizing;
 
-use super::client::Environment;
+use super::environment::Environment;
 use super::types::{Activation, Validation};
 use crate::error::{ApiCode, Error, ErrorKind};
 use crate::key::{InstanceId, LicenseKey};
