@@ -68,9 +68,9 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
             )
         }
         ("POST", "/keys") => match serde_json::from_slice::<KeySpec>(&req.body) {
-            Ok(spec) => match spec.check() {
+            Ok(spec) => match crate::provider::check(&spec) {
                 Ok(()) => {
-                    shared.state().upsert_key(spec);
+                    crate::provider::add_key(&mut shared.state(), spec);
                     Response::json(200, &json!({ "ok": true }))
                 }
                 Err(why) => bad(&why),

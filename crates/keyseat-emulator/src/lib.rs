@@ -133,7 +133,7 @@ impl Emulator {
         let mut state = State::default();
         state.keygen_key = Some(Arc::new(signing::SigningKey::generate()?));
         for key in keys {
-            state.upsert_key(key);
+            provider::add_key(&mut state, key);
         }
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
@@ -190,7 +190,7 @@ impl Emulator {
 
     /// Adds a key, or replaces the one with the same text.
     pub fn add_key(&self, spec: KeySpec) {
-        self.shared.state().upsert_key(spec);
+        provider::add_key(&mut self.shared.state(), spec);
     }
 
     /// Sets a key's status; false when the key is unknown.
@@ -302,7 +302,7 @@ impl Drop for Emulator {
 }
 
 /// Reads `keys.json`: an array of key objects, each checked for its provider
-/// ([`KeySpec::check`]).
+/// (a known provider, and the account and ids that provider needs).
 ///
 /// # Errors
 /// When the file cannot be read, is not such an array, or a key lacks what its provider
@@ -312,7 +312,7 @@ pub fn load_keys(path: &Path) -> io::Result<Vec<KeySpec>> {
     let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidData, e);
     let keys: Vec<KeySpec> = serde_json::from_slice(&text).map_err(|e| invalid(e.to_string()))?;
     for key in &keys {
-        key.check().map_err(invalid)?;
+        provider::check(key).map_err(invalid)?;
     }
     Ok(keys)
 }
@@ -333,7 +333,7 @@ fn serve(shared: &Shared, mut stream: Stream) {
         return;
     }
     let Some((provider, endpoint)) = provider::route(&request.method, &request.path) else {
-        let _ = match Endpoint::from_path(&request.path) {
+        let _ = match provider::endpoint_of(&request.path) {
             Some(_) => Response::error(405, "METHOD_NOT_ALLOWED", "Not with this method"),
             None => Response::error(404, "NOT_FOUND", "Not found"),
         }

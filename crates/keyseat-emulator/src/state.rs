@@ -160,15 +160,6 @@ impl KeySpec {
         self
     }
 
-    /// Checks the fields its provider needs: a known provider, and that provider's account
-    /// and ids in the right form.
-    ///
-    /// # Errors
-    /// What is wrong, in words.
-    pub fn check(&self) -> Result<(), String> {
-        crate::provider::check(self)
-    }
-
     /// Whether the key's end has passed.
     pub(crate) fn is_past_expiry(&self, now: jiff::Timestamp) -> bool {
         self.status == KeyStatus::Expired
@@ -216,16 +207,6 @@ pub enum Endpoint {
     Deactivate,
 }
 
-impl Endpoint {
-    /// The endpoint a path names, for any provider.
-    pub fn from_path(path: &str) -> Option<Endpoint> {
-        ["POST", "GET", "DELETE"]
-            .iter()
-            .find_map(|method| crate::provider::route(method, path))
-            .map(|(_, endpoint)| endpoint)
-    }
-}
-
 /// A key the emulator serves, with the id its provider gave it.
 #[derive(Clone)]
 pub(crate) struct KeyEntry {
@@ -252,14 +233,18 @@ pub struct State {
 }
 
 impl State {
-    /// Adds a key, or replaces the one with the same text. A key of an unknown provider
-    /// counts as Dodo's (see [`KeySpec::check`]).
-    pub fn upsert_key(&mut self, spec: KeySpec) {
+    /// Adds a key, or replaces the one with the same text; a new key's id is
+    /// `license_key_id` of its position among the keys (from 1).
+    pub(crate) fn upsert_key(
+        &mut self,
+        spec: KeySpec,
+        license_key_id: impl FnOnce(&KeySpec, usize) -> String,
+    ) {
         if let Some(entry) = self.keys.iter_mut().find(|e| e.spec.key == spec.key) {
             entry.spec = spec;
         } else {
             let number = self.keys.len() + 1;
-            let license_key_id = crate::provider::named(&spec.provider).license_key_id(number);
+            let license_key_id = license_key_id(&spec, number);
             self.keys.push(KeyEntry {
                 spec,
                 license_key_id,

@@ -165,7 +165,7 @@ mod tests {
 
     fn state() -> State {
         let mut s = State::default();
-        s.upsert_key(KeySpec::new("K1").with_limit(1));
+        crate::provider::add_key(&mut s, KeySpec::new("K1").with_limit(1));
         s
     }
 
@@ -207,7 +207,7 @@ mod tests {
         assert_eq!(post(&mut s, Endpoint::Activate, req()).status, 422);
         let mut spec = KeySpec::new("K2");
         spec.expires_at = Some("2000-01-01T00:00:00Z".into());
-        s.upsert_key(spec);
+        crate::provider::add_key(&mut s, spec);
         let req = body(json!({"license_key": "K2", "name": "n"}));
         assert_eq!(post(&mut s, Endpoint::Activate, req).status, 403);
     }
@@ -215,7 +215,8 @@ mod tests {
     #[test]
     fn other_providers_keys_are_unknown_here() {
         let mut s = state();
-        s.upsert_key(
+        crate::provider::add_key(
+            &mut s,
             KeySpec::new("LS")
                 .sold_by("lemonsqueezy", "1")
                 .of_product("2"),

@@ -227,7 +227,8 @@ mod tests {
 
     fn state() -> State {
         let mut s = State::default();
-        s.upsert_key(
+        crate::provider::add_key(
+            &mut s,
             KeySpec::new("LS-1")
                 .with_limit(1)
                 .sold_by("lemonsqueezy", "7")

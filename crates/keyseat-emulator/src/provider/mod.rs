@@ -47,6 +47,22 @@ pub(crate) fn route(method: &str, path: &str) -> Option<(&'static dyn Provider, 
         .find_map(|p| p.route(method, path).map(|endpoint| (*p, endpoint)))
 }
 
+/// Adds a key to `state`, or replaces the one with the same text. A key of an unknown
+/// provider counts as Dodo's (see [`check`]).
+pub(crate) fn add_key(state: &mut State, spec: KeySpec) {
+    state.upsert_key(spec, |spec, number| {
+        named(&spec.provider).license_key_id(number)
+    });
+}
+
+/// The endpoint a path names, for any provider and method.
+pub(crate) fn endpoint_of(path: &str) -> Option<Endpoint> {
+    ["POST", "GET", "DELETE"]
+        .iter()
+        .find_map(|method| route(method, path))
+        .map(|(_, endpoint)| endpoint)
+}
+
 /// The provider called `name`; Dodo for a name no provider has (a key that fails
 /// [`check`]).
 pub(crate) fn named(name: &str) -> &'static dyn Provider {

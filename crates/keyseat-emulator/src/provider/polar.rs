@@ -267,13 +267,15 @@ mod tests {
 
     fn state() -> State {
         let mut s = State::default();
-        s.upsert_key(
+        crate::provider::add_key(
+            &mut s,
             KeySpec::new("P-1")
                 .with_limit(1)
                 .sold_by("polar", ORG)
                 .of_product(BENEFIT),
         );
-        s.upsert_key(
+        crate::provider::add_key(
+            &mut s,
             KeySpec::new("P-0")
                 .sold_by("polar", ORG)
                 .of_product(BENEFIT),

@@ -12,6 +12,7 @@ use crate::storage::{CredentialStore, KeyStorage};
 
 use super::binding::{Binding, Products};
 use super::policy::Policy;
+use super::trial::TrialSetting;
 use super::{Inner, Licensor};
 
 /// The vendor's application, as `directories::ProjectDirs` names it: it decides where the
@@ -114,17 +115,6 @@ pub struct LicensorBuilder {
     vendor_machine_id: Option<String>,
     trial: TrialSetting,
     include_host: bool,
-}
-
-/// Whether the app has a local trial.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TrialSetting {
-    /// No trial: a trial record on this machine is ignored.
-    Off,
-    /// A trial the app started is reported, but none is started here (tools of the app).
-    Observe,
-    /// A trial of this many days.
-    Days(u32),
 }
 
 impl LicensorBuilder {

@@ -84,7 +84,7 @@ struct Inner {
     cache_path: PathBuf,
     trial_path: PathBuf,
     /// Whether the app has a local trial.
-    trial: builder::TrialSetting,
+    trial: trial::TrialSetting,
     /// Whether instance names start with the host name.
     include_host: bool,
     /// The last verified cache, by the file's identity.

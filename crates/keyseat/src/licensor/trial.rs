@@ -23,10 +23,20 @@ use crate::storage::CredentialStore;
 use crate::trial::{self, TrialProblem, TrialRecord};
 
 use super::Licensor;
-use super::builder::TrialSetting;
 use super::lock::LockGuard;
 use super::status::{LicenseState, LicenseStatus};
 use crate::clock::from_unix;
+
+/// Whether the app has a local trial.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TrialSetting {
+    /// No trial: a trial record on this machine is ignored.
+    Off,
+    /// A trial the app started is reported, but none is started here (tools of the app).
+    Observe,
+    /// A trial of this many days.
+    Days(u32),
+}
 
 /// How often a check moves the record's clock guard forward (a write of both copies).
 const HIGH_WATER_STEP: i64 = 3600;
