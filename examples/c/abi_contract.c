@@ -159,7 +159,8 @@ int main(void) {
     CHECK(ks_deactivate(l, true) == KS_OK);
     ks_licensor_free(l);
 
-    /* A local trial: no trial until started; started once; the end never moves. */
+    /* A local trial: no trial until started; started once; the end never moves. It needs
+     * a vendor secret of at least 16 bytes: without one, anyone could write its record. */
     ks_config *tc = NULL;
     ks_licensor *t = NULL;
     CHECK(ks_config_new("com", "Example", "AbiContractTrial", &tc) == KS_OK);
@@ -168,6 +169,10 @@ int main(void) {
     CHECK(ks_config_set_key_storage(tc, KS_KEY_STORAGE_MEMORY) == KS_OK);
     CHECK(ks_config_add_product_id(tc, getenv("KS_PRODUCT_ID")) == KS_OK);
     CHECK(ks_config_set_trial_days(tc, 30) == KS_OK);
+    CHECK(ks_licensor_new(tc, &t) == KS_ERR_INVALID_INPUT && t == NULL);
+    static const char trial_secret[] = "the trial app's vendor secret";
+    CHECK(ks_config_set_vendor_secret(tc, (const uint8_t *)trial_secret,
+                                      sizeof trial_secret - 1) == KS_OK);
     CHECK(ks_licensor_new(tc, &t) == KS_OK);
     ks_config_free(tc);
     ks_status *ts = NULL;

@@ -121,11 +121,23 @@ static void keygen(void) {
     CHECK(ks_deactivate(l, false) == KS_OK);
     ks_licensor_free(l);
 
-    /* Another public key: the genuine answers do not verify, so nothing is activated. */
+    /* A public key of small order (the identity point), with which one signature would
+     * verify every message, is no account's key: refused as an invalid argument. */
+    ks_config *weak = config(KS_PROVIDER_KEYGEN, getenv("KS_KEYGEN_ACCOUNT"),
+                             getenv("KS_KEYGEN_PRODUCT"), "keygen-weak");
+    CHECK(ks_config_set_public_key(
+              weak, "0100000000000000000000000000000000000000000000000000000000000000") ==
+          KS_OK);
+    l = NULL;
+    CHECK(ks_licensor_new(weak, &l) == KS_ERR_INVALID_INPUT && l == NULL);
+    ks_config_free(weak);
+
+    /* Another account's public key (RFC 8032's first test key): the genuine answers do not
+     * verify, so nothing is activated. */
     ks_config *wrong = config(KS_PROVIDER_KEYGEN, getenv("KS_KEYGEN_ACCOUNT"),
                               getenv("KS_KEYGEN_PRODUCT"), "keygen-wrong");
     CHECK(ks_config_set_public_key(
-              wrong, "0000000000000000000000000000000000000000000000000000000000000001") ==
+              wrong, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a") ==
           KS_OK);
     l = licensor(wrong);
     st = NULL;

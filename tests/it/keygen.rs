@@ -148,7 +148,8 @@ fn an_activation_whose_answer_fails_its_signature_is_ambiguous_and_stores_nothin
 fn a_wrong_public_key_refuses_every_answer() {
     let emu = Seller::Keygen.emulator(None);
     let dir = tempfile::tempdir().unwrap();
-    let other = "e04ab232742bb4ab3a1368bd4615e4e6d0224ab71a016baf8520a332c9778737";
+    // RFC 8032's first test key: a genuine key, of another account.
+    let other = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
     let l = Seller::Keygen
         .licensor_builder("Keygen", emu.url(), dir.path())
         .provider(Provider::keygen(KEYGEN_ACCOUNT, other))

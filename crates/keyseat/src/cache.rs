@@ -23,17 +23,18 @@
 
 use std::path::Path;
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use sha2::{Digest as _, Sha256};
+use sha2::Sha256;
 
 use crate::error::Error;
 use crate::fingerprint::Components;
 use crate::key::LicenseKey;
 
+use crate::mac::secret_id;
 pub(crate) use crate::persisted::CACHE_FILE;
-use crate::persisted::{CACHE_FORMAT as FORMAT, CACHE_MAC_LABEL, CACHE_SECRET_ID_LABEL};
+use crate::persisted::{CACHE_FORMAT as FORMAT, CACHE_MAC_LABEL};
 /// The version this release writes.
 const VERSION: u32 = 2;
 /// The version release 0.1 wrote, still read.
@@ -70,7 +71,7 @@ pub(crate) struct CacheRecord {
 /// hold (which version 2 no longer duplicates).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // The copied facts are read only to accept the exact v1 shape.
+#[allow(dead_code)] // Most copied facts are read only to accept the exact v1 shape.
 struct RecordV1 {
     instance_id: String,
     license_key_id: String,
@@ -124,12 +125,23 @@ struct FileIn<'a> {
     mac: String,
 }
 
-/// A verified record, and whether it came from an older format that should be rewritten.
+/// A verified record, and what an older format that should be rewritten said besides.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Loaded {
     pub record: CacheRecord,
-    /// Read from a version 1 file.
-    pub legacy: bool,
+    /// Read from a version 1 file: the facts it kept that version 2 leaves to the
+    /// credentials.
+    pub legacy: Option<LegacyFacts>,
+}
+
+/// What a version 1 record says about the activation beyond the times: compared with
+/// credentials of the same release, which carry no MAC of their own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LegacyFacts {
+    /// The license key's id.
+    pub license_key_id: String,
+    /// The product.
+    pub product_id: String,
 }
 
 /// Why a cache file could not be used.
@@ -139,7 +151,8 @@ pub(crate) enum CacheProblem {
     Missing,
     /// It is not a keyseat cache of a known version, or not JSON at all.
     Unreadable(String),
-    /// It was written with another vendor secret than the reader's.
+    /// It fails its MAC and names another vendor secret than the reader's: written by a
+    /// program with another secret, or planted with a made-up id.
     SecretMismatch,
     /// It parses but its MAC does not verify (edited, or another key's).
     BadMac,
@@ -175,27 +188,34 @@ pub(crate) fn parse(
             file.format
         )));
     }
-    let record: CacheRecord = match (file.version, &file.secret_id) {
-        (VERSION, Some(id)) => {
-            if *id != secret_id(vendor_secret) {
-                return Err(CacheProblem::SecretMismatch);
-            }
-            serde_json::from_str(file.record.get())
-                .map_err(|e| unreadable(format!("bad record: {e}")))?
+    let (record, legacy) = match (file.version, &file.secret_id) {
+        (VERSION, Some(_)) => {
+            let record: CacheRecord = serde_json::from_str(file.record.get())
+                .map_err(|e| unreadable(format!("bad record: {e}")))?;
+            (record, None)
         }
-        (VERSION_1, None) => serde_json::from_str::<RecordV1>(file.record.get())
-            .map_err(|e| unreadable(format!("bad version 1 record: {e}")))?
-            .into(),
+        (VERSION_1, None) => {
+            let v1: RecordV1 = serde_json::from_str(file.record.get())
+                .map_err(|e| unreadable(format!("bad version 1 record: {e}")))?;
+            let facts = LegacyFacts {
+                license_key_id: v1.license_key_id.clone(),
+                product_id: v1.product_id.clone(),
+            };
+            (v1.into(), Some(facts))
+        }
         (version, _) => return Err(unreadable(format!("unknown cache version {version}"))),
     };
-    let mac_bytes = hex::decode(&file.mac).map_err(|_| CacheProblem::BadMac)?;
-    mac(vendor_secret, key, &record.fingerprint, file.record.get())
-        .verify_slice(&mac_bytes)
-        .map_err(|_| CacheProblem::BadMac)?;
-    Ok(Loaded {
-        record,
-        legacy: file.version == VERSION_1,
-    })
+    // The MAC first: the secret's id is believed only of a file that fails it.
+    if !crate::mac::verifies(
+        mac(vendor_secret, key, &record.fingerprint, file.record.get()),
+        &file.mac,
+    ) {
+        return Err(match &file.secret_id {
+            Some(id) if *id != secret_id(vendor_secret) => CacheProblem::SecretMismatch,
+            _ => CacheProblem::BadMac,
+        });
+    }
+    Ok(Loaded { record, legacy })
 }
 
 /// Serialises and MACs a record in the current format.
@@ -211,7 +231,7 @@ pub(crate) fn encode(
         version: VERSION,
         secret_id: &secret_id(vendor_secret),
         record: &raw,
-        mac: hex::encode(mac.finalize().into_bytes()),
+        mac: crate::mac::to_hex(mac),
     })
 }
 
@@ -240,31 +260,11 @@ pub(crate) fn set_aside(path: &Path, now: i64) -> Result<std::path::PathBuf, Err
     Ok(target)
 }
 
-/// The one-way id of a vendor secret written into the file: 8 bytes of a domain-separated
-/// SHA-256, as hex.
-pub(crate) fn secret_id(vendor_secret: &[u8]) -> String {
-    let digest = Sha256::new()
-        .chain_update(CACHE_SECRET_ID_LABEL)
-        .chain_update(vendor_secret)
-        .finalize();
-    hex::encode(&digest[..8])
-}
-
 /// The MAC of `record`, ready to finalise or verify.
 fn mac(vendor_secret: &[u8], key: &LicenseKey, fp: &Components, record: &str) -> Hmac<Sha256> {
-    let mut kdf = Sha256::new();
-    kdf.update(CACHE_MAC_LABEL);
-    for part in [
-        vendor_secret,
-        key.expose().as_bytes(),
-        fp.machine_id.to_hex().as_bytes(),
-    ] {
-        kdf.update((part.len() as u64).to_le_bytes());
-        kdf.update(part);
-    }
-    let mac_key = zeroize::Zeroizing::new(<[u8; 32]>::from(kdf.finalize()));
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(mac_key.as_ref())
-        .expect("HMAC takes any key length");
+    let machine = fp.machine_id.to_hex();
+    let parts: [&[u8]; 3] = [vendor_secret, key.expose().as_bytes(), machine.as_bytes()];
+    let mut m = crate::mac::keyed(CACHE_MAC_LABEL, &parts);
     m.update(record.as_bytes());
     m
 }
@@ -305,7 +305,7 @@ pub(crate) mod tests {
     fn current(record: CacheRecord) -> Result<Loaded, CacheProblem> {
         Ok(Loaded {
             record,
-            legacy: false,
+            legacy: None,
         })
     }
 
@@ -334,22 +334,21 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn secret_id_is_short_stable_and_distinct() {
-        let a = secret_id(b"secret");
-        assert_eq!(a.len(), 16);
-        assert_eq!(a, secret_id(b"secret"));
-        assert_ne!(a, secret_id(b"secreT"));
-        assert_ne!(a, secret_id(b""));
-        assert!(!a.contains("secret"));
-    }
-
-    #[test]
     fn an_edited_secret_id_or_mac_is_never_accepted() {
         let text = String::from_utf8(encode(&record(), b"s", &key()).unwrap()).unwrap();
         let id = secret_id(b"s");
+        // The id is a hint read only of a file that fails its MAC: a genuine file with
+        // its id edited is still the genuine record.
         let edited = text.replace(&id, &secret_id(b"t"));
+        assert_eq!(parse(edited.as_bytes(), b"s", &key()), current(record()));
+        // A planted file with a made-up id fails its MAC first: the id then only says
+        // another secret may have written it, which the Licensor weighs.
+        let planted = edited.replace(
+            &text[text.find(r#""mac":""#).unwrap() + 7..][..64],
+            &"0".repeat(64),
+        );
         assert_eq!(
-            parse(edited.as_bytes(), b"s", &key()),
+            parse(planted.as_bytes(), b"s", &key()),
             Err(CacheProblem::SecretMismatch)
         );
         let no_id = text.replace(&format!(r#""secret_id":"{id}","#), "");
@@ -379,11 +378,7 @@ pub(crate) mod tests {
             record.revoked,
             serde_json::to_string(&record.fingerprint).unwrap(),
         );
-        let mac = hex::encode(
-            mac(secret, &key(), &record.fingerprint, &raw)
-                .finalize()
-                .into_bytes(),
-        );
+        let mac = crate::mac::to_hex(mac(secret, &key(), &record.fingerprint, &raw));
         format!(r#"{{"format":"{FORMAT}","version":1,"record":{raw},"mac":"{mac}"}}"#).into_bytes()
     }
 
@@ -396,7 +391,10 @@ pub(crate) mod tests {
             parse(&bytes, b"s", &key()),
             Ok(Loaded {
                 record: r.clone(),
-                legacy: true
+                legacy: Some(LegacyFacts {
+                    license_key_id: "lic_1".into(),
+                    product_id: "pdt_1".into(),
+                })
             })
         );
         // Version 1 has no secret id: another secret is only a bad MAC there.

@@ -50,6 +50,8 @@ pub enum ErrorCode {
     Thread,
     /// An answer's signature did not verify (Keygen); counted as no answer.
     BadSignature,
+    /// No trial can start while the OS credential store cannot be read.
+    TrialUnavailable,
     /// Anything else (the operating system's random source failed); see the message.
     Other,
 }
@@ -77,6 +79,7 @@ impl ErrorCode {
             ErrorCode::VendorSecretMismatch => "VENDOR_SECRET_MISMATCH",
             ErrorCode::Thread => "THREAD",
             ErrorCode::BadSignature => "BAD_SIGNATURE",
+            ErrorCode::TrialUnavailable => "TRIAL_UNAVAILABLE",
             ErrorCode::Other => "OTHER",
         }
     }
@@ -106,6 +109,7 @@ impl Error {
             (ErrorKind::AlreadyActivated { .. }, _) => ErrorCode::AlreadyActivated,
             (ErrorKind::WrongProduct { .. }, _) => ErrorCode::WrongProduct,
             (ErrorKind::VendorSecretMismatch { .. }, _) => ErrorCode::VendorSecretMismatch,
+            (ErrorKind::TrialUnavailable(_), _) => ErrorCode::TrialUnavailable,
             (ErrorKind::Random(_), _) => ErrorCode::Other,
         }
     }
@@ -179,6 +183,7 @@ mod tests {
             (ErrorKind::KeyStorage("x".into()), "KEY_STORAGE"),
             (ErrorKind::Thread("x".into()), "THREAD"),
             (ErrorKind::BadSignature("x".into()), "BAD_SIGNATURE"),
+            (ErrorKind::TrialUnavailable("x".into()), "TRIAL_UNAVAILABLE"),
             (ErrorKind::NotActivated, "NOT_ACTIVATED"),
             (
                 ErrorKind::AlreadyActivated {

@@ -102,9 +102,14 @@ pub enum ErrorKind {
         /// held on the server.
         release_failed: Option<String>,
     },
-    /// The license cache was written with a different vendor secret than this program was
-    /// given: a configuration error (two programs of one app must share the secret), not
-    /// tampering. The file is left as it is.
+    /// No trial can start: the OS credential store, which keeps the trial's second copy,
+    /// cannot be read (a locked keychain, no Secret Service), so whether a trial ran here
+    /// cannot be known. Unlock it, or let the app keep its files only
+    /// (`KeyStorage::File`, where the trial has one copy by design).
+    TrialUnavailable(String),
+    /// The license data was written with a different vendor secret than this program was
+    /// given, and nothing on this machine was written with this program's: a configuration
+    /// error (two programs of one app must share the secret). The files are left as they are.
     VendorSecretMismatch {
         /// The cache file.
         path: PathBuf,
@@ -402,6 +407,11 @@ impl fmt::Display for ErrorKind {
                 f,
                 "the key belongs to a different product ({product_id}) than this app, and \
                  releasing the activation failed ({why}): the activation slot may still be held"
+            ),
+            ErrorKind::TrialUnavailable(why) => write!(
+                f,
+                "no trial can start: the OS credential store, which keeps a copy of the \
+                 trial, cannot be read ({why})"
             ),
             ErrorKind::VendorSecretMismatch { path } => write!(
                 f,

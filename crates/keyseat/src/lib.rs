@@ -25,11 +25,13 @@ pub mod api;
 mod cache;
 pub mod clock;
 mod code;
+mod credentials;
 mod error;
 pub mod fingerprint;
 mod fsutil;
 mod key;
 pub mod licensor;
+mod mac;
 mod pending;
 mod persisted;
 #[cfg(test)]

@@ -68,3 +68,8 @@ pub(crate) const TRIAL_MAC_LABEL: &[u8] = b"keyseat trial mac v1\0";
 
 /// Name of the file remembering an activation whose answer was lost.
 pub(crate) const PENDING_ACTIVATION_FILE: &str = "pending-activation.json";
+
+// Identifiers first written by keyseat 0.3 (the sealed credentials): never change these either.
+
+/// Domain separation of the key derivation of the credentials' MAC.
+pub(crate) const CREDENTIALS_MAC_LABEL: &[u8] = b"keyseat credentials mac v1\0";

@@ -17,9 +17,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
+use zeroize::Zeroizing;
+
+use crate::credentials::{self, Credentials, Opened};
 use crate::error::Error;
-use crate::fingerprint::Components;
-use crate::key::{InstanceId, LicenseKey};
 use crate::persisted::{KEYCHAIN_LICENSE_USER, KEYCHAIN_SERVICE_PREFIX};
 
 /// Which credential storage a Licensor should use.
@@ -72,112 +73,56 @@ impl StorageKind {
     }
 }
 
-/// What an activation leaves behind: the secret key, and what is needed to rebuild the
-/// cache without another activation.
-#[derive(Clone, Serialize, Deserialize)]
-pub(crate) struct Credentials {
-    #[serde(with = "key_serde")]
-    pub key: LicenseKey,
-    /// The activation's id; for a key that holds no seat, the license key's id.
-    pub instance_id: InstanceId,
-    pub license_key_id: String,
-    pub product_id: String,
-    #[serde(default)]
-    pub product_name: Option<String>,
-    /// The instance name the server recorded (absent in credentials of releases before 0.2).
-    #[serde(default)]
-    pub instance_name: Option<String>,
-    /// Always present before 0.2 (Dodo always gives one); Polar may not.
-    #[serde(default)]
-    pub customer_email: Option<String>,
-    #[serde(default)]
-    pub activated_at: Option<i64>,
-    /// The fingerprint at activation, so a rebuilt cache stays bound to this machine.
-    pub fingerprint: Components,
-    /// Who sold the key: `dodo`, `lemonsqueezy`, `polar`. Absent before 0.2: Dodo.
-    #[serde(default)]
-    pub provider: Option<String>,
-    /// The seller's account as the server reported it (Dodo business, Lemon Squeezy store,
-    /// Polar organization). Absent before 0.2.
-    #[serde(default)]
-    pub account_id: Option<String>,
-    /// The Lemon Squeezy variant.
-    #[serde(default)]
-    pub variant_id: Option<String>,
-    /// False for a key that licenses by validation alone (no seat to free). Absent before
-    /// 0.2: every activation then held a seat.
-    #[serde(default = "holds_seat_before_0_2")]
-    pub holds_seat: bool,
-    /// When the key stops working, as the server said at activation.
-    #[serde(default)]
-    pub expires_at: Option<i64>,
-    /// The key's activation limit, as the server said at activation.
-    #[serde(default)]
-    pub activation_limit: Option<u32>,
-    /// Whether the key is a test-mode key, as the server said at activation.
-    #[serde(default)]
-    pub test_mode: Option<bool>,
-}
-
-fn holds_seat_before_0_2() -> bool {
-    true
-}
-
-impl Credentials {
-    /// The provider that sold the key.
-    pub fn provider_name(&self) -> &str {
-        self.provider.as_deref().unwrap_or(DEFAULT_PROVIDER)
-    }
-
-    /// The activation to name to the server: none for a key that holds no seat.
-    pub fn seat(&self) -> Option<&InstanceId> {
-        self.holds_seat.then_some(&self.instance_id)
-    }
-}
-
-/// The provider of credentials that name none: every release before 0.2 spoke only to Dodo.
-const DEFAULT_PROVIDER: &str = "dodo";
-
-mod key_serde {
-    use crate::key::LicenseKey;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(k: &LicenseKey, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(k.expose())
-    }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<LicenseKey, D::Error> {
-        let s = zeroize::Zeroizing::new(String::deserialize(d)?);
-        LicenseKey::new(&s).map_err(|_| serde::de::Error::custom("stored license key is invalid"))
-    }
-}
-
 use crate::persisted::CREDENTIALS_FILE;
 
-/// The credential store of one application.
+/// The credential store of one application. It keeps credentials sealed with the app's
+/// vendor secret ([`crate::credentials`]), and opens them on the way back.
 pub(crate) struct CredentialStore {
     mode: KeyStorage,
     service: String,
     file: PathBuf,
-    memory: Mutex<Option<Credentials>>,
+    vendor_secret: Zeroizing<Vec<u8>>,
+    /// The sealed credentials with [`KeyStorage::Memory`].
+    memory: Mutex<Option<Zeroizing<String>>>,
     /// Other entries kept in memory with [`KeyStorage::Memory`], by user name.
     memory_entries: Mutex<std::collections::HashMap<String, String>>,
     in_use: Mutex<Option<StorageKind>>,
     /// The credentials as last read or written, so that a check does not go to the keychain
     /// each time.
-    remembered: Mutex<Option<Arc<Credentials>>>,
+    remembered: Mutex<Option<Opened>>,
+    /// In tests: the other entries cannot be read, as with a locked keychain.
+    #[cfg(test)]
+    entries_unreadable: bool,
 }
 
 impl CredentialStore {
-    pub fn new(mode: KeyStorage, app_id: &str, data_dir: &Path) -> CredentialStore {
+    /// The store of the app `app_id`, whose files live in `data_dir`, sealing with
+    /// `vendor_secret`.
+    pub fn new(
+        mode: KeyStorage,
+        app_id: &str,
+        data_dir: &Path,
+        vendor_secret: &[u8],
+    ) -> CredentialStore {
         CredentialStore {
             mode,
             service: format!("{KEYCHAIN_SERVICE_PREFIX}{app_id}"),
             file: data_dir.join(CREDENTIALS_FILE),
+            vendor_secret: Zeroizing::new(vendor_secret.to_vec()),
             memory: Mutex::new(None),
             memory_entries: Mutex::new(std::collections::HashMap::new()),
             in_use: Mutex::new(None),
             remembered: Mutex::new(None),
+            #[cfg(test)]
+            entries_unreadable: false,
         }
+    }
+
+    /// In tests: this store, with its other entries unreadable (a locked keychain).
+    #[cfg(test)]
+    pub(crate) fn with_entries_unreadable(mut self) -> CredentialStore {
+        self.entries_unreadable = true;
+        self
     }
 
     /// The storage holding the credentials, once known.
@@ -189,58 +134,57 @@ impl CredentialStore {
         *self.in_use.locked() = kind;
     }
 
-    /// The credentials: as remembered from the last read or write, or, with `reload` or
-    /// when none are remembered, read from the store again (another process may have
+    /// The credentials, opened: as remembered from the last read or write, or, with `reload`
+    /// or when none are remembered, read from the store again (another process may have
     /// activated or deactivated meanwhile).
-    pub fn current(&self, reload: bool) -> Result<Option<Arc<Credentials>>, Error> {
-        if !reload && let Some(creds) = self.remembered.locked().clone() {
-            return Ok(Some(creds));
+    pub fn current(&self, reload: bool) -> Result<Option<Opened>, Error> {
+        if !reload && let Some(opened) = self.remembered.locked().clone() {
+            return Ok(Some(opened));
         }
-        let loaded = self.load()?.map(Arc::new);
+        let loaded = self
+            .load()?
+            .map(|text| credentials::open(text.as_bytes(), &self.vendor_secret));
         *self.remembered.locked() = loaded.clone();
         Ok(loaded)
     }
 
-    /// Reads the credentials; `Ok(None)` when there are none.
-    fn load(&self) -> Result<Option<Credentials>, Error> {
-        match self.mode {
-            KeyStorage::Memory => {
-                let creds = self.memory.locked().clone();
-                self.set_kind(creds.as_ref().map(|_| StorageKind::Memory));
-                Ok(creds)
-            }
-            KeyStorage::File => {
-                let creds = self.load_file()?;
-                self.set_kind(creds.as_ref().map(|_| StorageKind::File));
-                Ok(creds)
-            }
-            KeyStorage::Keyring => match self.load_keyring() {
-                Ok(Some(creds)) => {
-                    self.set_kind(Some(StorageKind::Keyring));
-                    Ok(Some(creds))
-                }
-                Ok(None) | Err(_) => {
-                    // Saved to the file while the keychain was unavailable, or never saved.
-                    let creds = self.load_file()?;
-                    self.set_kind(creds.as_ref().map(|_| StorageKind::File));
-                    Ok(creds)
-                }
-            },
-        }
+    /// Where the credentials are when they are kept in a file (for messages).
+    pub fn file(&self) -> &Path {
+        &self.file
     }
 
-    /// Stores the credentials, returning where they went.
+    /// Reads the stored credentials' text; `Ok(None)` when there are none.
+    fn load(&self) -> Result<Option<Zeroizing<String>>, Error> {
+        let (text, kind) = match self.mode {
+            KeyStorage::Memory => (self.memory.locked().clone(), StorageKind::Memory),
+            KeyStorage::File => (self.load_file()?, StorageKind::File),
+            KeyStorage::Keyring => match self.load_keyring() {
+                Ok(Some(text)) => (Some(text), StorageKind::Keyring),
+                Ok(None) | Err(_) => {
+                    // Saved to the file while the keychain was unavailable, or never saved.
+                    (self.load_file()?, StorageKind::File)
+                }
+            },
+        };
+        self.set_kind(text.as_ref().map(|_| kind));
+        Ok(text)
+    }
+
+    /// Seals and stores the credentials, returning where they went.
     pub fn save(&self, creds: &Credentials) -> Result<StorageKind, Error> {
+        let sealed = credentials::seal(creds, &self.vendor_secret).map_err(|e| {
+            Error::key_storage("the credentials could not be encoded").with_source(e)
+        })?;
         let kind = match self.mode {
             KeyStorage::Memory => {
-                *self.memory.locked() = Some(creds.clone());
+                *self.memory.locked() = Some(sealed);
                 StorageKind::Memory
             }
             KeyStorage::File => {
-                self.save_file(creds)?;
+                self.save_file(&sealed)?;
                 StorageKind::File
             }
-            KeyStorage::Keyring => match self.save_keyring(creds) {
+            KeyStorage::Keyring => match self.save_keyring(&sealed, creds) {
                 Ok(()) => {
                     // A file left from an earlier fallback must not shadow the new credentials.
                     self.delete_file()?;
@@ -248,13 +192,13 @@ impl CredentialStore {
                 }
                 Err(e) => {
                     log::warn!("OS credential store unavailable ({e}); using the file fallback");
-                    self.save_file(creds)?;
+                    self.save_file(&sealed)?;
                     StorageKind::File
                 }
             },
         };
         self.set_kind(Some(kind));
-        *self.remembered.locked() = Some(Arc::new(creds.clone()));
+        *self.remembered.locked() = Some(Opened::Sealed(Arc::new(creds.clone())));
         Ok(kind)
     }
 
@@ -292,6 +236,10 @@ impl CredentialStore {
     /// user name: `Ok(None)` when there is none, or when the storage is the file, which has
     /// no place apart from the data directory.
     pub fn read_entry(&self, user: &str) -> Result<Option<String>, Error> {
+        #[cfg(test)]
+        if self.entries_unreadable {
+            return Err(Error::key_storage("the keychain is locked (a test's)"));
+        }
         match self.mode {
             KeyStorage::Memory => Ok(self.memory_entries.locked().get(user).cloned()),
             KeyStorage::File => Ok(None),
@@ -337,55 +285,47 @@ impl CredentialStore {
         }
     }
 
-    fn load_keyring(&self) -> Result<Option<Credentials>, Error> {
+    fn load_keyring(&self) -> Result<Option<Zeroizing<String>>, Error> {
         let entry = self
             .entry()
             .map_err(|e| Error::key_storage(e.to_string()))?;
         match entry.get_password() {
-            Ok(secret) => {
-                let secret = zeroize::Zeroizing::new(secret);
-                serde_json::from_str(&secret).map(Some).map_err(|_| {
-                    Error::key_storage("the OS credential store holds unreadable credentials")
-                })
-            }
+            Ok(secret) => Ok(Some(Zeroizing::new(secret))),
             Err(keyring_core::Error::NoEntry) => Ok(None),
             Err(e) => Err(Error::key_storage(e.to_string())),
         }
     }
 
-    fn save_keyring(&self, creds: &Credentials) -> Result<(), Error> {
+    fn save_keyring(&self, sealed: &str, creds: &Credentials) -> Result<(), Error> {
         let entry = self
             .entry()
             .map_err(|e| Error::key_storage(e.to_string()))?;
-        let secret = zeroize::Zeroizing::new(to_json(creds)?);
         entry
-            .set_password(&secret)
+            .set_password(sealed)
             .map_err(|e| Error::key_storage(e.to_string()))?;
         // Read it back: some stores accept a write they cannot keep (a locked keychain).
-        match self.load_keyring()? {
-            Some(back) if back.instance_id == creds.instance_id => Ok(()),
+        let back = self.load_keyring()?;
+        match back.map(|text| credentials::open(text.as_bytes(), &self.vendor_secret)) {
+            Some(Opened::Sealed(back)) if back.instance_id == creds.instance_id => Ok(()),
             _ => Err(Error::key_storage(
                 "the OS credential store did not keep the credentials",
             )),
         }
     }
 
-    fn load_file(&self) -> Result<Option<Credentials>, Error> {
+    fn load_file(&self) -> Result<Option<Zeroizing<String>>, Error> {
         match std::fs::read(&self.file) {
-            Ok(bytes) => {
-                let bytes = zeroize::Zeroizing::new(bytes);
-                serde_json::from_slice(&bytes).map(Some).map_err(|_| {
-                    Error::key_storage(format!("{} is unreadable", self.file.display()))
-                })
-            }
+            // Bytes that are not UTF-8 are no credentials: opening them says so.
+            Ok(bytes) => Ok(Some(Zeroizing::new(
+                String::from_utf8(bytes).unwrap_or_default(),
+            ))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(&self.file, e)),
         }
     }
 
-    fn save_file(&self, creds: &Credentials) -> Result<(), Error> {
-        let json = zeroize::Zeroizing::new(to_json(creds)?);
-        crate::fsutil::replace(&self.file, json.as_bytes())
+    fn save_file(&self, sealed: &str) -> Result<(), Error> {
+        crate::fsutil::replace(&self.file, sealed.as_bytes())
     }
 
     fn delete_file(&self) -> Result<(), Error> {
@@ -425,11 +365,6 @@ fn open_os_store() -> Result<Arc<keyring_core::CredentialStore>, keyring_core::E
     Err(keyring_core::Error::NotSupportedByStore(
         "no OS credential store on this platform".into(),
     ))
-}
-
-fn to_json(creds: &Credentials) -> Result<String, Error> {
-    serde_json::to_string(creds)
-        .map_err(|e| Error::key_storage("the credentials could not be encoded").with_source(e))
 }
 
 #[cfg(test)]

@@ -16,12 +16,13 @@
 //! The record holds no license key. The Licensor keeps two copies (the data directory and
 //! the OS credential store; `licensor::trial`).
 
-use hmac::{Hmac, KeyInit, Mac};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use sha2::{Digest as _, Sha256};
+use sha2::Sha256;
 
 use crate::fingerprint::Components;
+use crate::mac::{secret_id, to_hex, verifies};
 use crate::persisted::{TRIAL_FORMAT, TRIAL_MAC_LABEL};
 
 /// The version this release writes.
@@ -77,7 +78,8 @@ struct FileIn<'a> {
 pub(crate) enum TrialProblem {
     /// Not a trial record of a known version, or not JSON.
     Unreadable(String),
-    /// Written with another vendor secret than the reader's.
+    /// It fails its MAC and names another vendor secret than the reader's: written by a
+    /// program with another secret, or planted with a made-up id.
     SecretMismatch,
     /// It parses but its MAC does not verify: edited.
     BadMac,
@@ -94,15 +96,19 @@ pub(crate) fn parse(bytes: &[u8], vendor_secret: &[u8]) -> Result<TrialRecord, T
             file.format, file.version
         )));
     }
-    if file.secret_id != crate::cache::secret_id(vendor_secret) {
-        return Err(TrialProblem::SecretMismatch);
-    }
     let record: TrialRecord = serde_json::from_str(file.record.get())
         .map_err(|e| unreadable(format!("bad trial record: {e}")))?;
-    let mac_bytes = hex::decode(&file.mac).map_err(|_| TrialProblem::BadMac)?;
-    mac(vendor_secret, &record.fingerprint, file.record.get())
-        .verify_slice(&mac_bytes)
-        .map_err(|_| TrialProblem::BadMac)?;
+    // The MAC first: the secret's id is believed only of a record that fails it.
+    if !verifies(
+        mac(vendor_secret, &record.fingerprint, file.record.get()),
+        &file.mac,
+    ) {
+        return Err(if file.secret_id != secret_id(vendor_secret) {
+            TrialProblem::SecretMismatch
+        } else {
+            TrialProblem::BadMac
+        });
+    }
     if record.end < record.start {
         return Err(unreadable("a trial that ends before it starts".into()));
     }
@@ -119,23 +125,16 @@ pub(crate) fn encode(
     serde_json::to_vec(&FileOut {
         format: TRIAL_FORMAT,
         version: VERSION,
-        secret_id: &crate::cache::secret_id(vendor_secret),
+        secret_id: &secret_id(vendor_secret),
         record: &raw,
-        mac: hex::encode(mac.finalize().into_bytes()),
+        mac: to_hex(mac),
     })
 }
 
 /// The MAC of `record`, ready to finalise or verify.
 fn mac(vendor_secret: &[u8], fp: &Components, record: &str) -> Hmac<Sha256> {
-    let mut kdf = Sha256::new();
-    kdf.update(TRIAL_MAC_LABEL);
-    for part in [vendor_secret, fp.machine_id.to_hex().as_bytes()] {
-        kdf.update((part.len() as u64).to_le_bytes());
-        kdf.update(part);
-    }
-    let mac_key = zeroize::Zeroizing::new(<[u8; 32]>::from(kdf.finalize()));
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(mac_key.as_ref())
-        .expect("HMAC takes any key length");
+    let machine = fp.machine_id.to_hex();
+    let mut m = crate::mac::keyed(TRIAL_MAC_LABEL, &[vendor_secret, machine.as_bytes()]);
     m.update(record.as_bytes());
     m
 }

@@ -14,10 +14,14 @@ use keyseat_emulator::{DEFAULT_PRODUCT_ID, Endpoint, Fault};
 
 use crate::support::{APP, KEY, Setup, assert_no_key, parse, stderr, stdout};
 
+/// The vendor secret of the app with a trial (a trial needs one of at least 16 bytes).
+const TRIAL_SECRET: &str = "the trial app's vendor secret";
+
 /// The app itself with a 14-day trial, on the setup's directory, its clock at `started`.
 fn app_with_trial(s: &Setup, started: SystemTime) -> Licensor {
     Licensor::builder(App::parse(APP).unwrap())
         .product_ids([DEFAULT_PRODUCT_ID])
+        .vendor_secret(TRIAL_SECRET)
         .environment(keyseat::api::Environment::Custom(s.emu.url()))
         .data_dir(s.dir.path())
         .key_storage(KeyStorage::File)
@@ -47,10 +51,17 @@ fn with_key_on_stdin(s: &Setup, args: &[&str]) -> std::process::Output {
     out
 }
 
+/// `licensectl --json <args>` with the trial app's vendor secret, parsed.
+fn json_with_secret(s: &Setup, args: &[&str]) -> (i32, serde_json::Value) {
+    let mut c = s.cmd(&["--json"]);
+    c.args(args).env("KEYSEAT_VENDOR_SECRET", TRIAL_SECRET);
+    parse(&c.output().unwrap())
+}
+
 #[test]
 fn status_shows_the_apps_trial_and_its_end_and_never_starts_one() {
     let s = Setup::new(None);
-    let (code, v) = s.json(&["status"]);
+    let (code, v) = json_with_secret(&s, &["status"]);
     assert_eq!(
         (code, v["state"].as_str()),
         (3, Some("not_activated")),
@@ -60,13 +71,18 @@ fn status_shows_the_apps_trial_and_its_end_and_never_starts_one() {
 
     let started = app_with_trial(&s, SystemTime::now()).start_trial().unwrap();
     let end = started.trial_ends_at.unwrap();
-    let (code, v) = s.json(&["status"]);
+    let (code, v) = json_with_secret(&s, &["status"]);
     assert_eq!((code, v["state"].as_str()), (0, Some("trial")), "{v}");
     assert_eq!(v["licensed"], true);
     let shown: jiff::Timestamp = v["trial_ends_at"].as_str().unwrap().parse().unwrap();
     let expected = jiff::Timestamp::try_from(end).unwrap();
     assert!((shown.as_second() - expected.as_second()).abs() <= 1, "{v}");
-    let text = stdout(&s.run(&["status"]));
+    let text = stdout(
+        &s.cmd(&["status"])
+            .env("KEYSEAT_VENDOR_SECRET", TRIAL_SECRET)
+            .output()
+            .unwrap(),
+    );
     assert!(text.contains("license: trial (ends "), "{text}");
     assert!(text.contains("trial ends"), "{text}");
 }
@@ -76,7 +92,7 @@ fn an_ended_trial_has_its_own_exit_code() {
     let s = Setup::new(None);
     let twenty_days_ago = SystemTime::now() - Duration::from_secs(20 * 86_400);
     app_with_trial(&s, twenty_days_ago).start_trial().unwrap();
-    let (code, v) = s.json(&["status", "--offline"]);
+    let (code, v) = json_with_secret(&s, &["status", "--offline"]);
     assert_eq!(
         (code, v["state"].as_str()),
         (9, Some("trial_expired")),

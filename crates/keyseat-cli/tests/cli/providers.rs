@@ -118,9 +118,10 @@ fn a_keygen_key_lives_through_licensectl_and_a_wrong_public_key_is_refused() {
         checked(c)
     };
     let genuine = s.emu.keygen_public_key();
-    let forged = format!("{}01", "00".repeat(31));
+    // RFC 8032's first test key: a genuine key, of another account.
+    let other = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
     // Another public key: the genuine answer does not verify, nothing is kept (exit 7).
-    let out = keygen(&forged, &["activate", KEY]);
+    let out = keygen(other, &["activate", KEY]);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     assert!(stderr(&out).contains("not signed"), "{}", stderr(&out));
     assert!(s.emu.instances().is_empty());

@@ -250,10 +250,12 @@ impl Client {
         let wire = self.provider.wire();
         let request = wire.deactivate(key, instance);
         // The answer's status is the whole answer: a 2xx whose body went astray has still
-        // freed the slot.
-        let (reply, earlier_unknown) = self
-            .transport
-            .exchange_repeatable(wire, &request, key, true);
+        // freed the slot. Not when answers are signed: a body that did not arrive whole
+        // cannot be checked, and an unchecked 2xx is anyone's.
+        let status_is_answer = !wire.signs_answers();
+        let (reply, earlier_unknown) =
+            self.transport
+                .exchange_repeatable(wire, &request, key, status_is_answer);
         let refusal = match reply {
             Ok(reply) if reply.is_success() => return Ok(()),
             Ok(reply) => wire.refusal(reply.status, &reply.body, key),

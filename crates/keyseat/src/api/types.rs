@@ -64,6 +64,9 @@ pub struct Validation {
     /// `NO_MACHINE`: the seat was released, here or from elsewhere). Not a revocation: the
     /// key may be activated again.
     pub not_activated_here: bool,
+    /// The activation the answer is about, when it names one (Lemon Squeezy's instance,
+    /// Polar's activation): the Licensor compares it with the one it asked about.
+    pub activation_id: Option<String>,
 }
 
 impl Validation {
@@ -73,6 +76,7 @@ impl Validation {
             valid,
             license: None,
             not_activated_here: false,
+            activation_id: None,
         }
     }
 }

@@ -4,8 +4,8 @@
 //! Licensor checks it on every activation and every stored activation.
 
 use crate::api::Provider;
+use crate::credentials::Credentials;
 use crate::error::Error;
-use crate::storage::Credentials;
 
 /// Which products' keys the app accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]

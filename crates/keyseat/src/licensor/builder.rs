@@ -88,6 +88,11 @@ impl App {
     }
 }
 
+/// The shortest vendor secret that protects what a Licensor stores, in bytes: a trial needs
+/// one, and a status says whether the local state has one
+/// ([`crate::LicenseStatus::local_state_protected`]).
+pub const MIN_VENDOR_SECRET_LEN: usize = 16;
+
 /// Options for a [`Licensor`]. Start with [`Licensor::builder`], and name the products
 /// whose keys the app accepts with [`LicensorBuilder::product_ids`] (or, knowingly,
 /// [`LicensorBuilder::any_product`]): `build` refuses a builder with neither.
@@ -254,8 +259,10 @@ impl LicensorBuilder {
         self
     }
 
-    /// A secret of the vendor's, mixed into the cache MAC. Set one: without it, anyone who
-    /// knows the license key can forge a cache file.
+    /// A secret of the vendor's, at least [`MIN_VENDOR_SECRET_LEN`] bytes, keying the MACs
+    /// of everything the Licensor stores (credentials, cache, trial). Set one: without it,
+    /// anyone who knows the license key can write credentials and a cache that pass, and a
+    /// trial cannot be enabled at all.
     pub fn vendor_secret(mut self, secret: impl Into<Vec<u8>>) -> Self {
         self.vendor_secret = secret.into();
         self
@@ -281,7 +288,9 @@ impl LicensorBuilder {
 
     /// Gives the app a local trial of `days` days, which [`Licensor::start_trial`] starts on
     /// this machine (a day is 86 400 seconds). Without it, the app has no trial and
-    /// `check()` with no activation is `NotActivated`. 0 is refused by `build`.
+    /// `check()` with no activation is `NotActivated`. `build` refuses 0, and a trial
+    /// without a vendor secret of at least [`MIN_VENDOR_SECRET_LEN`] bytes (whose record
+    /// anyone could write).
     pub fn trial_days(mut self, days: u32) -> Self {
         self.trial = TrialSetting::Days(days);
         self
@@ -289,6 +298,8 @@ impl LicensorBuilder {
 
     /// Reports a trial the app started on this machine, without being able to start one:
     /// for a tool of the app that does not know the trial's length (`licensectl status`).
+    /// With a vendor secret shorter than [`MIN_VENDOR_SECRET_LEN`] bytes there is no trial to
+    /// report (the app could not have one), and none is.
     pub fn observe_trial(mut self) -> Self {
         if self.trial == TrialSetting::Off {
             self.trial = TrialSetting::Observe;
@@ -322,7 +333,8 @@ impl LicensorBuilder {
     /// [`crate::ErrorKind::InvalidInput`] without a product binding (neither
     /// [`LicensorBuilder::product_ids`] nor [`LicensorBuilder::any_product`], or both), for
     /// an empty product or variant id, variant ids for a provider other than Lemon Squeezy, a
-    /// malformed account id, a trial of 0 days, a bad base URL or CA file, or when no data
+    /// malformed account id, a trial of 0 days or without a vendor secret of at least
+    /// [`MIN_VENDOR_SECRET_LEN`] bytes, a bad base URL or CA file, or when no data
     /// directory can be found; [`crate::ErrorKind::Io`] when it cannot be created or the CA
     /// file read.
     pub fn build(self) -> Result<Licensor, Error> {
@@ -338,6 +350,17 @@ impl LicensorBuilder {
         if self.trial == TrialSetting::Days(0) {
             return Err(Error::invalid_input("a trial of 0 days: give at least 1"));
         }
+        let short_secret = self.vendor_secret.len() < MIN_VENDOR_SECRET_LEN;
+        if short_secret && matches!(self.trial, TrialSetting::Days(_)) {
+            return Err(Error::invalid_input(format!(
+                "a trial needs a vendor secret of at least {MIN_VENDOR_SECRET_LEN} bytes: \
+                 without one, anyone can write a trial record that passes"
+            )));
+        }
+        let trial = match self.trial {
+            TrialSetting::Observe if short_secret => TrialSetting::Off,
+            setting => setting,
+        };
         let data_dir = match self.data_dir {
             Some(d) => d,
             None => directories::ProjectDirs::from(
@@ -380,7 +403,12 @@ impl LicensorBuilder {
         let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         Ok(Licensor {
             inner: Arc::new(Inner {
-                store: CredentialStore::new(self.key_storage, &app_id, &data_dir),
+                store: CredentialStore::new(
+                    self.key_storage,
+                    &app_id,
+                    &data_dir,
+                    &self.vendor_secret,
+                ),
                 app_id,
                 binding: Binding {
                     provider: self.provider,
@@ -389,7 +417,7 @@ impl LicensorBuilder {
                 },
                 cache_path: data_dir.join(crate::cache::CACHE_FILE),
                 trial_path: super::trial::file_in(&data_dir),
-                trial: self.trial,
+                trial,
                 include_host: self.include_host,
                 memo: super::memo::CacheMemo::default(),
                 lock: super::lock::DirLock::new(data_dir.clone()),

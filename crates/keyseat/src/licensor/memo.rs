@@ -15,8 +15,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use crate::cache::{CacheProblem, Loaded};
+use crate::credentials::Credentials;
 use crate::error::Error;
-use crate::storage::Credentials;
 use crate::sync::Locked;
 
 /// What identifies one version of the cache file.
@@ -99,7 +99,7 @@ impl CacheMemo {
         }
         let result = read(path)?;
         *self.0.locked() = match (&result, stamp) {
-            (Ok(loaded), Some(stamp)) if !loaded.legacy => Some(Remembered {
+            (Ok(loaded), Some(stamp)) if loaded.legacy.is_none() => Some(Remembered {
                 stamp,
                 creds: Arc::clone(creds),
                 loaded: loaded.clone(),

@@ -3,9 +3,10 @@
 use std::time::SystemTime;
 
 use crate::clock::from_unix;
+use crate::credentials::Credentials;
 use crate::fingerprint::{Match, MatchKind};
 use crate::key::InstanceId;
-use crate::storage::{Credentials, StorageKind};
+use crate::storage::StorageKind;
 
 /// The state of the license on this machine. New states may be added in minor releases:
 /// match on [`LicenseState::is_licensed`] for the one decision every app makes.
@@ -43,12 +44,16 @@ pub enum LicenseState {
     /// No activation, and this machine's local trial has ended. Not licensed; nothing
     /// restarts it.
     TrialExpired,
+    /// The stored activation was written by an earlier release, which did not seal it, and
+    /// no genuine cache of this machine vouches for it (the cache is missing, damaged or says
+    /// otherwise). Not licensed: activate the key again (its old seat is released first).
+    Unverified,
 }
 
 impl LicenseState {
     /// A stable lower-case name: `not_activated`, `active`, `grace`, `grace_expired`,
     /// `revoked`, `fingerprint_mismatch`, `tampered`, `clock_rollback`, `wrong_product`,
-    /// `trial`, `trial_expired`.
+    /// `trial`, `trial_expired`, `unverified`.
     pub fn name(&self) -> &'static str {
         match self {
             LicenseState::NotActivated => "not_activated",
@@ -62,6 +67,7 @@ impl LicenseState {
             LicenseState::WrongProduct => "wrong_product",
             LicenseState::Trial { .. } => "trial",
             LicenseState::TrialExpired => "trial_expired",
+            LicenseState::Unverified => "unverified",
         }
     }
 
@@ -129,6 +135,11 @@ pub struct LicenseStatus {
     /// An activation whose answer was lost in the last 30 days, with no activation since:
     /// it may hold a seat on the server. Given when there is no activation.
     pub pending_activation: Option<crate::PendingActivation>,
+    /// Whether what this machine stores (credentials, cache, trial) is protected by a vendor
+    /// secret of at least 16 bytes. False without one: the MACs are then keyed by values
+    /// anyone can read, so anyone who knows the key can write a cache or credentials that
+    /// pass (see the README's threat model).
+    pub local_state_protected: bool,
 }
 
 /// What a status of an activation is made of.
@@ -172,6 +183,7 @@ impl LicenseStatus {
             recovered: false,
             trial_ends_at: None,
             pending_activation: None,
+            local_state_protected: false,
         }
     }
 
@@ -199,6 +211,7 @@ impl LicenseStatus {
             recovered: false,
             trial_ends_at: None,
             pending_activation: None,
+            local_state_protected: false,
         }
     }
 

@@ -7,9 +7,14 @@
 //!
 //! - A genuine copy of another machine (copied over) is not a trial here:
 //!   `FingerprintMismatch`. Starting a trial replaces it with this machine's own.
-//! - A copy that fails its MAC is `Tampered` and is never taken for "no trial" (which would
-//!   give a fresh one): with a genuine copy beside it, it is moved aside and replaced;
-//!   alone, it stays where it is and the state stays `Tampered`.
+//! - A copy that fails its MAC (or names another vendor secret) is `Tampered`, whatever lies
+//!   beside it, and is never taken for "no trial" (which would give a fresh one), nor
+//!   written over: a damaged copy beside a genuine one could otherwise hide the later clock
+//!   guard the damaged one held.
+//! - With the OS credential store unreadable (a locked keychain, no Secret Service), the
+//!   file alone cannot say that no trial ran here: no trial starts
+//!   ([`ErrorKind::TrialUnavailable`]). With file storage the file is the one copy, by
+//!   design.
 //! - The record keeps the latest time a check has seen; the clock more than the tolerance
 //!   behind it is `ClockRollback`, as for licenses.
 //! - The end never moves: starting a trial that exists returns it.
@@ -23,6 +28,7 @@ use crate::storage::CredentialStore;
 use crate::trial::{self, TrialProblem, TrialRecord};
 
 use super::Licensor;
+use super::check::Net;
 use super::lock::LockGuard;
 use super::status::{LicenseState, LicenseStatus};
 use crate::clock::from_unix;
@@ -54,8 +60,11 @@ pub(super) enum Found {
     },
     /// Only genuine records of another machine.
     Foreign,
-    /// Only copies that fail their MAC or cannot be read.
+    /// A copy fails its MAC or cannot be read.
     Tampered,
+    /// No genuine copy of this machine, and the credential store cannot be read: whether a
+    /// trial ran here is unknown (why, in words).
+    Unknown(String),
 }
 
 /// One copy, as read.
@@ -63,9 +72,10 @@ enum Copy {
     Absent,
     Genuine(Box<TrialRecord>),
     Damaged,
-    /// There is no place for it (file storage), or the credential store cannot be read: its
-    /// absence says nothing, and it is not written at every check.
-    Unavailable,
+    /// There is no place for it (file storage): the file is the one copy.
+    NoPlace,
+    /// The credential store cannot be read (why, in words): its absence says nothing.
+    Unreadable(String),
 }
 
 /// The trial's two copies for one app.
@@ -80,48 +90,67 @@ impl TrialCopies<'_> {
     /// Reads both copies and says what they hold.
     ///
     /// # Errors
-    /// An unreadable data directory; [`ErrorKind::VendorSecretMismatch`] for a record
-    /// written with another vendor secret.
+    /// An unreadable data directory.
     pub fn find(&self) -> Result<Found, Error> {
+        let (file, stored) = self.read()?;
+        Ok(self.judge(&file, &stored))
+    }
+
+    /// Whether either copy is genuine under this vendor secret (of any machine): evidence
+    /// that this program's secret is the app's.
+    pub fn any_genuine(&self) -> Result<bool, Error> {
+        let (file, stored) = self.read()?;
+        Ok([file, stored].iter().any(|c| matches!(c, Copy::Genuine(_))))
+    }
+
+    /// Both copies, as read.
+    fn read(&self) -> Result<(Copy, Copy), Error> {
         let file = self.parse(match std::fs::read(self.file) {
             Ok(bytes) => Some(bytes),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io(self.file, e)),
-        })?;
+        });
         let stored = if !self.store.has_own_place() {
-            Copy::Unavailable
+            Copy::NoPlace
         } else {
             match self.store.read_entry(KEYCHAIN_TRIAL_USER) {
-                Ok(text) => self.parse(text.map(String::into_bytes))?,
+                Ok(text) => self.parse(text.map(String::into_bytes)),
                 Err(e) => {
                     log::warn!("the trial's copy in the credential store is unreadable: {e}");
-                    Copy::Unavailable
+                    Copy::Unreadable(e.to_string())
                 }
             }
         };
-        Ok(self.judge(&file, &stored))
+        Ok((file, stored))
     }
 
-    fn parse(&self, bytes: Option<Vec<u8>>) -> Result<Copy, Error> {
+    fn parse(&self, bytes: Option<Vec<u8>>) -> Copy {
         let Some(bytes) = bytes else {
-            return Ok(Copy::Absent);
+            return Copy::Absent;
         };
         match trial::parse(&bytes, self.vendor_secret) {
-            Ok(record) => Ok(Copy::Genuine(Box::new(record))),
-            Err(TrialProblem::SecretMismatch) => Err(ErrorKind::VendorSecretMismatch {
-                path: self.file.to_owned(),
+            Ok(record) => Copy::Genuine(Box::new(record)),
+            Err(TrialProblem::SecretMismatch) => {
+                log::warn!(
+                    "a copy of the trial record fails its MAC and names another vendor \
+                     secret: written by a program with another secret, or forged"
+                );
+                Copy::Damaged
             }
-            .into()),
             Err(problem) => {
                 log::warn!("a copy of the trial record is unusable: {problem:?}");
-                Ok(Copy::Damaged)
+                Copy::Damaged
             }
         }
     }
 
-    /// The verdict on two copies. Of two genuine records of this machine, the one that ends
-    /// first counts (the end never moves later), with the latest time either has seen.
+    /// The verdict on two copies. A damaged copy is `Tampered`, whatever lies beside it. Of
+    /// two genuine records of this machine, the one that ends first counts (the end never
+    /// moves later), with the latest time either has seen.
     fn judge(&self, file: &Copy, stored: &Copy) -> Found {
+        if [file, stored].iter().any(|c| matches!(c, Copy::Damaged)) {
+            return Found::Tampered;
+        }
         let mine = |c: &Copy| match c {
             Copy::Genuine(r) if self.fingerprint.matches(&r.fingerprint).is_same_machine() => {
                 Some(r.as_ref().clone())
@@ -140,22 +169,17 @@ impl TrialCopies<'_> {
             }
             (Some(record), None) => Found::Valid {
                 record: Box::new(record),
-                stale: !matches!(stored, Copy::Unavailable),
+                stale: !matches!(stored, Copy::NoPlace | Copy::Unreadable(_)),
             },
             (None, Some(record)) => Found::Valid {
                 record: Box::new(record),
                 stale: true,
             },
-            (None, None) => {
-                let any = |f: fn(&Copy) -> bool| f(file) || f(stored);
-                if any(|c| matches!(c, Copy::Genuine(_))) {
-                    Found::Foreign
-                } else if any(|c| matches!(c, Copy::Damaged)) {
-                    Found::Tampered
-                } else {
-                    Found::Nothing
-                }
-            }
+            (None, None) => match stored {
+                Copy::Unreadable(why) => Found::Unknown(why.clone()),
+                _ if [file, stored].iter().any(|c| matches!(c, Copy::Genuine(_))) => Found::Foreign,
+                _ => Found::Nothing,
+            },
         }
     }
 
@@ -229,7 +253,9 @@ impl Licensor {
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] when the Licensor was built without a trial length;
-    /// storage errors; [`ErrorKind::VendorSecretMismatch`].
+    /// [`ErrorKind::TrialUnavailable`] when the OS credential store, which keeps a copy of
+    /// the trial, cannot be read and the data directory holds no trial of this machine;
+    /// storage errors.
     pub fn start_trial(&self) -> Result<LicenseStatus, Error> {
         let TrialSetting::Days(days) = self.inner.trial else {
             return Err(Error::invalid_input(
@@ -239,10 +265,14 @@ impl Licensor {
         };
         let lock = self.lock()?;
         if self.inner.store.current(true)?.is_some() {
-            return self.evaluate_locked(&lock, super::Net::Allowed);
+            return self.evaluate_locked(&lock, Net::Allowed);
         }
         let copies = self.trial_copies();
-        if matches!(copies.find()?, Found::Nothing | Found::Foreign) {
+        let found = copies.find()?;
+        if let Found::Unknown(why) = found {
+            return Err(ErrorKind::TrialUnavailable(why).into());
+        }
+        if matches!(found, Found::Nothing | Found::Foreign) {
             let now = self.now();
             let record = TrialRecord::start(now, days, self.inner.fingerprint.components());
             let both = copies.write(&record, now)?;
@@ -265,7 +295,7 @@ impl Licensor {
     /// starts again.
     pub(super) fn unactivated(&self, lock: Option<&LockGuard>) -> Result<LicenseStatus, Error> {
         let now = self.now();
-        let mut status = LicenseStatus::bare(LicenseState::NotActivated);
+        let mut status = self.bare(LicenseState::NotActivated);
         status.pending_activation = crate::pending::recall(&self.pending_path(), now);
         if self.inner.trial == TrialSetting::Off {
             return Ok(status);
@@ -283,6 +313,10 @@ impl Licensor {
                 status.state = LicenseState::FingerprintMismatch;
                 return Ok(status);
             }
+            Found::Unknown(why) => {
+                log::warn!("whether a trial ran here is unknown: {why}");
+                return Ok(status);
+            }
             Found::Valid { record, stale } => match (advanced(&record, stale, now), lock) {
                 (None, _) => *record,
                 (Some(next), Some(_)) => {
@@ -291,7 +325,7 @@ impl Licensor {
                 }
                 (Some(_), None) => {
                     let lock = self.lock()?;
-                    return self.evaluate_locked(&lock, super::Net::Forbidden);
+                    return self.evaluate_locked(&lock, Net::Forbidden);
                 }
             },
         };
@@ -300,7 +334,7 @@ impl Licensor {
         Ok(status)
     }
 
-    fn trial_copies(&self) -> TrialCopies<'_> {
+    pub(super) fn trial_copies(&self) -> TrialCopies<'_> {
         TrialCopies {
             file: &self.inner.trial_path,
             store: &self.inner.store,
@@ -340,7 +374,8 @@ mod tests {
     impl Fixture {
         fn new() -> Fixture {
             let dir = tempfile::tempdir().unwrap();
-            let store = CredentialStore::new(KeyStorage::Memory, "com.example.Trial", dir.path());
+            let store =
+                CredentialStore::new(KeyStorage::Memory, "com.example.Trial", dir.path(), b"s");
             Fixture {
                 dir,
                 store,
@@ -406,20 +441,33 @@ mod tests {
     }
 
     #[test]
-    fn a_genuine_copy_wins_over_a_damaged_one_and_the_earlier_end_over_a_later() {
+    fn a_damaged_copy_is_tampered_whatever_lies_beside_it() {
         let f = Fixture::new();
         let file = f.file();
         let copies = f.copies(&file);
         let record = TrialRecord::start(T, 14, f.fp.components());
         copies.write(&record, T).unwrap();
+        // Beside a genuine copy of this machine: the damaged one may have held a later clock
+        // guard, which damaging it would otherwise erase.
         std::fs::write(&file, b"garbage").unwrap();
-        assert_eq!(
-            copies.find().unwrap(),
-            Found::Valid {
-                record: Box::new(record.clone()),
-                stale: true
-            }
-        );
+        assert_eq!(copies.find().unwrap(), Found::Tampered);
+        // The damaged copy in the store, another machine's genuine file beside it: not "no
+        // trial" (which would start a fresh one).
+        let theirs = TrialRecord::start(T, 14, machine("bee").components());
+        std::fs::write(&file, trial::encode(&theirs, b"secret").unwrap()).unwrap();
+        f.store
+            .write_entry(KEYCHAIN_TRIAL_USER, "{damaged")
+            .unwrap();
+        assert_eq!(copies.find().unwrap(), Found::Tampered);
+    }
+
+    #[test]
+    fn the_earlier_end_counts_and_the_latest_clock_guard() {
+        let f = Fixture::new();
+        let file = f.file();
+        let copies = f.copies(&file);
+        let record = TrialRecord::start(T, 14, f.fp.components());
+        copies.write(&record, T).unwrap();
         // A later end in one copy never extends the trial.
         let mut later = TrialRecord::start(T, 30, f.fp.components());
         later.high_water = T + DAY;
@@ -434,6 +482,35 @@ mod tests {
         assert!(stale);
         assert_eq!(found.end, record.end);
         assert_eq!(found.high_water, T + DAY, "the latest time either saw");
+    }
+
+    #[test]
+    fn an_unreadable_store_makes_no_trial_unknown_and_keeps_a_genuine_file() {
+        let f = Fixture::new();
+        let file = f.file();
+        let locked = CredentialStore::new(KeyStorage::Memory, "com.example.T", f.dir.path(), b"s")
+            .with_entries_unreadable();
+        let copies = TrialCopies {
+            file: &file,
+            store: &locked,
+            vendor_secret: b"secret",
+            fingerprint: &f.fp,
+        };
+        assert!(matches!(copies.find().unwrap(), Found::Unknown(why) if why.contains("locked")));
+        // Another machine's file beside it does not make it "foreign" (startable).
+        let theirs = TrialRecord::start(T, 14, machine("bee").components());
+        std::fs::write(&file, trial::encode(&theirs, b"secret").unwrap()).unwrap();
+        assert!(matches!(copies.find().unwrap(), Found::Unknown(_)));
+        // This machine's genuine file is the trial, and nothing is rewritten at each check.
+        let record = TrialRecord::start(T, 14, f.fp.components());
+        std::fs::write(&file, trial::encode(&record, b"secret").unwrap()).unwrap();
+        assert_eq!(
+            copies.find().unwrap(),
+            Found::Valid {
+                record: Box::new(record),
+                stale: false
+            }
+        );
     }
 
     #[test]
@@ -456,16 +533,17 @@ mod tests {
     }
 
     #[test]
-    fn another_vendor_secret_is_an_error_not_tampering() {
+    fn a_record_of_another_vendor_secret_is_tampered_not_an_error() {
+        // It cannot be told from a record planted with a made-up secret id, which must never
+        // turn a check into an error.
         let f = Fixture::new();
         let file = f.file();
         let record = TrialRecord::start(T, 14, f.fp.components());
         std::fs::write(&file, trial::encode(&record, b"other").unwrap()).unwrap();
-        let e = f.copies(&file).find().unwrap_err();
-        assert!(
-            matches!(e.kind(), ErrorKind::VendorSecretMismatch { .. }),
-            "{e:?}"
-        );
+        assert_eq!(f.copies(&file).find().unwrap(), Found::Tampered);
+        assert!(!f.copies(&file).any_genuine().unwrap());
+        std::fs::write(&file, trial::encode(&record, b"secret").unwrap()).unwrap();
+        assert!(f.copies(&file).any_genuine().unwrap());
     }
 
     #[test]

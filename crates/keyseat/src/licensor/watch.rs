@@ -7,7 +7,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use super::{LicenseState, LicenseStatus, Licensor, Net};
+use super::check::Net;
+use super::{LicenseState, LicenseStatus, Licensor};
 use crate::error::{Error, ErrorKind};
 
 /// A running watch. Dropping it (or calling [`WatchHandle::stop`]) stops the thread and

@@ -132,14 +132,31 @@ impl Keygen {
         }
     }
 
-    /// The activation a machine resource and the license found before make.
-    fn activation(&self, machine: &[u8], license: &License) -> Result<Activation, Error> {
+    /// The activation a machine resource and the license found before make. The machine
+    /// must be this machine's (`fingerprint`) and of that license: a signed answer about
+    /// another machine, replayed, is no answer ([`ErrorKind::BadSignature`]).
+    fn activation(
+        &self,
+        machine: &[u8],
+        license: &License,
+        fingerprint: &str,
+    ) -> Result<Activation, Error> {
         let document: Document = serde_json::from_slice(machine)
             .map_err(|e| Error::invalid_response(Some(200), format!("machine body: {e}")))?;
         let data = document
             .data
             .ok_or_else(|| Error::invalid_response(Some(200), "machine body: no data"))?;
         let text = |name: &str| data.attributes.get(name).and_then(Value::as_str);
+        if text("fingerprint") != Some(fingerprint) {
+            return Err(bad_signature(
+                "the machine answered about is not this machine",
+            ));
+        }
+        if data.related("license") != Some(license.license_key_id.as_str()) {
+            return Err(bad_signature(
+                "the machine answered about is of another license",
+            ));
+        }
         Ok(Activation {
             id: InstanceId::new(data.id.clone())
                 .map_err(|e| Error::invalid_response(Some(200), format!("machine id: {e}")))?,
@@ -313,9 +330,32 @@ fn bad_signature(detail: impl Into<String>) -> Error {
     Error::new(ErrorKind::BadSignature(detail.into()))
 }
 
-/// Whether `text` is 64 hexadecimal characters.
-fn is_public_key(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit())
+/// Checks an Ed25519 public key given as hex: 32 bytes, the canonical encoding of a point
+/// of the curve, and not of small order (with such a key, one signature verifies for every
+/// message: the identity `01 00…00` and the other seven points of order 1 to 8). The point
+/// is read by curve25519-dalek, the Ed25519 implementation of the RustCrypto and dalek
+/// projects, rather than by a table of bad encodings written here.
+pub(crate) fn check_public_key(hex_key: &str) -> Result<(), Error> {
+    let what = "a Keygen public key is the account's Ed25519 verify key: 64 hexadecimal \
+                characters";
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex_key, &mut bytes).map_err(|_| Error::invalid_input(what))?;
+    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(bytes);
+    let point = compressed.decompress().ok_or_else(|| {
+        Error::invalid_input("the public key is not a point of the Ed25519 curve")
+    })?;
+    if point.compress() != compressed {
+        return Err(Error::invalid_input(
+            "the public key is not in its canonical encoding",
+        ));
+    }
+    if point.is_small_order() {
+        return Err(Error::invalid_input(
+            "the public key is a point of small order, with which one signature verifies \
+             every message: it is no account's key",
+        ));
+    }
+    Ok(())
 }
 
 /// The parameters of a `Keygen-Signature` header: `name="value"` pairs.
@@ -350,13 +390,7 @@ impl Wire for Keygen {
                 self.account
             )));
         }
-        if !is_public_key(&self.public_key) {
-            return Err(Error::invalid_input(
-                "a Keygen public key is the account's Ed25519 verify key: 64 hexadecimal \
-                 characters",
-            ));
-        }
-        Ok(())
+        check_public_key(&self.public_key)
     }
 
     fn scoped_to(&self, products: &[String]) -> Option<std::sync::Arc<dyn Wire>> {
@@ -435,11 +469,16 @@ impl Wire for Keygen {
             valid: verdict.meta.valid && code == "VALID",
             license: verdict.license.as_ref().map(|l| self.license(l)),
             not_activated_here: NOT_ACTIVATED_HERE.contains(&code),
+            activation_id: None,
         })
     }
 
     fn verify(&self, received: &Received<'_>) -> Result<(), Error> {
         self.verify_at(received, jiff::Timestamp::now().as_second())
+    }
+
+    fn signs_answers(&self) -> bool {
+        true
     }
 
     fn activation_step(
@@ -479,7 +518,7 @@ impl Wire for Keygen {
             }
             [_] => Next::Fail(self.refusal_of(&verdict, key)),
             [.., (last, reply)] if reply.is_success() => {
-                match self.activation(&reply.body, &license) {
+                match self.activation(&reply.body, &license, fingerprint) {
                     Ok(activation) => Next::Done(activation),
                     Err(e) if last.method == "POST" => {
                         Next::Fail(ambiguous(&format!("the server made the machine but {e}")))

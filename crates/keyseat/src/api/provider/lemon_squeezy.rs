@@ -219,6 +219,7 @@ impl Wire for LemonSqueezy {
             valid: valid && !dead,
             license,
             not_activated_here: false,
+            activation_id: answer.instance.map(|i| i.id),
         })
     }
 

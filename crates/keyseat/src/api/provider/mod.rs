@@ -182,6 +182,11 @@ impl Provider {
             .map_or_else(|| self.clone(), Provider)
     }
 
+    /// Whether a key of this provider may license by validation alone, holding no seat.
+    pub(crate) fn licenses_without_seats(&self) -> bool {
+        self.0.licenses_without_seats()
+    }
+
     /// Checks the account id.
     ///
     /// # Errors
@@ -358,6 +363,18 @@ pub(crate) trait Wire: Send + Sync {
     fn verify(&self, _received: &Received<'_>) -> Result<(), Error> {
         Ok(())
     }
+    /// Whether every answer is checked by [`Wire::verify`]: then an answer whose body did
+    /// not arrive whole cannot be checked, and is no answer, even where its status alone
+    /// would say enough (a deactivation's 2xx).
+    fn signs_answers(&self) -> bool {
+        false
+    }
+    /// Whether a key may license by validation alone, holding no seat (Polar's keys whose
+    /// benefit has no activations). For other providers, credentials that say so are not
+    /// the provider's.
+    fn licenses_without_seats(&self) -> bool {
+        false
+    }
 
     /// The next step of an activation, from the requests sent so far and their answers.
     /// The default is one request spending a seat ([`Wire::activate`]), and for a key that
@@ -471,6 +488,16 @@ pub(crate) fn code_from_words(status: u16, message: &str) -> Option<ApiCode> {
 /// The activation of a key that has no activation slots: its validation, as an activation
 /// holding no seat, named by the license key's id.
 fn seatless(validation: Validation, name: &str) -> Next {
+    if validation
+        .license
+        .as_ref()
+        .is_some_and(|l| l.activation_limit.is_some())
+    {
+        return Next::Fail(Error::invalid_response(
+            Some(200),
+            "the key was refused activations, yet its validation gives it an activation limit",
+        ));
+    }
     let Some(license) = validation.license.filter(|_| validation.valid) else {
         return Next::Fail(Error::new(ErrorKind::Api {
             status: 200,

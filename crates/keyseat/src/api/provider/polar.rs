@@ -23,9 +23,11 @@ pub(super) struct Polar {
 }
 
 impl Polar {
+    /// Polar for `organization`; its id is a UUID, which compares in lower case (an id
+    /// pasted in upper case is the same organization).
     pub(super) fn new(organization: String) -> Polar {
         Polar {
-            organization: organization.trim().to_owned(),
+            organization: organization.trim().to_ascii_lowercase(),
         }
     }
 }
@@ -33,6 +35,9 @@ impl Polar {
 /// `LicenseKeyRead` and `ValidatedLicenseKey`: the fields read. `key` is never read.
 #[derive(Deserialize)]
 struct KeyRead {
+    /// The activation a validation was asked about (`ValidatedLicenseKey` only).
+    #[serde(default)]
+    activation: Option<ActivationBase>,
     id: String,
     organization_id: String,
     customer: Customer,
@@ -42,6 +47,12 @@ struct KeyRead {
     limit_activations: Option<u32>,
     #[serde(default)]
     expires_at: Option<String>,
+}
+
+/// `LicenseKeyActivationBase`: the field read.
+#[derive(Deserialize)]
+struct ActivationBase {
+    id: String,
 }
 
 /// `LicenseKeyCustomer`: the field read.
@@ -73,7 +84,7 @@ impl KeyRead {
     fn license(self) -> License {
         License {
             license_key_id: self.id,
-            account_id: Some(self.organization_id),
+            account_id: Some(self.organization_id.to_ascii_lowercase()),
             product_id: self.benefit_id,
             customer_email: self.customer.email,
             status: Some(self.status),
@@ -112,6 +123,10 @@ impl Wire for Polar {
                 self.organization
             )))
         }
+    }
+
+    fn licenses_without_seats(&self) -> bool {
+        true
     }
 
     fn live_url(&self) -> &'static str {
@@ -175,7 +190,9 @@ impl Wire for Polar {
         body: &[u8],
         _key: &LicenseKey,
     ) -> Result<Validation, Error> {
-        let k: KeyRead = serde_json::from_slice(body).map_err(|e| unreadable("validate", &e))?;
+        let mut k: KeyRead =
+            serde_json::from_slice(body).map_err(|e| unreadable("validate", &e))?;
+        let activation_id = k.activation.take().map(|a| a.id);
         let license = k.license();
         // The server answers 404 for a key that is not granted or has expired; a 200 that
         // says otherwise is read as it says.
@@ -186,6 +203,7 @@ impl Wire for Polar {
             valid,
             license: Some(license),
             not_activated_here: false,
+            activation_id,
         })
     }
 
