@@ -84,7 +84,7 @@ export interface DeactivateOptions {
  */
 export interface LicenseStatus {
   /** The state, with the same names as `licensectl --json`. */
-  state: 'not_activated' | 'active' | 'grace' | 'grace_expired' | 'revoked' | 'fingerprint_mismatch' | 'tampered' | 'clock_rollback' | 'wrong_product' | 'trial' | 'trial_expired'
+  state: 'not_activated' | 'active' | 'grace' | 'grace_expired' | 'revoked' | 'fingerprint_mismatch' | 'tampered' | 'clock_rollback' | 'wrong_product' | 'trial' | 'trial_expired' | 'unverified'
   /** Whether the app should run as licensed (`active`, `grace` or `trial`). */
   licensed: boolean
   /** Whether this call talked to the license server. */
@@ -133,6 +133,11 @@ export interface LicenseStatus {
   pendingActivationName: string | null
   /** When that activation was sent. */
   pendingActivationAt: Date | null
+  /**
+   * Whether what this machine stores is protected by a vendor secret of at least 16
+   * bytes: without one, anyone who knows the key can write license data that passes.
+   */
+  localStateProtected: boolean
 }
 
 /**

@@ -4,7 +4,8 @@
  * product gives KS_ERR_WRONG_PRODUCT; a status stays valid after its licensor is freed;
  * status strings follow the buffer convention; a watch calls back with a status; a local
  * trial starts once and its end never moves; ks_release_instance() frees another
- * machine's seat, named by ks_status_instance_name().
+ * machine's seat, named by ks_status_instance_name(); credentials edited by hand are never
+ * a license.
  *
  * Environment: KS_BASE_URL, KS_DATA_DIR, KS_KEY, KS_PRODUCT_ID, KS_OTHER_KEY (a key of
  * another product), KS_OTHER_PRODUCT_ID (that product).
@@ -66,6 +67,25 @@ static void stop_self(const ks_status *status, void *user_data) {
         ks_watch_stop(w); /* returns at once from the callback */
         atomic_store(&ss->stopped, 1);
     }
+}
+
+/* Replaces the first `from` in the file at `path` by `to`; returns whether it was there. */
+static int rewrite(const char *path, const char *from, const char *to) {
+    char text[8192];
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) return 0;
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *at = strstr(text, from);
+    if (at == NULL) return 0;
+    f = fopen(path, "wb");
+    if (f == NULL) return 0;
+    fwrite(text, 1, (size_t)(at - text), f);
+    fputs(to, f);
+    fputs(at + strlen(from), f);
+    fclose(f);
+    return 1;
 }
 
 int main(void) {
@@ -157,6 +177,28 @@ int main(void) {
     CHECK(ks_status_state(a) == KS_STATE_REVOKED); /* the seat is gone */
     ks_status_free(a);
     CHECK(ks_deactivate(l, true) == KS_OK);
+    ks_licensor_free(l);
+
+    /* Credentials edited by hand (a seat dropped), with no cache beside them: tampered,
+     * never a license, and nothing asked of the server. Without a vendor secret the
+     * status says the local data is unprotected. */
+    l = make_licensor();
+    CHECK(ks_activate(l, getenv("KS_KEY"), &a) == KS_OK);
+    CHECK(!ks_status_local_state_protected(a));
+    ks_status_free(a);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/credentials.json", getenv("KS_DATA_DIR"));
+    CHECK(rewrite(path, "\"holds_seat\":true", "\"holds_seat\":false"));
+    snprintf(path, sizeof path, "%s/license.json", getenv("KS_DATA_DIR"));
+    CHECK(remove(path) == 0);
+    ks_licensor_free(l);
+    l = make_licensor();
+    CHECK(ks_check(l, &a) == KS_OK);
+    CHECK(ks_status_state(a) == KS_STATE_TAMPERED && !ks_status_is_licensed(a));
+    CHECK(!ks_status_network_used(a));
+    ks_status_free(a);
+    CHECK(ks_deactivate(l, false) == KS_ERR_NOT_ACTIVATED); /* nothing it can release */
+    CHECK(ks_deactivate(l, true) == KS_OK);                 /* removed, as asked */
     ks_licensor_free(l);
 
     /* A local trial: no trial until started; started once; the end never moves. It needs

@@ -272,3 +272,48 @@ fn keygen_refusals_are_typed() {
     assert_eq!(e.code(), ErrorCode::InactiveKey, "{e}");
     assert_eq!(emu.authorization_headers_seen(), 0);
 }
+
+/// A server (or a proxy) that answers every request `200 OK` with a body cut short.
+fn cut_body_server() -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                line.clear();
+            }
+            let mut stream = reader.into_inner();
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 64\r\n\r\n{\"da");
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    });
+    url
+}
+
+/// A deactivation's 2xx is the whole answer only where answers are not signed: from
+/// Keygen, a success whose body did not arrive whole cannot be checked, and is no answer.
+#[test]
+fn a_success_whose_body_was_cut_is_no_answer_from_a_signing_provider() {
+    let url = cut_body_server();
+    let key = keyseat::LicenseKey::new(KEY).unwrap();
+    let instance = keyseat::InstanceId::new("m-1").unwrap();
+    let client = |provider: Provider| {
+        keyseat::api::Client::builder()
+            .provider(provider)
+            .environment(keyseat::api::Environment::Custom(url.clone()))
+            .retry_policy(keyseat_tests::fast_retries())
+            .build()
+            .unwrap()
+    };
+    let e = client(Seller::Keygen.provider())
+        .deactivate(&key, &instance)
+        .unwrap_err();
+    assert!(e.is_unreachable() && !e.is_rejection(), "{e:?}");
+    // Dodo's status is its answer: its body is empty anyway.
+    client(Provider::dodo())
+        .deactivate(&key, &instance)
+        .unwrap();
+}

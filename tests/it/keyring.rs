@@ -108,6 +108,36 @@ fn without_a_session_bus_the_file_fallback_is_used_and_reported() {
     );
 }
 
+/// In keyring mode, a trial keeps a copy in the OS credential store: with that store out of
+/// reach (no session bus), the data directory alone cannot tell that no trial ran here, so
+/// none starts, and the error says why. File mode keeps one copy by design, and starts.
+#[cfg(target_os = "linux")]
+#[test]
+fn no_trial_starts_while_the_os_store_cannot_be_read() {
+    let emu = emulator(None);
+    let dir = tempfile::tempdir().unwrap();
+    let app = format!("NoBusTrial{}", std::process::id());
+    let start = |storage: &str| {
+        let out = crate::child()
+            .arg("start-trial")
+            .arg("--dir")
+            .arg(dir.path())
+            .args(["--url", &emu.url(), "--app", &app, "--storage", storage])
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/keyseat-test-bus",
+            )
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    for _ in 0..2 {
+        assert!(start("keyring").contains("TRIAL error=TRIAL_UNAVAILABLE"));
+        assert!(!dir.path().join("trial.json").exists());
+    }
+    assert!(start("file").contains("TRIAL state=trial"));
+}
+
 /// The platform's credential store, opened directly, as an earlier release (or another
 /// program) would.
 fn os_store() -> std::sync::Arc<keyring_core::CredentialStore> {

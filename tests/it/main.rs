@@ -8,6 +8,7 @@ mod concurrency;
 mod crash;
 mod fault_matrix;
 mod fingerprint;
+mod hand_written;
 mod keygen;
 mod keyring;
 mod licensor;

@@ -10,6 +10,7 @@
 //! keyseat-test-child revalidate-license --dir D --url U --time T
 //! keyseat-test-child report-storage   --dir D --url U --app A
 //! keyseat-test-child activate         --dir D --url U --app A
+//! keyseat-test-child start-trial      --dir D --url U --app A --storage keyring|file
 //! ```
 //!
 //! Each prints one line the parent reads, and exits non-zero on anything unexpected.
@@ -103,6 +104,23 @@ fn main() {
                 "ACTIVATED storage={}",
                 st.key_storage.map_or("none", |k| k.as_str())
             );
+        }
+        "start-trial" => {
+            let storage = keyseat::KeyStorage::from_name(&get("storage")).expect("a storage");
+            let l =
+                keyseat::Licensor::builder(keyseat::App::new("com", "KeyseatTest", &get("app")))
+                    .product_ids([keyseat_emulator::DEFAULT_PRODUCT_ID])
+                    .environment(keyseat::api::Environment::Custom(get("url")))
+                    .data_dir(get("dir"))
+                    .key_storage(storage)
+                    .vendor_secret(*b"the child's trial vendor secret")
+                    .trial_days(14)
+                    .build()
+                    .expect("a licensor");
+            match l.start_trial() {
+                Ok(st) => println!("TRIAL state={}", st.state.name()),
+                Err(e) => println!("TRIAL error={}", e.code().name()),
+            }
         }
         other => panic!("unknown subcommand {other}"),
     }

@@ -31,10 +31,10 @@ const EXIT_CODES: &str = "Exit codes:
   0  licensed (active or in grace), or the command succeeded
   1  other failure (local storage, I/O)
   2  usage error, or a vendor secret that is not the app's
-  3  not activated
+  3  not activated (or an earlier release's activation nothing vouches for: activate again)
   4  revoked by the server
   5  grace period expired (offline too long)
-  6  tampered cache, fingerprint mismatch or clock rollback
+  6  tampered license data, fingerprint mismatch or clock rollback
   7  license server unreachable, its certificate untrusted, its answer not signed as it
      must be (Keygen), or activation outcome unknown
   8  refused: unknown key, limit reached, inactive key, or a key of another product

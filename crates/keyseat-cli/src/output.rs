@@ -14,7 +14,8 @@ pub mod exit {
     pub const OTHER: u8 = 1;
     /// Bad command line, or a vendor secret that is not the app's.
     pub const USAGE: u8 = 2;
-    /// No activation on this machine.
+    /// No activation on this machine (or one an earlier release left that nothing vouches
+    /// for: activate again).
     pub const NOT_ACTIVATED: u8 = 3;
     /// The server revoked the license.
     pub const REVOKED: u8 = 4;
@@ -36,7 +37,7 @@ pub fn state_exit(state: &LicenseState) -> u8 {
     match state {
         LicenseState::Active | LicenseState::Grace { .. } | LicenseState::Trial { .. } => exit::OK,
         LicenseState::TrialExpired => exit::TRIAL_EXPIRED,
-        LicenseState::NotActivated => exit::NOT_ACTIVATED,
+        LicenseState::NotActivated | LicenseState::Unverified => exit::NOT_ACTIVATED,
         LicenseState::Revoked => exit::REVOKED,
         LicenseState::GraceExpired => exit::GRACE_EXPIRED,
         LicenseState::WrongProduct => exit::REFUSED,
@@ -115,6 +116,7 @@ pub fn status_json(s: &LicenseStatus) -> Value {
         "holds_seat": s.holds_seat,
         "test_mode": s.test_mode,
         "trial_ends_at": time(s.trial_ends_at),
+        "local_state_protected": s.local_state_protected,
         "pending_activation": s.pending_activation.as_ref().map(|p| json!({
             "name": p.name,
             "at": time(Some(p.at)),
@@ -181,6 +183,12 @@ pub fn status_text(s: &LicenseStatus) -> String {
         Some(if s.network_used { "yes" } else { "no (cache)" }.into()),
     );
     add("key storage", s.key_storage.map(|k| k.as_str().to_owned()));
+    if !s.local_state_protected {
+        add(
+            "protection",
+            Some("none: no vendor secret of 16 bytes protects the local license data".into()),
+        );
+    }
     if let Some(advice) = state_advice(&s.state) {
         lines.push(format!("  {advice}"));
     }
@@ -203,9 +211,14 @@ pub fn state_advice(state: &LicenseState) -> Option<&'static str> {
         LicenseState::GraceExpired => {
             Some("connect to the internet so the license can be confirmed")
         }
-        LicenseState::Tampered => {
-            Some("the license cache was damaged; connect to the internet to rebuild it")
-        }
+        LicenseState::Tampered => Some(
+            "the license data fails its check (edited, damaged, or written by hand); a damaged \
+             cache is rebuilt online, damaged credentials mean: activate again",
+        ),
+        LicenseState::Unverified => Some(
+            "an earlier release's activation, with no cache to vouch for it: activate again \
+             with: licensectl activate -  (its old seat is released first)",
+        ),
         LicenseState::FingerprintMismatch => Some(
             "this license data belongs to another machine: deactivate it there, then activate here",
         ),
@@ -267,6 +280,9 @@ pub fn error_advice(e: &Error) -> &'static str {
             "run `licensectl deactivate` first to release the other key"
         }
         (ErrorKind::NotActivated, _) => "nothing to do: this machine holds no activation",
+        (ErrorKind::TrialUnavailable(_), _) => {
+            "unlock the keychain (or start the Secret Service), then start the trial again"
+        }
         (ErrorKind::KeyStorage(_), _) => {
             "the credential store failed: try --key-storage file, or unlock the keychain"
         }

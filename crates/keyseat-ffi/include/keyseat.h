@@ -29,7 +29,7 @@
 
 /** The version of this header: compare with ks_version() at run time. */
 #define KS_VERSION_MAJOR 1
-#define KS_VERSION_MINOR 2
+#define KS_VERSION_MINOR 3
 #define KS_VERSION_PATCH 0
 
 
@@ -126,8 +126,9 @@ enum ks_result
    */
   KS_ERR_CERTIFICATE = 19,
   /**
-   * The license cache was written with another vendor secret: every program of the app
-   * must be given the same one. The file is left untouched.
+   * The license data was written with another vendor secret, and nothing here with this
+   * program's: every program of the app must be given the same one. The files are left
+   * untouched.
    */
   KS_ERR_VENDOR_SECRET_MISMATCH = 20,
   /**
@@ -143,6 +144,11 @@ enum ks_result
    * failure. Since ABI 1.2.
    */
   KS_ERR_BAD_SIGNATURE = 23,
+  /**
+   * No trial can start: the OS credential store, which keeps a copy of the trial, cannot
+   * be read (a locked keychain, no Secret Service). Since ABI 1.3.
+   */
+  KS_ERR_TRIAL_UNAVAILABLE = 24,
   /**
    * An error this version of the header has no code for; see the message.
    */
@@ -316,7 +322,8 @@ enum ks_state
    */
   KS_STATE_FINGERPRINT_MISMATCH = 5,
   /**
-   * The cache was edited or damaged and could not be rebuilt.
+   * The license data (credentials, cache or trial) was edited, written by hand or
+   * damaged, and could not be rebuilt.
    */
   KS_STATE_TAMPERED = 6,
   /**
@@ -336,6 +343,11 @@ enum ks_state
    * No activation; this machine's local trial has ended. Nothing restarts it.
    */
   KS_STATE_TRIAL_EXPIRED = 10,
+  /**
+   * An activation an earlier release stored, which no genuine cache vouches for: not
+   * licensed; activate the key again (its old seat is released first). Since ABI 1.3.
+   */
+  KS_STATE_UNVERIFIED = 11,
   /**
    * A state newer than this header knows: not licensed.
    */
@@ -527,7 +539,9 @@ ks_result ks_config_allow_any_product(ks_config *config);
 /**
  * Gives the app a local trial of `days` days (from 1 to 36 500), which ks_start_trial()
  * starts on this machine. Without it the app has no trial. Anything else gives
- * KS_ERR_INVALID_INPUT.
+ * KS_ERR_INVALID_INPUT. A trial needs a vendor secret of at least 16 bytes
+ * (ks_config_set_vendor_secret()): without one, ks_licensor_new() refuses the config with
+ * KS_ERR_INVALID_INPUT, since anyone could write the trial's record.
  *
  * # Safety
  * `config` must be NULL or a live config used by no other thread.
@@ -631,8 +645,10 @@ void ks_licensor_free(ks_licensor *licensor);
  * that exists: calling it again never moves the end; an ended trial is
  * KS_STATE_TRIAL_EXPIRED, a damaged record KS_STATE_TAMPERED, a clock set back
  * KS_STATE_CLOCK_ROLLBACK, and none of them starts a new one. With an activation, the
- * license's status. No network. KS_ERR_INVALID_INPUT when the config gave no trial length.
- * On success `*out` receives a status to free with ks_status_free().
+ * license's status. No network. KS_ERR_INVALID_INPUT when the config gave no trial length;
+ * KS_ERR_TRIAL_UNAVAILABLE when the OS credential store, which keeps a copy of the trial,
+ * cannot be read (and the data directory holds no trial of this machine). On success
+ * `*out` receives a status to free with ks_status_free().
  *
  * # Safety
  * `licensor` NULL or a live handle; `out` NULL or valid for writes.
@@ -902,6 +918,16 @@ bool ks_status_expires_at(const ks_status *status, int64_t *unix_seconds);
  * `status` must be NULL or a live status.
  */
 bool ks_status_holds_seat(const ks_status *status);
+
+/**
+ * Whether what this machine stores is protected by a vendor secret of at least 16 bytes
+ * (false for NULL). Without one, anyone who knows the key can write license data that
+ * passes. Since ABI 1.3.
+ *
+ * # Safety
+ * `status` must be NULL or a live status.
+ */
+bool ks_status_local_state_protected(const ks_status *status);
 
 /**
  * Starts a background thread that revalidates every `interval_ms` milliseconds and calls

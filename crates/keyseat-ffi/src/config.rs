@@ -518,7 +518,9 @@ const MAX_TRIAL_DAYS: u32 = 36_500;
 
 /// Gives the app a local trial of `days` days (from 1 to 36 500), which ks_start_trial()
 /// starts on this machine. Without it the app has no trial. Anything else gives
-/// KS_ERR_INVALID_INPUT.
+/// KS_ERR_INVALID_INPUT. A trial needs a vendor secret of at least 16 bytes
+/// (ks_config_set_vendor_secret()): without one, ks_licensor_new() refuses the config with
+/// KS_ERR_INVALID_INPUT, since anyone could write the trial's record.
 ///
 /// # Safety
 /// `config` must be NULL or a live config used by no other thread.

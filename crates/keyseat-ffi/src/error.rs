@@ -56,8 +56,9 @@ pub enum ks_result {
     /// The license server's certificate is not trusted: most often a TLS-inspecting proxy.
     /// ks_config_set_ca_file() trusts its CA.
     KS_ERR_CERTIFICATE = 19,
-    /// The license cache was written with another vendor secret: every program of the app
-    /// must be given the same one. The file is left untouched.
+    /// The license data was written with another vendor secret, and nothing here with this
+    /// program's: every program of the app must be given the same one. The files are left
+    /// untouched.
     KS_ERR_VENDOR_SECRET_MISMATCH = 20,
     /// The status holds no such value (not activated, or the server sent none).
     KS_ERR_NO_VALUE = 21,
@@ -66,6 +67,9 @@ pub enum ks_result {
     /// An answer's signature did not verify (Keygen): counted as no answer, like a network
     /// failure. Since ABI 1.2.
     KS_ERR_BAD_SIGNATURE = 23,
+    /// No trial can start: the OS credential store, which keeps a copy of the trial, cannot
+    /// be read (a locked keychain, no Secret Service). Since ABI 1.3.
+    KS_ERR_TRIAL_UNAVAILABLE = 24,
     /// An error this version of the header has no code for; see the message.
     KS_ERR_OTHER = 98,
     /// A panic inside keyseat was caught; the handle may be used again.
@@ -120,6 +124,7 @@ fn result_of(code: ErrorCode) -> ks_result {
         ErrorCode::VendorSecretMismatch => KS_ERR_VENDOR_SECRET_MISMATCH,
         ErrorCode::Thread => KS_ERR_THREAD,
         ErrorCode::BadSignature => KS_ERR_BAD_SIGNATURE,
+        ErrorCode::TrialUnavailable => KS_ERR_TRIAL_UNAVAILABLE,
         _ => KS_ERR_OTHER,
     }
 }

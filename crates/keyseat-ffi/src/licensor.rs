@@ -121,8 +121,10 @@ fn coded(result: Result<LicenseStatus, keyseat::Error>) -> Result<LicenseStatus,
 /// that exists: calling it again never moves the end; an ended trial is
 /// KS_STATE_TRIAL_EXPIRED, a damaged record KS_STATE_TAMPERED, a clock set back
 /// KS_STATE_CLOCK_ROLLBACK, and none of them starts a new one. With an activation, the
-/// license's status. No network. KS_ERR_INVALID_INPUT when the config gave no trial length.
-/// On success `*out` receives a status to free with ks_status_free().
+/// license's status. No network. KS_ERR_INVALID_INPUT when the config gave no trial length;
+/// KS_ERR_TRIAL_UNAVAILABLE when the OS credential store, which keeps a copy of the trial,
+/// cannot be read (and the data directory holds no trial of this machine). On success
+/// `*out` receives a status to free with ks_status_free().
 ///
 /// # Safety
 /// `licensor` NULL or a live handle; `out` NULL or valid for writes.

@@ -27,7 +27,8 @@ pub enum ks_state {
     KS_STATE_REVOKED = 4,
     /// The license data belongs to another machine.
     KS_STATE_FINGERPRINT_MISMATCH = 5,
-    /// The cache was edited or damaged and could not be rebuilt.
+    /// The license data (credentials, cache or trial) was edited, written by hand or
+    /// damaged, and could not be rebuilt.
     KS_STATE_TAMPERED = 6,
     /// The clock went back beyond the tolerance.
     KS_STATE_CLOCK_ROLLBACK = 7,
@@ -38,6 +39,9 @@ pub enum ks_state {
     KS_STATE_TRIAL = 9,
     /// No activation; this machine's local trial has ended. Nothing restarts it.
     KS_STATE_TRIAL_EXPIRED = 10,
+    /// An activation an earlier release stored, which no genuine cache vouches for: not
+    /// licensed; activate the key again (its old seat is released first). Since ABI 1.3.
+    KS_STATE_UNVERIFIED = 11,
     /// A state newer than this header knows: not licensed.
     KS_STATE_UNKNOWN = 255,
 }
@@ -446,6 +450,18 @@ pub unsafe extern "C" fn ks_status_holds_seat(status: *const ks_status) -> bool 
     unsafe { read(status) }.is_some_and(|s| s.holds_seat)
 }
 
+/// Whether what this machine stores is protected by a vendor secret of at least 16 bytes
+/// (false for NULL). Without one, anyone who knows the key can write license data that
+/// passes. Since ABI 1.3.
+///
+/// # Safety
+/// `status` must be NULL or a live status.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ks_status_local_state_protected(status: *const ks_status) -> bool {
+    // SAFETY: forwarded contract.
+    unsafe { read(status) }.is_some_and(|s| s.local_state_protected)
+}
+
 /// The C constant of a state.
 fn state(state: &LicenseState) -> ks_state {
     match state {
@@ -460,6 +476,7 @@ fn state(state: &LicenseState) -> ks_state {
         LicenseState::WrongProduct => ks_state::KS_STATE_WRONG_PRODUCT,
         LicenseState::Trial { .. } => ks_state::KS_STATE_TRIAL,
         LicenseState::TrialExpired => ks_state::KS_STATE_TRIAL_EXPIRED,
+        LicenseState::Unverified => ks_state::KS_STATE_UNVERIFIED,
         _ => ks_state::KS_STATE_UNKNOWN,
     }
 }

@@ -12,7 +12,7 @@ use napi_derive::napi;
 pub struct LicenseStatus {
     /// The state, with the same names as `licensectl --json`.
     #[napi(
-        ts_type = "'not_activated' | 'active' | 'grace' | 'grace_expired' | 'revoked' | 'fingerprint_mismatch' | 'tampered' | 'clock_rollback' | 'wrong_product' | 'trial' | 'trial_expired'"
+        ts_type = "'not_activated' | 'active' | 'grace' | 'grace_expired' | 'revoked' | 'fingerprint_mismatch' | 'tampered' | 'clock_rollback' | 'wrong_product' | 'trial' | 'trial_expired' | 'unverified'"
     )]
     pub state: String,
     /// Whether the app should run as licensed (`active`, `grace` or `trial`).
@@ -63,6 +63,9 @@ pub struct LicenseStatus {
     /// When that activation was sent.
     #[napi(ts_type = "Date")]
     pub pending_activation_at: Option<JsTime>,
+    /// Whether what this machine stores is protected by a vendor secret of at least 16
+    /// bytes: without one, anyone who knows the key can write license data that passes.
+    pub local_state_protected: bool,
 }
 
 impl From<&keyseat::LicenseStatus> for LicenseStatus {
@@ -87,6 +90,7 @@ impl From<&keyseat::LicenseStatus> for LicenseStatus {
             trial_ends_at: s.trial_ends_at.map(JsTime),
             pending_activation_name: s.pending_activation.as_ref().map(|p| p.name.clone()),
             pending_activation_at: s.pending_activation.as_ref().map(|p| JsTime(p.at)),
+            local_state_protected: s.local_state_protected,
         }
     }
 }

@@ -94,7 +94,10 @@ test('a Keygen key: signed answers, activate and deactivate; another public key 
   assert.equal(active.holdsSeat, true)
   assert.equal(await licensor.deactivate(), 'slot_freed')
 
-  const forged = new Licensor(opts('00'.repeat(31) + '01'))
+  // A key of small order (the identity) is no account's key: refused as it is given.
+  assert.equal(await codeOf(() => new Licensor(opts('01' + '00'.repeat(31)))), 'INVALID_INPUT')
+  // Another account's genuine key (RFC 8032's first test key): its answers do not verify.
+  const forged = new Licensor(opts('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a'))
   assert.equal(await codeOf(forged.activate('NODE-KEYGEN-0001')), 'BAD_SIGNATURE')
   assert.equal(forged.checkOffline().state, 'not_activated')
   assert.equal(

@@ -10,8 +10,8 @@ use pyo3::types::PyTuple;
 #[pyclass(frozen, get_all, module = "keyseat")]
 pub struct LicenseStatus {
     /// 'not_activated', 'active', 'grace', 'grace_expired', 'revoked',
-    /// 'fingerprint_mismatch', 'tampered', 'clock_rollback', 'wrong_product', 'trial' or
-    /// 'trial_expired'.
+    /// 'fingerprint_mismatch', 'tampered', 'clock_rollback', 'wrong_product', 'trial',
+    /// 'trial_expired' or 'unverified'.
     state: &'static str,
     /// Whether the app should run as licensed ('active', 'grace' or 'trial').
     licensed: bool,
@@ -52,6 +52,9 @@ pub struct LicenseStatus {
     pending_activation_name: Option<String>,
     /// When that activation was sent (UTC).
     pending_activation_at: Option<Py<PyAny>>,
+    /// Whether what this machine stores is protected by a vendor secret of at least 16
+    /// bytes: without one, anyone who knows the key can write license data that passes.
+    local_state_protected: bool,
 }
 
 impl LicenseStatus {
@@ -81,6 +84,7 @@ impl LicenseStatus {
                 .as_ref()
                 .map(|p| utc_datetime(py, p.at))
                 .transpose()?,
+            local_state_protected: s.local_state_protected,
         })
     }
 }
@@ -128,6 +132,13 @@ impl LicenseStatus {
             (
                 "pending_activation_at",
                 time(py, &self.pending_activation_at),
+            ),
+            (
+                "local_state_protected",
+                self.local_state_protected
+                    .into_pyobject(py)?
+                    .to_owned()
+                    .into_any(),
             ),
         ];
         let mut parts = Vec::with_capacity(fields.len());

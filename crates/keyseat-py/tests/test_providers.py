@@ -81,7 +81,12 @@ def test_a_keygen_key_with_signed_answers(emulator, make_licensor):
     active = licensor.activate("PY-KEYGEN-0001")
     assert (active.state, active.provider, active.holds_seat) == ("active", "keygen", True)
     assert licensor.deactivate() == "slot_freed"
-    forged = make_licensor(emu.url, public_key="00" * 31 + "01", **settings)
+    # A key of small order (the identity) is no account's key: refused as it is given.
+    with pytest.raises(keyseat.InvalidInputError):
+        make_licensor(emu.url, public_key="01" + "00" * 31, **settings)
+    # Another account's genuine key (RFC 8032's first test key): its answers do not verify.
+    other = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+    forged = make_licensor(emu.url, public_key=other, **settings)
     with pytest.raises(keyseat.LicenseError) as refused:
         forged.activate("PY-KEYGEN-0001")
     assert refused.value.code == "BAD_SIGNATURE"

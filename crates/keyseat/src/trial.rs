@@ -206,6 +206,40 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn the_format_and_the_version_must_each_be_this_records() {
+        let text = String::from_utf8(encode(&record(), b"s").unwrap()).unwrap();
+        // Each alone is enough to refuse a record (a check with `&&` would pass these).
+        for (from, to) in [
+            (r#""format":"keyseat-trial""#, r#""format":"keyseat-other""#),
+            (r#""version":1"#, r#""version":2"#),
+        ] {
+            let edited = text.replace(from, to);
+            assert_ne!(edited, text);
+            assert!(
+                matches!(
+                    parse(edited.as_bytes(), b"s"),
+                    Err(TrialProblem::Unreadable(_))
+                ),
+                "{to}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_trial_that_ends_as_it_starts_is_a_record_one_that_ends_before_is_not() {
+        let mut same = record();
+        same.end = same.start;
+        let bytes = encode(&same, b"s").unwrap();
+        assert_eq!(parse(&bytes, b"s"), Ok(same.clone()));
+        same.end -= 1;
+        let bytes = encode(&same, b"s").unwrap();
+        assert!(matches!(
+            parse(&bytes, b"s"),
+            Err(TrialProblem::Unreadable(_))
+        ));
+    }
+
     mod hostile {
         use super::*;
         use crate::proptest_config::{config, mutated};

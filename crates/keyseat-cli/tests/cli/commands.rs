@@ -138,6 +138,59 @@ fn refused_revoked_tampered_network_and_usage_exit_codes() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("Exit codes"));
 }
 
+/// Nothing an end user writes is a license (issue 27): the credentials edited by hand
+/// (a dropped seat) are tampered, exit 6; genuine ones without their MAC, as an earlier
+/// release wrote them, with no cache to vouch for them, are unverified, exit 3. Without a vendor
+/// secret, the status says the local data is unprotected.
+#[test]
+fn hand_edited_credentials_are_never_a_license() {
+    let s = Setup::new(Some(1));
+    let secret = "the CLI test's vendor secret";
+    let json = |args: &[&str]| {
+        let mut c = s.cmd(&["--json"]);
+        c.args(args).env("KEYSEAT_VENDOR_SECRET", secret);
+        crate::support::parse(&c.output().unwrap())
+    };
+    let (code, v) = json(&["activate", KEY]);
+    assert_eq!(
+        (code, &v["local_state_protected"]),
+        (0, &Value::Bool(true)),
+        "{v}"
+    );
+    let path = s.dir.path().join("credentials.json");
+    let genuine: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let mut creds = genuine.clone();
+    creds["holds_seat"] = Value::Bool(false);
+    creds["instance_id"] = Value::String("anything".into());
+    std::fs::write(&path, creds.to_string()).unwrap();
+    std::fs::remove_file(s.dir.path().join("license.json")).unwrap();
+    let (code, v) = json(&["status"]);
+    assert_eq!((code, v["state"].as_str()), (6, Some("tampered")), "{v}");
+    let mut old = genuine;
+    let fields = old.as_object_mut().unwrap();
+    fields.remove("mac");
+    fields.remove("secret_id");
+    std::fs::write(&path, old.to_string()).unwrap();
+    let (code, v) = json(&["status"]);
+    assert_eq!((code, v["state"].as_str()), (3, Some("unverified")), "{v}");
+    let out = s
+        .cmd(&["status"])
+        .env("KEYSEAT_VENDOR_SECRET", secret)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("activate again"));
+
+    let plain = Setup::new(None);
+    let (code, v) = plain.json(&["activate", KEY]);
+    assert_eq!(
+        (code, &v["local_state_protected"]),
+        (0, &Value::Bool(false)),
+        "{v}"
+    );
+    let out = plain.run(&["status"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("protection"));
+}
+
 // Unix only: the test sends SIGTERM with kill(1). On Windows, ctrlc stops the watch on
 // Ctrl-C/Ctrl-Break, which cannot be sent to a child that has no console of its own.
 #[cfg(unix)]

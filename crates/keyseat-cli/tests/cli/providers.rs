@@ -118,6 +118,13 @@ fn a_keygen_key_lives_through_licensectl_and_a_wrong_public_key_is_refused() {
         checked(c)
     };
     let genuine = s.emu.keygen_public_key();
+    // A public key of small order (the identity point) is no account's key: with it one
+    // signature verifies every message. Refused as a usage error, before any request.
+    let weak = format!("01{}", "00".repeat(31));
+    let out = keygen(&weak, &["activate", KEY]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("small order"), "{}", stderr(&out));
+    assert!(s.emu.instances().is_empty());
     // RFC 8032's first test key: a genuine key, of another account.
     let other = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
     // Another public key: the genuine answer does not verify, nothing is kept (exit 7).

@@ -98,7 +98,7 @@ pub(crate) fn fields(
 ) -> Result<serde_json::Map<String, serde_json::Value>, String> {
     let is_json = request
         .header("content-type")
-        .is_some_and(|t| t.starts_with("application/json"));
+        .is_some_and(is_json_media_type);
     if form && !is_json {
         return Ok(form_urlencoded::parse(&request.body)
             .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
@@ -109,6 +109,19 @@ pub(crate) fn fields(
         Ok(_) => Err("the body must be a JSON object".into()),
         Err(e) => Err(format!("malformed JSON: {e}")),
     }
+}
+
+/// Whether a `Content-Type` names JSON: `application/json`, or any `+json` structured
+/// syntax (`application/vnd.api+json`, which Lemon Squeezy's JavaScript SDK sends), with
+/// any parameters, in any case.
+fn is_json_media_type(content_type: &str) -> bool {
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
 }
 
 /// A string field, when present and a string.
@@ -145,6 +158,27 @@ mod tests {
             Some(("keygen", Endpoint::Deactivate))
         );
         assert_eq!(named("nobody").name(), "dodo");
+    }
+
+    #[test]
+    fn json_is_json_whatever_its_structured_syntax_suffix() {
+        for json in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "application/vnd.api+json",
+            "Application/Vnd.Api+JSON",
+            "application/problem+json ; x=y",
+        ] {
+            assert!(is_json_media_type(json), "{json}");
+        }
+        for other in [
+            "application/x-www-form-urlencoded",
+            "text/json+plain",
+            "application/jsonx",
+            "",
+        ] {
+            assert!(!is_json_media_type(other), "{other}");
+        }
     }
 
     #[test]

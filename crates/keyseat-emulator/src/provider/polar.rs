@@ -3,7 +3,8 @@
 //! /v1/customer-portal/license-keys/{activate,validate,deactivate}`, JSON bodies, keys
 //! looked up within the organization sent, errors as `{"error": "<Class>", "detail": "…"}`,
 //! and 204 with no body for a deactivation. The routes are anonymous: an empty Bearer token
-//! is accepted as anonymous, any other token is refused with 401.
+//! is accepted as anonymous, a token of Polar's shapes as a valid one, any other token is
+//! refused with 401.
 
 use serde_json::{Map, Value, json};
 
@@ -37,7 +38,7 @@ impl Provider for Polar {
     fn handle(&self, state: &mut State, endpoint: Endpoint, request: &Request) -> Response {
         if request
             .header("authorization")
-            .is_some_and(|v| !v.trim().trim_start_matches("Bearer").trim().is_empty())
+            .is_some_and(|v| !is_accepted_token(v))
         {
             return error(401, "Unauthorized", "Unauthorized");
         }
@@ -62,10 +63,9 @@ impl Provider for Polar {
         }
         let key = text(&fields, "key").unwrap_or("");
         let organization = text(&fields, "organization_id");
-        let Some(entry) = state
-            .key(self.name(), key)
-            .filter(|e| e.spec.account_id.as_deref() == organization)
-        else {
+        // Polar reads the id as a UUID: the case it is written in does not matter.
+        let same_organization = |e: &KeyEntry| matches!((e.spec.account_id.as_deref(), organization), (Some(a), Some(b)) if a.eq_ignore_ascii_case(b));
+        let Some(entry) = state.key(self.name(), key).filter(same_organization) else {
             return not_found("Not found");
         };
         match endpoint {
@@ -104,6 +104,19 @@ impl Provider for Polar {
         }
         Ok(())
     }
+}
+
+/// Whether an `Authorization` value passes: an empty `Bearer` token is anonymous, and a
+/// token of the shape Polar issues (an organization or personal access token,
+/// `polar_oat_…`, `polar_pat_…`; the server SDKs need one) stands for a valid one, since the
+/// emulator keeps no accounts. Any other token is refused, as Polar refuses a token it does
+/// not know.
+fn is_accepted_token(value: &str) -> bool {
+    let token = value.trim().trim_start_matches("Bearer").trim();
+    token.is_empty()
+        || ["polar_oat_", "polar_pat_"]
+            .iter()
+            .any(|p| token.starts_with(p))
 }
 
 /// Whether `text` has the shape of a UUID.
@@ -145,7 +158,8 @@ fn status(spec: &KeySpec) -> &'static str {
     }
 }
 
-/// `LicenseKeyRead` (and, with `activation`, `ValidatedLicenseKey`).
+/// `LicenseKeyRead` (and, with `activation`, `ValidatedLicenseKey`; when granted, the
+/// `GrantedLicenseKey` of an activation), as API version 2026-10 writes it.
 fn license_key(entry: &KeyEntry) -> Value {
     let spec = &entry.spec;
     let organization = spec.account_id.clone().unwrap_or_default();
@@ -185,6 +199,9 @@ fn license_key(entry: &KeyEntry) -> Value {
             "first_user_event_at": null,
             "avatar_url": null,
         },
+        // API version 2026-10: the seat member holding the key, for seat-based products.
+        "member_id": null,
+        "member": null,
         "benefit_id": spec.product_id,
         "key": spec.key,
         "display_key": format!("****-{tail}"),
@@ -377,13 +394,20 @@ mod tests {
             json!({"key": "P-0", "organization_id": ORG}),
         );
         assert_eq!(status, 200);
-        let (status, _) = post(
-            &mut s,
-            Endpoint::Validate,
-            Some("Bearer polar_oat_x"),
-            json!({"key": "P-0", "organization_id": ORG}),
-        );
-        assert_eq!(status, 401);
+        for (token, expected) in [
+            ("Bearer polar_oat_x", 200),
+            ("Bearer polar_pat_y", 200),
+            ("Bearer someone-elses-token", 401),
+            ("Basic dXNlcjpwYXNz", 401),
+        ] {
+            let (status, _) = post(
+                &mut s,
+                Endpoint::Validate,
+                Some(token),
+                json!({"key": "P-0", "organization_id": ORG}),
+            );
+            assert_eq!(status, expected, "{token}");
+        }
         let (status, _) = post(&mut s, Endpoint::Validate, None, json!({"key": "P-0"}));
         assert_eq!(status, 422);
         let (status, _) = post(

@@ -20,6 +20,7 @@ State = Literal[
     "wrong_product",
     "trial",
     "trial_expired",
+    "unverified",
 ]
 KeyStorage = Literal["keyring", "file", "memory"]
 Provider = Literal["dodo", "lemonsqueezy", "polar", "keygen"]
@@ -77,6 +78,8 @@ class LicenseStatus:
         """An activation whose answer was lost (last 30 days): it may hold a seat."""
     @property
     def pending_activation_at(self) -> datetime.datetime | None: ...
+    @property
+    def local_state_protected(self) -> bool: ...
 
 @final
 class WatchHandle:

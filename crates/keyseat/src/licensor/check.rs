@@ -63,7 +63,8 @@ enum Action {
     Rebuild(CacheProblem),
     /// The cache is of an older format: rewrite this record as it is, giving this state.
     Migrate(Box<CacheRecord>, LicenseState),
-    /// The credentials of an earlier release agree with the genuine cache: seal them.
+    /// The credentials of an earlier release agree with the genuine cache: seal them (and
+    /// confirm a seatless key online).
     Seal,
 }
 
@@ -224,7 +225,9 @@ impl Licensor {
             Err(problem) => return Ok(Step::Act(Action::Rebuild(problem.clone()))),
         };
         if !snap.sealed {
-            if legacy_agrees(creds, loaded) {
+            // A seat dropped is believed only on the provider's word, which the cache does
+            // not keep: seatless credentials are confirmed online as they are sealed.
+            if legacy_agrees(creds, loaded) && (creds.holds_seat || net != Net::Forbidden) {
                 return Ok(Step::Act(Action::Seal));
             }
             log::warn!(
@@ -262,6 +265,11 @@ impl Licensor {
             Action::Seal => {
                 log::info!("sealing the credentials an earlier release wrote");
                 self.inner.store.save(creds)?;
+                let net = if creds.holds_seat {
+                    net
+                } else {
+                    Net::Refresh(0)
+                };
                 return self.evaluate_locked(lock, net);
             }
             Action::Migrate(record, state) => {

@@ -113,6 +113,46 @@ impl CacheMemo {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cache::{LegacyFacts, tests::record};
+    use std::cell::Cell;
+
+    #[test]
+    fn a_current_cache_is_remembered_an_old_format_one_is_read_each_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("license.json");
+        std::fs::write(&path, b"a cache").unwrap();
+        let creds = Arc::new(crate::credentials::tests::creds());
+        let memo = CacheMemo::default();
+        let reads = Cell::new(0);
+        let read = |legacy: Option<LegacyFacts>| {
+            let reads = &reads;
+            let record = record();
+            move |_: &Path| {
+                reads.set(reads.get() + 1);
+                Ok(Ok(Loaded { record, legacy }))
+            }
+        };
+        let facts = LegacyFacts {
+            license_key_id: "lic_1".into(),
+            product_id: "pdt_1".into(),
+        };
+        // An old-format cache is to be rewritten: never served from memory.
+        for _ in 0..2 {
+            memo.load(&path, &creds, read(Some(facts.clone())))
+                .unwrap()
+                .unwrap();
+        }
+        assert_eq!(reads.get(), 2);
+        // A current one is read once while the file is unchanged.
+        for _ in 0..2 {
+            memo.load(&path, &creds, read(None)).unwrap().unwrap();
+        }
+        assert_eq!(reads.get(), 3);
+        // Other credentials (another key) read it again.
+        let other = Arc::new(crate::credentials::tests::creds());
+        memo.load(&path, &other, read(None)).unwrap().unwrap();
+        assert_eq!(reads.get(), 4);
+    }
 
     #[test]
     fn a_replaced_file_has_a_new_stamp_even_with_the_same_size_and_times() {

@@ -235,3 +235,125 @@ fn refusals() {
         ErrorKind::InvalidResponse { .. }
     ));
 }
+
+#[test]
+fn small_order_and_non_canonical_public_keys_are_refused() {
+    let refused = [
+        // The identity: with it, one signature verifies every message.
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        // All zeros: a point of order 4.
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        // y = -1: the point of order 2.
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        // A point of order 8.
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        // The identity with the sign bit of x set: a non-canonical encoding.
+        "0100000000000000000000000000000000000000000000000000000000000080",
+        // y = p + 1, the identity's y beyond the field: non-canonical.
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    ];
+    for key in refused {
+        let e = keygen(key).check().unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidInput(_)), "{key}: {e}");
+        let e = crate::api::Provider::keygen("demo", key)
+            .check()
+            .unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::InvalidInput(_)), "{key}");
+    }
+    // Genuine keys: RFC 8032's first test key, and the vector's.
+    for key in [
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+        text(&vector(), "public_key"),
+    ] {
+        keygen(key).check().unwrap();
+    }
+}
+
+#[test]
+fn every_fact_of_the_license_is_read() {
+    let k = keygen("00");
+    let r = k.validate(&license_key(), None, Some("fp"));
+    let body = json!({
+        "meta": { "valid": true, "code": "VALID", "nonce": r.nonce },
+        "data": { "id": "lic-42", "type": "licenses",
+            "attributes": { "name": "Pro", "status": "ACTIVE",
+                "expiry": "2030-01-01T00:00:00Z", "maxMachines": 3 },
+            "relationships": { "product": { "data": { "type": "products", "id": "prod-9" } } } }
+    });
+    let v = k
+        .read_validation(&r, body.to_string().as_bytes(), &license_key())
+        .unwrap();
+    let l = v.license.unwrap();
+    assert_eq!(l.license_key_id, "lic-42");
+    assert_eq!(l.account_id.as_deref(), Some("demo"));
+    assert_eq!(l.product_id, "prod-9");
+    assert_eq!(l.product_name.as_deref(), Some("Pro"));
+    assert_eq!(l.status.as_deref(), Some("ACTIVE"));
+    assert_eq!(l.expires_at, Some(1_893_456_000));
+    assert_eq!(l.activation_limit, Some(3));
+}
+
+/// A machine resource as the server answers creating or finding one.
+fn machine_body(fingerprint: &str, license: &str) -> Vec<u8> {
+    json!({
+        "data": { "id": "m-1", "type": "machines",
+            "attributes": { "fingerprint": fingerprint, "name": "laptop",
+                "created": "2026-01-01T00:00:00Z" },
+            "relationships": { "license": { "data": { "type": "licenses", "id": license } } } }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn a_machine_answer_must_name_this_machine_and_this_license() {
+    let k = keygen("00");
+    let key = license_key();
+    let seat = Seat {
+        name: "laptop",
+        fingerprint: Some("fp-here"),
+    };
+    let Next::Send(validation, _) = k.activation_step(&key, &seat, &[]) else {
+        panic!("a validation first");
+    };
+    let found = Reply {
+        status: 200,
+        body: answer(&validation, "NO_MACHINE", false),
+    };
+    let Next::Send(create, _) = k.activation_step(&key, &seat, &[(validation, found)]) else {
+        panic!("then the machine's creation");
+    };
+    let step = |body: Vec<u8>| {
+        let validation = k.validate(&key, None, Some("fp-here"));
+        let found = Reply {
+            status: 200,
+            body: answer(&validation, "NO_MACHINE", false),
+        };
+        let made = Reply { status: 201, body };
+        let create = Request {
+            method: create.method,
+            path: create.path.clone(),
+            content_type: create.content_type,
+            accept: create.accept,
+            headers: Vec::new(),
+            body: Zeroizing::new(Vec::new()),
+            nonce: None,
+        };
+        k.activation_step(&key, &seat, &[(validation, found), (create, made)])
+    };
+    assert!(
+        matches!(step(machine_body("fp-here", "lic-1")), Next::Done(a) if a.id.as_str() == "m-1")
+    );
+    for (body, what) in [
+        (machine_body("fp-elsewhere", "lic-1"), "another machine"),
+        (machine_body("fp-here", "lic-2"), "another license"),
+    ] {
+        let Next::Fail(e) = step(body) else {
+            panic!("{what} is no activation");
+        };
+        assert!(
+            matches!(e.kind(), ErrorKind::AmbiguousActivation(_)),
+            "{what}: {e:?}"
+        );
+    }
+}
