@@ -390,3 +390,40 @@ fn a_trial_without_a_vendor_secret_of_16_bytes_is_refused() {
         .build();
     assert!(ok.is_ok());
 }
+
+/// A file planted with a made-up vendor-secret id never turns an app's check into an error
+/// (an app that treats errors as "run anyway" would then run): credentials and a cache that
+/// fail their MAC are `Tampered`, whatever secret they name. Only a tool of the app, told to
+/// report it, hears that another secret wrote them, and only when nothing here verifies under
+/// its own (beside the genuine cache, its secret is the app's: the file was planted).
+#[test]
+fn a_planted_file_naming_another_secret_is_tampered_never_an_error() {
+    let emu = Seller::Dodo.emulator(Some(1));
+    let c = clock();
+    let dir = tempfile::tempdir().unwrap();
+    licensor(Seller::Dodo, &emu, dir.path(), &c)
+        .activate(KEY)
+        .unwrap();
+    let mut planted = credentials(dir.path());
+    planted["secret_id"] = "0123456789abcdef".into();
+    planted["mac"] = "00".repeat(32).into();
+    write_credentials(dir.path(), &planted);
+    for (what, keep_cache) in [("beside the cache", true), ("alone", false)] {
+        if !keep_cache {
+            let _ = std::fs::remove_file(dir.path().join(CACHE_FILE));
+        }
+        let st = licensor(Seller::Dodo, &emu, dir.path(), &c).check();
+        let st = st.unwrap_or_else(|e| panic!("{what}: an error: {e}"));
+        assert_eq!(st.state.name(), "tampered", "{what}");
+        let tool = Seller::Dodo
+            .licensor_builder("HandWritten", emu.url(), dir.path())
+            .report_other_vendor_secret()
+            .build()
+            .unwrap();
+        match (keep_cache, tool.check()) {
+            (true, Ok(st)) => assert_eq!(st.state.name(), "tampered"),
+            (false, Err(e)) => assert_eq!(e.code(), keyseat::ErrorCode::VendorSecretMismatch),
+            (_, other) => panic!("{what}: {other:?}"),
+        }
+    }
+}

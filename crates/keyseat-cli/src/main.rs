@@ -245,6 +245,7 @@ fn licensor(cli: &Cli) -> Result<Licensor, Failure> {
     .map_err(|e| usage(e.to_string()))?;
     let mut b = Licensor::builder(app)
         .observe_trial()
+        .report_other_vendor_secret()
         .provider(provider)
         .variant_ids(&cli.variants)
         .environment(environment)

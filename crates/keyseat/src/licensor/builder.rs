@@ -120,6 +120,7 @@ pub struct LicensorBuilder {
     vendor_machine_id: Option<String>,
     trial: TrialSetting,
     include_host: bool,
+    report_other_secret: bool,
 }
 
 impl LicensorBuilder {
@@ -148,6 +149,7 @@ impl LicensorBuilder {
             vendor_machine_id: None,
             trial: TrialSetting::Off,
             include_host: true,
+            report_other_secret: false,
         }
     }
 
@@ -307,6 +309,18 @@ impl LicensorBuilder {
         self
     }
 
+    /// For a tool of the app (`licensectl`, a support utility), run by a person who can give
+    /// it the app's secret: license data that fails its MAC and names another vendor secret,
+    /// with nothing on this machine written with this program's, is
+    /// [`crate::ErrorKind::VendorSecretMismatch`] instead of `Tampered`. An app never sets
+    /// it: its secret is compiled in, so such a file was planted, and a check must never be
+    /// turned into an error by a planted file. (A program without a vendor secret of
+    /// [`MIN_VENDOR_SECRET_LEN`] bytes is told so anyway.)
+    pub fn report_other_vendor_secret(mut self) -> Self {
+        self.report_other_secret = true;
+        self
+    }
+
     /// Whether activation names start with this machine's host name (default true):
     /// `Ada's ThinkPad (Windows 11) · 3f9a2c`. Without it (for privacy) they are
     /// `(Windows 11) · 3f9a2c`.
@@ -429,6 +443,7 @@ impl LicensorBuilder {
                     clock_tolerance: secs(self.clock_tolerance),
                     retry_after_failure: secs(self.retry_after_failure),
                 },
+                report_other_secret: self.report_other_secret || short_secret,
                 vendor_secret: zeroize::Zeroizing::new(self.vendor_secret),
                 clock: self.clock,
                 fingerprint,

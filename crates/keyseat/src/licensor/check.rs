@@ -151,14 +151,20 @@ impl Licensor {
     }
 
     /// Credentials that fail their seal: `Tampered`, never a license, and left where they
-    /// are. When they name another vendor secret and nothing on this machine was written
-    /// with this program's, the program was given the wrong secret: that is the error.
+    /// are. A tool of the app, or a program without a vendor secret of its own, is told
+    /// instead that they name another secret, when nothing here was written with its own
+    /// ([`super::LicensorBuilder::report_other_vendor_secret`]): an app never takes a file
+    /// that fails its MAC for anything but tampering, so that a file planted with a made-up
+    /// id cannot turn its check into an error.
     fn damaged(
         &self,
         damage: Damage,
         claimed: Option<&Credentials>,
     ) -> Result<LicenseStatus, Error> {
-        if damage == Damage::OtherSecret && !self.secret_is_ours(claimed)? {
+        if damage == Damage::OtherSecret
+            && self.inner.report_other_secret
+            && !self.secret_is_ours(claimed)?
+        {
             return Err(ErrorKind::VendorSecretMismatch {
                 path: self.inner.store.file().to_owned(),
             }
@@ -208,8 +214,9 @@ impl Licensor {
         let loaded = match &snap.cache {
             Ok(loaded) => loaded,
             // Sealed credentials prove this program's secret: a cache that names another is
-            // planted, and rebuilt like any unusable cache.
-            Err(CacheProblem::SecretMismatch) if !snap.sealed => {
+            // planted, and rebuilt like any unusable cache. Beside earlier releases'
+            // credentials, it is reported only as `damaged` says.
+            Err(CacheProblem::SecretMismatch) if !snap.sealed && self.inner.report_other_secret => {
                 return Err(ErrorKind::VendorSecretMismatch {
                     path: self.inner.cache_path.clone(),
                 }

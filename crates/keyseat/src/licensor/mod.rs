@@ -106,6 +106,9 @@ struct Inner {
     client: Client,
     policy: Policy,
     vendor_secret: zeroize::Zeroizing<Vec<u8>>,
+    /// License data of another vendor secret is an error, not tampering (a tool, or a
+    /// program without a secret of its own).
+    report_other_secret: bool,
     store: CredentialStore,
     clock: Arc<dyn Clock>,
     fingerprint: Fingerprint,
