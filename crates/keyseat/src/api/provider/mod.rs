@@ -14,6 +14,7 @@ mod dodo;
 mod keygen;
 mod lemon_squeezy;
 mod polar;
+mod words;
 
 use std::fmt;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use super::environment::Environment;
 use super::types::{Activation, Validation};
 use crate::error::{ApiCode, Error, ErrorKind};
 use crate::key::{InstanceId, LicenseKey};
+pub(crate) use words::code_from_words;
 
 /// The merchant of record whose license server the keys come from, with the seller's
 /// account there when the provider needs one. Dodo Payments is the default.
@@ -461,30 +463,6 @@ pub(crate) fn not_an_error_body(status: u16, body: &[u8], provider: &str) -> Err
     }
 }
 
-/// The code of a refusal that a provider states only in words (Lemon Squeezy, Polar): the
-/// status first, then the message's well-known phrases.
-pub(crate) fn code_from_words(status: u16, message: &str) -> Option<ApiCode> {
-    let message = message.to_ascii_lowercase();
-    let has = |phrase: &str| message.contains(phrase);
-    Some(match status {
-        429 => ApiCode::TooManyRequests,
-        422 => ApiCode::InvalidRequestBody,
-        s if s >= 500 => ApiCode::InternalServerError,
-        _ if has("does not support activations") => ApiCode::ActivationsNotSupported,
-        _ if has("activation limit") => ApiCode::LicenseKeyLimitReached,
-        _ if has("disabled")
-            || has("expired")
-            || has("no longer active")
-            || has("inactive")
-            || has("revoked") =>
-        {
-            ApiCode::InactiveLicenseKey
-        }
-        _ if has("not found") => ApiCode::LicenseKeyNotFound,
-        _ => return None,
-    })
-}
-
 /// The activation of a key that has no activation slots: its validation, as an activation
 /// holding no seat, named by the license key's id.
 fn seatless(validation: Validation, name: &str) -> Next {
@@ -594,39 +572,5 @@ mod tests {
             Provider::polar("x").base_url(&Environment::Test),
             "https://sandbox-api.polar.sh"
         );
-    }
-
-    #[test]
-    fn words_to_codes() {
-        let code = |status, text| code_from_words(status, text);
-        assert_eq!(
-            code(400, "This license key has reached the activation limit."),
-            Some(ApiCode::LicenseKeyLimitReached)
-        );
-        assert_eq!(
-            code(403, "License key activation limit already reached"),
-            Some(ApiCode::LicenseKeyLimitReached)
-        );
-        assert_eq!(
-            code(
-                403,
-                "This license key does not support activations. Use /validate."
-            ),
-            Some(ApiCode::ActivationsNotSupported)
-        );
-        assert_eq!(
-            code(404, "license_key not found."),
-            Some(ApiCode::LicenseKeyNotFound)
-        );
-        assert_eq!(
-            code(404, "License key has expired."),
-            Some(ApiCode::InactiveLicenseKey)
-        );
-        assert_eq!(
-            code(400, "This license key is disabled."),
-            Some(ApiCode::InactiveLicenseKey)
-        );
-        assert_eq!(code(429, "slow down"), Some(ApiCode::TooManyRequests));
-        assert_eq!(code(400, "something else"), None);
     }
 }
