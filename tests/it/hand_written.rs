@@ -36,6 +36,23 @@ fn licensor(seller: Seller, emu: &Emulator, dir: &Path, c: &Arc<ManualClock>) ->
         .unwrap()
 }
 
+/// A 1-seat key of `seller` activated in a fresh data directory by the app.
+struct Activated {
+    emu: Emulator,
+    clock: Arc<ManualClock>,
+    dir: tempfile::TempDir,
+}
+
+fn activated(seller: Seller) -> Activated {
+    let emu = seller.emulator(Some(1));
+    let clock = clock();
+    let dir = tempfile::tempdir().unwrap();
+    licensor(seller, &emu, dir.path(), &clock)
+        .activate(KEY)
+        .unwrap();
+    Activated { emu, clock, dir }
+}
+
 /// The credentials file of `dir`, as JSON.
 fn credentials(dir: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(dir.join(CREDENTIALS_FILE)).unwrap()).unwrap()
@@ -64,12 +81,7 @@ fn assert_not_licensed(st: &LicenseStatus, what: &str) {
 #[test]
 fn a_seat_dropped_in_the_credentials_is_no_license() {
     for seller in [Seller::Dodo, Seller::LemonSqueezy, Seller::Keygen] {
-        let emu = seller.emulator(Some(1));
-        let c = clock();
-        let dir = tempfile::tempdir().unwrap();
-        licensor(seller, &emu, dir.path(), &c)
-            .activate(KEY)
-            .unwrap();
+        let Activated { emu, clock: c, dir } = activated(seller);
         let genuine_cache = std::fs::read(dir.path().join(CACHE_FILE)).unwrap();
         let mut creds = credentials(dir.path());
         creds["holds_seat"] = false.into();
@@ -109,12 +121,7 @@ fn a_seat_dropped_in_the_credentials_is_no_license() {
 #[test]
 fn a_polar_seat_is_dropped_only_while_the_server_says_the_key_has_no_limit() {
     let seller = Seller::Polar;
-    let emu = seller.emulator(Some(1));
-    let c = clock();
-    let dir = tempfile::tempdir().unwrap();
-    licensor(seller, &emu, dir.path(), &c)
-        .activate(KEY)
-        .unwrap();
+    let Activated { emu, clock: c, dir } = activated(seller);
     let genuine_cache = std::fs::read(dir.path().join(CACHE_FILE)).unwrap();
     let mut creds = as_earlier_release(credentials(dir.path()));
     creds["holds_seat"] = false.into();
@@ -298,12 +305,7 @@ fn keygen_validates_this_machines_fingerprint_not_the_recorded_one() {
 /// not a license, no network, and activating the same key again spends no second seat.
 #[test]
 fn credentials_of_an_earlier_release_without_a_cache_are_unverified() {
-    let emu = Seller::Dodo.emulator(Some(1));
-    let c = clock();
-    let dir = tempfile::tempdir().unwrap();
-    licensor(Seller::Dodo, &emu, dir.path(), &c)
-        .activate(KEY)
-        .unwrap();
+    let Activated { emu, clock: c, dir } = activated(Seller::Dodo);
     let old = as_earlier_release(credentials(dir.path()));
     write_credentials(dir.path(), &old);
     std::fs::remove_file(dir.path().join(CACHE_FILE)).unwrap();
@@ -323,12 +325,7 @@ fn credentials_of_an_earlier_release_without_a_cache_are_unverified() {
 /// once, with no network, and sealed: the MAC is then there on disk.
 #[test]
 fn credentials_of_an_earlier_release_beside_their_cache_are_sealed_once() {
-    let emu = Seller::LemonSqueezy.emulator(Some(1));
-    let c = clock();
-    let dir = tempfile::tempdir().unwrap();
-    licensor(Seller::LemonSqueezy, &emu, dir.path(), &c)
-        .activate(KEY)
-        .unwrap();
+    let Activated { emu, clock: c, dir } = activated(Seller::LemonSqueezy);
     let sealed = credentials(dir.path());
     write_credentials(dir.path(), &as_earlier_release(sealed.clone()));
     let before = emu.request_count(Endpoint::Validate);
@@ -398,12 +395,7 @@ fn a_trial_without_a_vendor_secret_of_16_bytes_is_refused() {
 /// its own (beside the genuine cache, its secret is the app's: the file was planted).
 #[test]
 fn a_planted_file_naming_another_secret_is_tampered_never_an_error() {
-    let emu = Seller::Dodo.emulator(Some(1));
-    let c = clock();
-    let dir = tempfile::tempdir().unwrap();
-    licensor(Seller::Dodo, &emu, dir.path(), &c)
-        .activate(KEY)
-        .unwrap();
+    let Activated { emu, clock: c, dir } = activated(Seller::Dodo);
     let mut planted = credentials(dir.path());
     planted["secret_id"] = "0123456789abcdef".into();
     planted["mac"] = "00".repeat(32).into();
