@@ -16,13 +16,11 @@
 //!   account's public key, dated within five minutes of this machine's clock; a validation
 //!   must echo its nonce.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
+use super::signature::{PinnedKey, Signer, bad_signature, check_public_key};
 use super::{
     Kind, Next, Received, Reply, Request, Seat, Wire, ambiguous, not_an_error_body, refused,
     unix_time,
@@ -33,8 +31,6 @@ use crate::key::{InstanceId, LicenseKey};
 
 /// JSON:API's media type, which Keygen sends and accepts.
 const MEDIA_TYPE: &str = "application/vnd.api+json";
-/// How far an answer's `Date` may be from this machine's clock.
-const MAX_SKEW_SECONDS: i64 = 5 * 60;
 /// Validation codes meaning that this machine holds no seat of the key.
 const NOT_ACTIVATED_HERE: [&str; 3] = ["NO_MACHINE", "NO_MACHINES", "FINGERPRINT_SCOPE_MISMATCH"];
 /// Validation codes meaning that the key no longer works.
@@ -55,6 +51,15 @@ impl Keygen {
             public_key: public_key.trim().to_ascii_lowercase(),
             product: None,
         }
+    }
+
+    /// How this account's answers are checked: its `Keygen-Signature`, by its public key.
+    fn signer(&self) -> Result<Signer<'_>, Error> {
+        Ok(Signer {
+            header: "keygen-signature",
+            keys: vec![PinnedKey::parse(&self.public_key)?],
+            by_id: false,
+        })
     }
 
     fn path(&self, rest: &str) -> String {
@@ -271,104 +276,6 @@ impl Keygen {
     }
 }
 
-impl Keygen {
-    /// Checks a signed answer as at `now` (Unix seconds).
-    fn verify_at(&self, received: &Received<'_>, now: i64) -> Result<(), Error> {
-        let header = |name: &str| {
-            received
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| bad_signature(format!("no {name} header")))
-        };
-        let params = signature_params(header("keygen-signature")?);
-        let param = |name: &str| {
-            params
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| *v)
-                .ok_or_else(|| bad_signature(format!("the signature has no {name}")))
-        };
-        if !param("algorithm")?.eq_ignore_ascii_case("ed25519") {
-            return Err(bad_signature("the signature is not Ed25519"));
-        }
-        let digest = header("digest")?;
-        let body_digest = format!("sha-256={}", BASE64.encode(Sha256::digest(received.body)));
-        if digest != body_digest {
-            return Err(bad_signature(
-                "the body is not the one signed (digest mismatch)",
-            ));
-        }
-        let date = header("date")?;
-        let when = jiff::fmt::rfc2822::parse(date)
-            .map_err(|_| bad_signature(format!("unreadable date {date:?}")))?
-            .timestamp()
-            .as_second();
-        let skew = (when - now).abs();
-        if skew > MAX_SKEW_SECONDS {
-            return Err(bad_signature(format!(
-                "the answer is dated {skew} s from this machine's clock (at most \
-                 {MAX_SKEW_SECONDS} s)"
-            )));
-        }
-        let signature = BASE64
-            .decode(param("signature")?)
-            .map_err(|_| bad_signature("the signature is not base64"))?;
-        let message = format!(
-            "(request-target): {} {}\nhost: {}\ndate: {date}\ndigest: {digest}",
-            received.method, received.target, received.host
-        );
-        let public_key = hex::decode(&self.public_key)
-            .map_err(|_| bad_signature("the public key is not hexadecimal"))?;
-        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, public_key)
-            .verify(message.as_bytes(), &signature)
-            .map_err(|_| bad_signature("the signature does not verify with the account's key"))
-    }
-}
-
-fn bad_signature(detail: impl Into<String>) -> Error {
-    Error::new(ErrorKind::BadSignature(detail.into()))
-}
-
-/// Checks an Ed25519 public key given as hex: 32 bytes, the canonical encoding of a point
-/// of the curve, and not of small order (with such a key, one signature verifies for every
-/// message: the identity `01 00…00` and the other seven points of order 1 to 8). The point
-/// is read by curve25519-dalek, the Ed25519 implementation of the RustCrypto and dalek
-/// projects, rather than by a table of bad encodings written here.
-pub(crate) fn check_public_key(hex_key: &str) -> Result<(), Error> {
-    let what = "a Keygen public key is the account's Ed25519 verify key: 64 hexadecimal \
-                characters";
-    let mut bytes = [0u8; 32];
-    hex::decode_to_slice(hex_key, &mut bytes).map_err(|_| Error::invalid_input(what))?;
-    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(bytes);
-    let point = compressed.decompress().ok_or_else(|| {
-        Error::invalid_input("the public key is not a point of the Ed25519 curve")
-    })?;
-    if point.compress() != compressed {
-        return Err(Error::invalid_input(
-            "the public key is not in its canonical encoding",
-        ));
-    }
-    if point.is_small_order() {
-        return Err(Error::invalid_input(
-            "the public key is a point of small order, with which one signature verifies \
-             every message: it is no account's key",
-        ));
-    }
-    Ok(())
-}
-
-/// The parameters of a `Keygen-Signature` header: `name="value"` pairs.
-fn signature_params(header: &str) -> Vec<(&str, &str)> {
-    header
-        .split(',')
-        .filter_map(|part| {
-            let (name, value) = part.trim().split_once('=')?;
-            Some((name.trim(), value.trim().trim_matches('"')))
-        })
-        .collect()
-}
-
 impl Wire for Keygen {
     fn name(&self) -> &'static str {
         "keygen"
@@ -390,7 +297,8 @@ impl Wire for Keygen {
                 self.account
             )));
         }
-        check_public_key(&self.public_key)
+        check_public_key(&self.public_key)?;
+        Ok(())
     }
 
     fn scoped_to(&self, products: &[String]) -> Option<std::sync::Arc<dyn Wire>> {
@@ -474,7 +382,8 @@ impl Wire for Keygen {
     }
 
     fn verify(&self, received: &Received<'_>) -> Result<(), Error> {
-        self.verify_at(received, jiff::Timestamp::now().as_second())
+        self.signer()?
+            .verify(received, jiff::Timestamp::now().as_second())
     }
 
     fn signs_answers(&self) -> bool {

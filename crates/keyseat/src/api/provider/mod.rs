@@ -14,6 +14,7 @@ mod dodo;
 mod keygen;
 mod lemon_squeezy;
 mod polar;
+mod signature;
 mod words;
 
 use std::fmt;

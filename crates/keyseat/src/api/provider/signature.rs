@@ -1,0 +1,162 @@
+//! Signed answers, as Keygen signs them and keyseat-relay does too (draft-cavage HTTP
+//! signatures): a `Date`, a `Digest: sha-256=<base64>` of the body, and an Ed25519 signature
+//! over the request's target, the host, the date and the digest, by a key the app pins.
+//! An answer that fails any check is [`ErrorKind::BadSignature`]: no answer at all.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use sha2::{Digest as _, Sha256};
+
+use super::Received;
+use crate::error::{Error, ErrorKind};
+
+/// How far an answer's `Date` may be from this machine's clock, in seconds.
+pub(crate) const MAX_SKEW_SECONDS: i64 = 5 * 60;
+
+/// The error of an answer that fails its checks.
+pub(crate) fn bad_signature(detail: impl Into<String>) -> Error {
+    Error::new(ErrorKind::BadSignature(detail.into()))
+}
+
+/// An Ed25519 public key an app pins, with its id (`ks1-` and 16 hex characters of SHA-256
+/// of the key, the id keyseat-relay signs with).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PinnedKey {
+    pub id: String,
+    pub bytes: [u8; 32],
+}
+
+impl PinnedKey {
+    /// A key given as 64 hex characters, checked ([`check_public_key`]).
+    pub(crate) fn parse(hex_key: &str) -> Result<PinnedKey, Error> {
+        let bytes = check_public_key(hex_key)?;
+        let digest = Sha256::digest(bytes);
+        Ok(PinnedKey {
+            id: format!("ks1-{}", hex::encode(&digest[..8])),
+            bytes,
+        })
+    }
+}
+
+/// How one provider's answers are checked.
+pub(crate) struct Signer<'a> {
+    /// The header carrying the signature (`keygen-signature`, `keyseat-signature`).
+    pub header: &'a str,
+    /// The keys that may have signed.
+    pub keys: Vec<PinnedKey>,
+    /// Whether the signature names its key (`keyid`), which must be one of `keys`; otherwise
+    /// any of `keys` may verify it (Keygen's key id is the account's, not the key's).
+    pub by_id: bool,
+}
+
+impl Signer<'_> {
+    /// Checks a signed answer as at `now` (Unix seconds).
+    pub(crate) fn verify(&self, received: &Received<'_>, now: i64) -> Result<(), Error> {
+        let header = |name: &str| {
+            received
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| bad_signature(format!("no {name} header")))
+        };
+        let params = signature_params(header(self.header)?);
+        let param = |name: &str| {
+            params
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| *v)
+                .ok_or_else(|| bad_signature(format!("the signature has no {name}")))
+        };
+        if !param("algorithm")?.eq_ignore_ascii_case("ed25519") {
+            return Err(bad_signature("the signature is not Ed25519"));
+        }
+        let digest = header("digest")?;
+        let body_digest = format!("sha-256={}", BASE64.encode(Sha256::digest(received.body)));
+        if digest != body_digest {
+            return Err(bad_signature(
+                "the body is not the one signed (digest mismatch)",
+            ));
+        }
+        let date = header("date")?;
+        let when = jiff::fmt::rfc2822::parse(date)
+            .map_err(|_| bad_signature(format!("unreadable date {date:?}")))?
+            .timestamp()
+            .as_second();
+        let skew = (when - now).abs();
+        if skew > MAX_SKEW_SECONDS {
+            return Err(bad_signature(format!(
+                "the answer is dated {skew} s from this machine's clock (at most \
+                 {MAX_SKEW_SECONDS} s)"
+            )));
+        }
+        let signature = BASE64
+            .decode(param("signature")?)
+            .map_err(|_| bad_signature("the signature is not base64"))?;
+        let message = format!(
+            "(request-target): {} {}\nhost: {}\ndate: {date}\ndigest: {digest}",
+            received.method, received.target, received.host
+        );
+        let candidates: Vec<&PinnedKey> = if self.by_id {
+            let id = param("keyid")?;
+            let named: Vec<_> = self.keys.iter().filter(|k| k.id == id).collect();
+            if named.is_empty() {
+                return Err(bad_signature(format!(
+                    "the answer is signed by key {id}, which this app does not pin"
+                )));
+            }
+            named
+        } else {
+            self.keys.iter().collect()
+        };
+        let verifies = |key: &&PinnedKey| {
+            ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, key.bytes)
+                .verify(message.as_bytes(), &signature)
+                .is_ok()
+        };
+        if candidates.iter().any(verifies) {
+            Ok(())
+        } else {
+            Err(bad_signature(
+                "the signature does not verify with the pinned key",
+            ))
+        }
+    }
+}
+
+/// Checks an Ed25519 public key given as hex, and returns its bytes: 32 bytes, the
+/// canonical encoding of a point of the curve, and not of small order (with such a key, one
+/// signature verifies for every message: the identity `01 00…00` and the other seven points
+/// of order 1 to 8). The point is read by curve25519-dalek, the Ed25519 implementation of
+/// the RustCrypto and dalek projects, rather than by a table of bad encodings written here.
+pub(crate) fn check_public_key(hex_key: &str) -> Result<[u8; 32], Error> {
+    let what = "an Ed25519 public key is 64 hexadecimal characters";
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex_key.trim(), &mut bytes).map_err(|_| Error::invalid_input(what))?;
+    let compressed = curve25519_dalek::edwards::CompressedEdwardsY(bytes);
+    let point = compressed.decompress().ok_or_else(|| {
+        Error::invalid_input("the public key is not a point of the Ed25519 curve")
+    })?;
+    if point.compress() != compressed {
+        return Err(Error::invalid_input(
+            "the public key is not in its canonical encoding",
+        ));
+    }
+    if point.is_small_order() {
+        return Err(Error::invalid_input(
+            "the public key is a point of small order, with which one signature verifies \
+             every message: it is no account's key",
+        ));
+    }
+    Ok(bytes)
+}
+
+/// The parameters of a signature header: `name="value"` pairs.
+pub(crate) fn signature_params(header: &str) -> Vec<(&str, &str)> {
+    header
+        .split(',')
+        .filter_map(|part| {
+            let (name, value) = part.trim().split_once('=')?;
+            Some((name.trim(), value.trim().trim_matches('"')))
+        })
+        .collect()
+}
