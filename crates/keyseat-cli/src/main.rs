@@ -59,14 +59,16 @@ struct Cli {
     /// Keygen account id. Required for those providers.
     #[arg(long, value_name = "ID", global = true)]
     account: Option<String>,
-    /// Keygen only, and required for it: the account's Ed25519 public key (64 hexadecimal
-    /// characters). Answers not signed by it are refused.
-    #[arg(long, value_name = "HEX", global = true)]
-    public_key: Option<String>,
+    /// Keygen and the relay only, and required for them: an Ed25519 public key (64
+    /// hexadecimal characters) the answers must be signed by: the Keygen account's, or the
+    /// relay's (repeat for the keys of a rotation). Unsigned answers are refused.
+    #[arg(long = "public-key", value_name = "HEX", global = true, action = clap::ArgAction::Append)]
+    public_keys: Vec<String>,
     /// Which of the provider's servers.
     #[arg(long = "env", value_enum, default_value_t = Env::Live, global = true)]
     environment: Env,
-    /// Another server (https://, or http:// on loopback), e.g. the emulator.
+    /// Another server (https://, or http:// on loopback), e.g. the emulator; for the relay,
+    /// the relay's own URL (required).
     #[arg(long, global = true)]
     base_url: Option<String>,
     /// A product id whose keys the app accepts (Dodo pdt_..., a Lemon Squeezy product id, a
@@ -121,6 +123,8 @@ enum ProviderName {
     LemonSqueezy,
     Polar,
     Keygen,
+    /// The seller's own keyseat-relay, in front of Dodo Payments.
+    Relay,
 }
 
 impl ProviderName {
@@ -131,6 +135,7 @@ impl ProviderName {
             ProviderName::LemonSqueezy => "lemonsqueezy",
             ProviderName::Polar => "polar",
             ProviderName::Keygen => "keygen",
+            ProviderName::Relay => "relay",
         }
     }
 }
@@ -237,10 +242,12 @@ fn licensor(cli: &Cli) -> Result<Licensor, Failure> {
         (None, Env::Test) => Environment::Test,
     };
     let app = App::parse(app).map_err(|e| usage(e.to_string()))?;
+    let public_keys: Vec<&str> = cli.public_keys.iter().map(String::as_str).collect();
     let provider = Provider::from_settings(
         cli.provider.name(),
         cli.account.as_deref(),
-        cli.public_key.as_deref(),
+        &public_keys,
+        cli.base_url.as_deref(),
     )
     .map_err(|e| usage(e.to_string()))?;
     let mut b = Licensor::builder(app)

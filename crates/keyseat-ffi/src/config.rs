@@ -104,8 +104,8 @@ impl ks_config {
             ks_provider::KS_PROVIDER_POLAR => "polar",
             ks_provider::KS_PROVIDER_KEYGEN => "keygen",
         };
-        let provider =
-            Provider::from_settings(name, self.account.as_deref(), self.public_key.as_deref())?;
+        let keys: Vec<&str> = self.public_key.as_deref().into_iter().collect();
+        let provider = Provider::from_settings(name, self.account.as_deref(), &keys, None)?;
         let mut b = Licensor::builder(self.app.clone())
             .provider(provider)
             .variant_ids(self.variant_ids.iter().cloned())

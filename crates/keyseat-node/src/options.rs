@@ -74,7 +74,8 @@ pub fn builder(o: LicensorOptions) -> Outcome<LicensorBuilder> {
     let app =
         App::try_new(&o.qualifier, &o.organisation, &o.application).map_err(|e| failure(&e))?;
     let provider = o.provider.as_deref().unwrap_or("dodo");
-    let provider = Provider::from_settings(provider, o.account.as_deref(), o.public_key.as_deref())
+    let keys: Vec<&str> = o.public_key.as_deref().into_iter().collect();
+    let provider = Provider::from_settings(provider, o.account.as_deref(), &keys, None)
         .map_err(|e| failure(&e))?;
     let mut b = keyseat::Licensor::builder(app)
         .provider(provider)

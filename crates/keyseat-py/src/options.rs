@@ -38,9 +38,9 @@ pub struct Options<'py> {
 pub fn builder(o: Options<'_>) -> PyResult<LicensorBuilder> {
     let app =
         App::try_new(&o.qualifier, &o.organisation, &o.application).map_err(|e| from_core(&e))?;
-    let provider =
-        Provider::from_settings(&o.provider, o.account.as_deref(), o.public_key.as_deref())
-            .map_err(|e| from_core(&e))?;
+    let keys: Vec<&str> = o.public_key.as_deref().into_iter().collect();
+    let provider = Provider::from_settings(&o.provider, o.account.as_deref(), &keys, None)
+        .map_err(|e| from_core(&e))?;
     let mut b = keyseat::Licensor::builder(app)
         .provider(provider)
         .variant_ids(o.variant_ids.unwrap_or_default());

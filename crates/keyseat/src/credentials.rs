@@ -259,6 +259,7 @@ fn wipe(value: &mut Value) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use serde_json::json;
     use crate::fingerprint::{Confidence, Fingerprint, RawComponents};
 
     pub(crate) const KEY: &str = "CREDS-TEST-KEY-0123456789";
@@ -421,13 +422,34 @@ pub(crate) mod tests {
 
     #[test]
     fn canonical_json_sorts_keys_at_every_level() {
-        let v: Value = serde_json::from_str(r#"{"b":[{"z":1,"a":"\u00e9"}],"a":null}"#).unwrap();
+        let v: Value =
+            serde_json::from_str(r#"{"b":[{"z":1,"a":"\u00e9"},[2,3]],"a":null}"#).unwrap();
         let mut out = Vec::new();
         write_canonical(&v, &mut out);
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            r#"{"a":null,"b":[{"a":"é","z":1}]}"#
+            r#"{"a":null,"b":[{"a":"é","z":1},[2,3]]}"#
         );
+    }
+
+    #[test]
+    fn wiping_empties_every_string_at_every_level() {
+        let mut v = json!({"key": "SECRET", "list": ["SECRET", {"deep": "SECRET"}], "n": 1});
+        wipe(&mut v);
+        assert_eq!(v, json!({"key": "", "list": ["", {"deep": ""}], "n": 1}));
+    }
+
+    #[test]
+    fn credentials_of_releases_before_0_2_held_a_seat_and_were_dodos() {
+        let mut v = serde_json::to_value(creds()).unwrap();
+        let fields = v.as_object_mut().unwrap();
+        for newer in ["holds_seat", "provider", "account_id", "variant_id"] {
+            fields.remove(newer);
+        }
+        let old = Credentials::deserialize(&v).unwrap();
+        assert!(old.holds_seat);
+        assert_eq!(old.provider_name(), "dodo");
+        assert_eq!(old.seat().map(InstanceId::as_str), Some("lki_1"));
     }
 
     mod hostile {

@@ -34,7 +34,7 @@ pub use environment::Environment;
 pub use provider::Provider;
 pub use retry::RetryPolicy;
 pub use tls::TrustStore;
-pub use types::{Activation, License, Validation};
+pub use types::{Activation, Entitlement, License, Validation};
 
 /// Longest response body read, in bytes.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024;

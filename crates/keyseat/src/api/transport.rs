@@ -370,6 +370,7 @@ impl Transport {
             target: &target,
             headers,
             body,
+            echo: request.echo.as_ref(),
         })
     }
 

@@ -48,6 +48,40 @@ pub struct License {
     pub activation_limit: Option<u32>,
     /// Whether the key was made in the provider's test mode (Lemon Squeezy says so).
     pub test_mode: Option<bool>,
+    /// How many of its activations the key uses (the relay, Lemon Squeezy and Polar say).
+    #[serde(default)]
+    pub activations_used: Option<u32>,
+    /// The customer's entitlements that this key carries (the relay's license-key grants,
+    /// Keygen's entitlements), when the provider says.
+    #[serde(default)]
+    pub entitlements: Option<Vec<Entitlement>>,
+}
+
+/// One entitlement a key carries: a Dodo license-key entitlement grant (through the relay),
+/// or a Keygen entitlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Entitlement {
+    /// The entitlement's id (Dodo's `ent_…`), or Keygen's entitlement code.
+    pub id: String,
+    /// The grant's id, when the entitlement is granted (Dodo's `entg_…`).
+    pub grant_id: Option<String>,
+    /// The grant's status in the provider's word (`Delivered`, `Revoked`, …).
+    pub status: Option<String>,
+    /// When the grant ends, as Unix seconds, when it does.
+    pub expires_at: Option<i64>,
+}
+
+impl Entitlement {
+    /// An entitlement known by its id alone.
+    pub fn new(id: impl Into<String>) -> Entitlement {
+        Entitlement {
+            id: id.into(),
+            grant_id: None,
+            status: None,
+            expires_at: None,
+        }
+    }
 }
 
 /// The answer to validate.

@@ -67,11 +67,11 @@ impl Wire for Dodo {
         Ok(())
     }
 
-    fn live_url(&self) -> &'static str {
+    fn live_url(&self) -> &str {
         "https://live.dodopayments.com"
     }
 
-    fn test_url(&self) -> &'static str {
+    fn test_url(&self) -> &str {
         "https://test.dodopayments.com"
     }
 

@@ -87,6 +87,7 @@ impl Keygen {
             headers,
             body: Zeroizing::new(Vec::new()),
             nonce: None,
+            echo: None,
         }
     }
 
@@ -312,11 +313,11 @@ impl Wire for Keygen {
         }))
     }
 
-    fn live_url(&self) -> &'static str {
+    fn live_url(&self) -> &str {
         "https://api.keygen.sh"
     }
 
-    fn test_url(&self) -> &'static str {
+    fn test_url(&self) -> &str {
         // Keygen has no test host: test data lives in an environment of the account.
         "https://api.keygen.sh"
     }

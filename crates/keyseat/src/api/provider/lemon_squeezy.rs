@@ -50,6 +50,8 @@ struct KeyInfo {
     #[serde(default)]
     activation_limit: Option<u32>,
     #[serde(default)]
+    activation_usage: Option<u32>,
+    #[serde(default)]
     expires_at: Option<String>,
     #[serde(default)]
     test_mode: Option<bool>,
@@ -98,6 +100,7 @@ fn form(path: &'static str, fields: &[(&str, &str)]) -> Request {
         headers: Vec::new(),
         body: zeroize::Zeroizing::new(body.finish().into_bytes()),
         nonce: None,
+        echo: None,
     }
 }
 
@@ -120,6 +123,8 @@ impl Answer {
             expires_at: unix_time(key.expires_at.as_deref()),
             activation_limit: key.activation_limit,
             test_mode: key.test_mode,
+            activations_used: key.activation_usage,
+            entitlements: None,
         })
     }
 }
@@ -141,11 +146,11 @@ impl Wire for LemonSqueezy {
         true
     }
 
-    fn live_url(&self) -> &'static str {
+    fn live_url(&self) -> &str {
         "https://api.lemonsqueezy.com"
     }
 
-    fn test_url(&self) -> &'static str {
+    fn test_url(&self) -> &str {
         // No sandbox host: test-mode keys live on the same server.
         "https://api.lemonsqueezy.com"
     }
@@ -300,6 +305,7 @@ mod tests {
             ("4", Some("5"))
         );
         assert_eq!(l.activation_limit, Some(3));
+        assert_eq!(l.activations_used, Some(1));
         assert_eq!(l.test_mode, Some(true));
         assert_eq!(l.expires_at, Some(1_893_456_000));
         assert!(!format!("{a:?}").contains(KEY));

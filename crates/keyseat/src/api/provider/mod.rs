@@ -14,6 +14,7 @@ mod dodo;
 mod keygen;
 mod lemon_squeezy;
 mod polar;
+mod relay;
 mod signature;
 mod words;
 
@@ -46,8 +47,8 @@ pub(crate) use words::code_from_words;
 pub struct Provider(Arc<dyn Wire>);
 
 impl Provider {
-    /// Every provider's name, as [`Provider::from_name`] takes it.
-    pub const NAMES: [&'static str; 4] = ["dodo", "lemonsqueezy", "polar", "keygen"];
+    /// Every provider's name, as [`Provider::from_settings`] takes it.
+    pub const NAMES: [&'static str; 5] = ["dodo", "lemonsqueezy", "polar", "keygen", "relay"];
 
     /// Dodo Payments. Product ids are Dodo's (`pdt_…`); no account id is needed, since
     /// product ids are unique across merchants.
@@ -77,9 +78,25 @@ impl Provider {
         )))
     }
 
-    /// The provider named `dodo`, `lemonsqueezy`, `polar` or `keygen`, with the account the
-    /// bindings and `licensectl` were given (required for all but Dodo, refused for Dodo),
-    /// and for Keygen the account's public key (required for Keygen, refused otherwise).
+    /// A seller's own keyseat-relay at `base_url`, in front of Dodo Payments, whose every
+    /// answer must be signed by one of `public_keys` (the relay's Ed25519 keys, 64
+    /// hexadecimal characters each; several during a rotation), and echo what was asked
+    /// (`docs/relay-protocol.md`). Product ids are Dodo's. Checked when a client is built.
+    pub fn relay<I, S>(base_url: impl Into<String>, public_keys: I) -> Provider
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Provider(Arc::new(relay::Relay::new(
+            base_url.into(),
+            public_keys.into_iter().map(Into::into).collect(),
+        )))
+    }
+
+    /// The provider named `dodo`, `lemonsqueezy`, `polar`, `keygen` or `relay`, with what
+    /// the bindings and `licensectl` were given: the account (required for Lemon Squeezy,
+    /// Polar and Keygen, refused otherwise), the public keys (one for Keygen, one or more
+    /// for the relay, refused otherwise) and the base URL (the relay's, required for it).
     ///
     /// # Errors
     /// [`ErrorKind::InvalidInput`] for another name, a missing or malformed account or
@@ -87,9 +104,37 @@ impl Provider {
     pub fn from_settings(
         name: &str,
         account: Option<&str>,
-        public_key: Option<&str>,
+        public_keys: &[&str],
+        base_url: Option<&str>,
     ) -> Result<Provider, Error> {
-        let public_key = public_key.map(str::trim).filter(|k| !k.is_empty());
+        let keys: Vec<&str> = public_keys
+            .iter()
+            .map(|k| k.trim())
+            .filter(|k| !k.is_empty())
+            .collect();
+        if name == "relay" {
+            if account.is_some_and(|a| !a.trim().is_empty()) {
+                return Err(Error::invalid_input(
+                    "the relay takes no account id: its product ids are Dodo's",
+                ));
+            }
+            let url = base_url.map(str::trim).filter(|u| !u.is_empty());
+            let url = url.ok_or_else(|| {
+                Error::invalid_input("the relay provider needs the relay's base URL")
+            })?;
+            let provider = Provider::relay(url, keys);
+            provider.check()?;
+            return Ok(provider);
+        }
+        let public_key = match keys.as_slice() {
+            [] => None,
+            [one] => Some(*one),
+            _ => {
+                return Err(Error::invalid_input(format!(
+                    "the {name} provider takes at most one public key"
+                )));
+            }
+        };
         match (name, public_key) {
             ("keygen", None) => Err(keygen_needs_its_public_key()),
             ("keygen", Some(key)) => {
@@ -102,7 +147,8 @@ impl Provider {
                 Ok(provider)
             }
             (_, Some(_)) => Err(Error::invalid_input(format!(
-                "a public key is Keygen's: the {name} provider does not sign its answers"
+                "a public key is Keygen's or the relay's: the {name} provider does not sign \
+                 its answers"
             ))),
             (_, None) => Provider::from_name(name, account),
         }
@@ -140,6 +186,12 @@ impl Provider {
                 )));
             }
             ("keygen", _) => return Err(keygen_needs_its_public_key()),
+            ("relay", _) => {
+                return Err(Error::invalid_input(
+                    "the relay provider needs its base URL and public keys: see \
+                     Provider::from_settings",
+                ));
+            }
             _ => {
                 return Err(Error::invalid_input(format!(
                     "unknown provider {name:?}: expected one of {}",
@@ -164,7 +216,7 @@ impl Provider {
 
     /// The base URL of `environment` for this provider: its live or test server, or the
     /// custom URL as given (without a trailing slash).
-    pub fn base_url<'a>(&self, environment: &'a Environment) -> &'a str {
+    pub fn base_url<'a>(&'a self, environment: &'a Environment) -> &'a str {
         match environment {
             Environment::Live => self.0.live_url(),
             Environment::Test => self.0.test_url(),
@@ -243,6 +295,8 @@ pub(crate) struct Request {
     pub body: Zeroizing<Vec<u8>>,
     /// A number the answer must echo (Keygen's validation nonce).
     pub nonce: Option<u64>,
+    /// What the answer's body must echo as its `request` (the relay's).
+    pub echo: Option<serde_json::Value>,
 }
 
 impl Request {
@@ -257,6 +311,7 @@ impl Request {
             // Serialising a `Value` cannot fail.
             body: Zeroizing::new(serde_json::to_vec(body).unwrap_or_default()),
             nonce: None,
+            echo: None,
         }
     }
 }
@@ -289,6 +344,8 @@ pub(crate) struct Received<'a> {
     pub headers: &'a HeaderMap,
     /// The answer's body.
     pub body: &'a [u8],
+    /// What the body must echo as its `request`, when the request said.
+    pub echo: Option<&'a serde_json::Value>,
 }
 
 /// How a request may be repeated: the retry rules belong to the kind, not the provider.
@@ -338,9 +395,9 @@ pub(crate) trait Wire: Send + Sync {
         None
     }
     /// The live server.
-    fn live_url(&self) -> &'static str;
+    fn live_url(&self) -> &str;
     /// The test server (the live one when the provider has none).
-    fn test_url(&self) -> &'static str;
+    fn test_url(&self) -> &str;
     /// The activation request of a provider that activates with one request.
     fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error>;
     /// The validation request, of the key alone or of one activation on this machine.

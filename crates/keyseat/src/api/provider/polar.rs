@@ -129,11 +129,11 @@ impl Wire for Polar {
         true
     }
 
-    fn live_url(&self) -> &'static str {
+    fn live_url(&self) -> &str {
         "https://api.polar.sh"
     }
 
-    fn test_url(&self) -> &'static str {
+    fn test_url(&self) -> &str {
         "https://sandbox-api.polar.sh"
     }
 

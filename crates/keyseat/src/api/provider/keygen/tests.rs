@@ -55,6 +55,7 @@ fn check(
         target: text(v, "target"),
         headers,
         body,
+        echo: None,
     };
     keygen(public_key)
         .signer()?
@@ -128,6 +129,7 @@ fn every_damage_is_a_bad_signature() {
         target: text(&v, "target"),
         headers: &headers(&v),
         body,
+        echo: None,
     };
     assert!(is_bad_signature(
         keygen(key)
@@ -346,6 +348,7 @@ fn a_machine_answer_must_name_this_machine_and_this_license() {
             headers: Vec::new(),
             body: Zeroizing::new(Vec::new()),
             nonce: None,
+            echo: None,
         };
         k.activation_step(&key, &seat, &[(validation, found), (create, made)])
     };
