@@ -12,6 +12,7 @@
 //! | `POST /_emulator/keys/revoke` | `{"key": "…"}` | set it to `revoked` (Polar's word) |
 //! | `POST /_emulator/faults` | `{"endpoint": "activate", "fault": {…}, "count": 1}` | queue a fault |
 //! | `DELETE /_emulator/faults` | | drop every queued fault |
+//! | `GET /_emulator/webhooks` | | every webhook sent: id, timestamp, signature, type, exact body, the receiver's status |
 
 use serde::Deserialize;
 use serde_json::json;
@@ -42,6 +43,7 @@ fn one() -> u32 {
 pub fn handle(shared: &Shared, req: &Request) -> Response {
     let route = req.path.trim_start_matches("/_emulator");
     match (req.method.as_str(), route) {
+        ("GET", "/webhooks") => Response::json(200, &json!(shared.state().sent_webhooks)),
         ("GET", "/instances") => {
             let instances = shared.state().instances();
             Response::json(200, &json!(instances))
@@ -64,13 +66,16 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
                     "deactivate": count(Endpoint::Deactivate),
                     "by_provider": by_provider,
                     "authorization_headers": state.authorization_headers,
+                    "api": state.api_counts,
                 }),
             )
         }
         ("POST", "/keys") => match serde_json::from_slice::<KeySpec>(&req.body) {
             Ok(spec) => match crate::provider::check(&spec) {
                 Ok(()) => {
+                    let key = spec.key.clone();
                     crate::provider::add_key(&mut shared.state(), spec);
+                    crate::webhooks::notify(&shared.state, &key, crate::webhooks::Change::Added);
                     Response::json(200, &json!({ "ok": true }))
                 }
                 Err(why) => bad(&why),
@@ -99,6 +104,7 @@ pub fn handle(shared: &Shared, req: &Request) -> Response {
 fn set_status(shared: &Shared, req: &Request, status: KeyStatus) -> Response {
     match serde_json::from_slice::<KeyRef>(&req.body) {
         Ok(r) if shared.state().set_status(&r.key, status) => {
+            crate::webhooks::notify(&shared.state, &r.key, crate::webhooks::Change::Status);
             Response::json(200, &json!({ "ok": true }))
         }
         Ok(_) => Response::error(404, "LICENSE_KEY_NOT_FOUND", "License key not found"),

@@ -23,14 +23,17 @@
 #![warn(missing_docs)]
 
 mod control;
+mod dodo_api;
 mod faults;
 mod http;
 mod provider;
 mod proxy;
+mod rate_limit;
 mod signing;
 mod state;
 mod stream;
 mod tls;
+mod webhooks;
 
 use std::io;
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -41,7 +44,9 @@ use std::thread::JoinHandle;
 
 pub use faults::Fault;
 pub use proxy::ConnectProxy;
+pub use rate_limit::{RateLimits, Window};
 pub use state::{DEFAULT_PRODUCT_ID, Endpoint, InstanceRecord, KeySpec, KeyStatus};
+pub use webhooks::SentWebhook;
 
 use faults::{FaultQueue, Plan, drop_connection};
 use http::Response;
@@ -188,14 +193,56 @@ impl Emulator {
         Ok(())
     }
 
-    /// Adds a key, or replaces the one with the same text.
+    /// Adds a key, or replaces the one with the same text (a Dodo key added is announced to
+    /// the webhook receiver as `license_key.created`).
     pub fn add_key(&self, spec: KeySpec) {
+        let key = spec.key.clone();
         provider::add_key(&mut self.shared.state(), spec);
+        webhooks::notify(&self.shared.state, &key, webhooks::Change::Added);
     }
 
-    /// Sets a key's status; false when the key is unknown.
+    /// Serves Dodo's API-key endpoints to callers with this key (`Authorization: Bearer`).
+    pub fn set_api_key(&self, key: &str) {
+        self.shared.state().api_key = Some(key.to_owned());
+    }
+
+    /// Keeps these rate limits (`RateLimits::dodo()`, Dodo's documented ones), or none.
+    pub fn set_rate_limits(&self, limits: Option<RateLimits>) {
+        let mut state = self.shared.state();
+        state.rate_limits = limits;
+        state.limiter = rate_limit::Limiter::default();
+    }
+
+    /// Sends Dodo's webhooks (Standard Webhooks) to `url`, signed with `secret`
+    /// (`whsec_<base64>`), when a Dodo key is added, disabled, enabled or expired.
+    ///
+    /// # Errors
+    /// When the secret is not `whsec_` followed by base64.
+    pub fn set_webhook(&self, url: &str, secret: &str) -> io::Result<()> {
+        let target = webhooks::Target::new(url, secret)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        self.shared.state().webhook = Some(target);
+        Ok(())
+    }
+
+    /// Every webhook sent, oldest first.
+    pub fn sent_webhooks(&self) -> Vec<SentWebhook> {
+        self.shared.state().sent_webhooks.clone()
+    }
+
+    /// Requests received on Dodo's API-key endpoints (all routes, all answers).
+    pub fn api_request_count(&self) -> u64 {
+        self.shared.state().api_counts.values().sum()
+    }
+
+    /// Sets a key's status (announced to the webhook receiver, for a Dodo key); false when
+    /// the key is unknown.
     pub fn set_key_status(&self, key: &str, status: KeyStatus) -> bool {
-        self.shared.state().set_status(key, status)
+        let known = self.shared.state().set_status(key, status);
+        if known {
+            webhooks::notify(&self.shared.state, key, webhooks::Change::Status);
+        }
+        known
     }
 
     /// Every instance held.
@@ -332,6 +379,10 @@ fn serve(shared: &Shared, mut stream: Stream) {
         let _ = control::handle(shared, &request).write_to(&mut stream);
         return;
     }
+    if let Some(route) = dodo_api::route(&request.method, &request.path) {
+        let _ = api_answer(shared, &route, &request).write_to(&mut stream);
+        return;
+    }
     let Some((provider, endpoint)) = provider::route(&request.method, &request.path) else {
         let _ = match provider::endpoint_of(&request.path) {
             Some(_) => Response::error(405, "METHOD_NOT_ALLOWED", "Not with this method"),
@@ -340,7 +391,7 @@ fn serve(shared: &Shared, mut stream: Stream) {
         .write_to(&mut stream);
         return;
     };
-    let fault = {
+    let (fault, limited) = {
         let mut state = shared.state();
         *state.counts.entry(endpoint).or_default() += 1;
         let by_provider = (provider.name().to_owned(), endpoint);
@@ -348,7 +399,27 @@ fn serve(shared: &Shared, mut stream: Stream) {
         if request.header("authorization").is_some() && !provider.authenticates() {
             state.authorization_headers += 1;
         }
-        shared.faults().pop(endpoint)
+        let ip = stream.tcp().peer_addr().map(|a| a.ip().to_string());
+        let limited = match (provider.name(), state.rate_limits.clone()) {
+            ("dodo", Some(limits)) => {
+                let bucket = rate_limit::Bucket::Public(ip.unwrap_or_default());
+                Some(
+                    state
+                        .limiter
+                        .admit(&limits, bucket, std::time::Instant::now()),
+                )
+            }
+            _ => None,
+        };
+        (shared.faults().pop(endpoint), limited)
+    };
+    let rate_headers = match limited {
+        Some(Err(refused)) => {
+            let _ = refused.write_to(&mut stream);
+            return;
+        }
+        Some(Ok(headers)) => headers,
+        None => Vec::new(),
     };
     let plan = fault.map_or(Plan::Process(faults::AfterProcessing::Send), |f| {
         f.plan(&|status| provider.fault_answer(&shared.state(), &request, status))
@@ -359,8 +430,35 @@ fn serve(shared: &Shared, mut stream: Stream) {
         }
         Plan::Drop(reset) => drop_connection(stream.tcp(), reset),
         Plan::Process(after) => {
-            let response = provider.handle(&mut shared.state(), endpoint, &request);
+            let mut response = provider.handle(&mut shared.state(), endpoint, &request);
+            response.headers.extend(rate_headers);
             let _ = after.deliver(response, &mut stream);
         }
     }
+}
+
+/// The answer of one of Dodo's API-key endpoints: 401 without the API key, 429 over the
+/// rate limit, else the route's.
+fn api_answer(shared: &Shared, route: &dodo_api::Route, request: &http::Request) -> Response {
+    let mut state = shared.state();
+    *state.api_counts.entry(route.name()).or_default() += 1;
+    if !dodo_api::authorized(request, state.api_key.as_deref()) {
+        return Response::error(401, "UNAUTHORIZED", "Missing or invalid API key");
+    }
+    let headers = match state.rate_limits.clone() {
+        Some(limits) => {
+            let bucket = rate_limit::Bucket::Api(state.api_key.clone().unwrap_or_default());
+            match state
+                .limiter
+                .admit(&limits, bucket, std::time::Instant::now())
+            {
+                Ok(headers) => headers,
+                Err(refused) => return *refused,
+            }
+        }
+        None => Vec::new(),
+    };
+    let mut response = dodo_api::handle(&state, route, request);
+    response.headers.extend(headers);
+    response
 }

@@ -1,6 +1,7 @@
 //! `keyseat-emulator --listen 127.0.0.1:0 --keys keys.json [--keygen-signing-key FILE]
-//! [--tls [--ca-out PATH]]`: serves Dodo's, Lemon Squeezy's, Polar's and Keygen's license
-//! paths until killed. The first line on stdout is `listening on http://ADDR` (`https://`
+//! [--tls [--ca-out PATH]] [--api-key KEY] [--rate-limits] [--webhook-url URL
+//! --webhook-secret whsec_…]`: serves Dodo's, Lemon Squeezy's, Polar's and Keygen's license
+//! paths (and Dodo's API-key endpoints, with `--api-key`) until killed. The first line on stdout is `listening on http://ADDR` (`https://`
 //! with `--tls`); the second is `keygen public key: <64 hex>`, the key Keygen's answers are
 //! signed with; with `--tls` the third is `ca certificate at PATH`, the PEM file a client
 //! must trust.
@@ -22,7 +23,14 @@ const USAGE: &str =
                   the Ed25519 seed (32 bytes as 64 hex characters) Keygen's answers are
                   signed with (default: a new key, printed as `keygen public key: HEX`)
   --tls           serve HTTPS with a throwaway CA made at start
-  --ca-out PATH   where to write that CA as PEM (default: a new file in the temp directory)";
+  --ca-out PATH   where to write that CA as PEM (default: a new file in the temp directory)
+  --api-key KEY   serve Dodo's API-key endpoints (license keys, instances, entitlement
+                  grants) to `Authorization: Bearer KEY` (default: refuse every call, 401)
+  --rate-limits   keep Dodo's documented rate limits (public calls 20/s and 100/min per IP,
+                  API-key calls 40/s and 240/min), answering 429 with X-RateLimit-* headers
+  --webhook-url URL, --webhook-secret whsec_...
+                  send Dodo's webhooks (Standard Webhooks) there when a Dodo key is added,
+                  disabled, enabled or expired";
 
 fn main() -> ExitCode {
     let mut listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 0));
@@ -30,10 +38,18 @@ fn main() -> ExitCode {
     let mut tls = false;
     let mut ca_out: Option<PathBuf> = None;
     let mut signing_key: Option<PathBuf> = None;
+    let mut api_key: Option<String> = None;
+    let mut rate_limits = false;
+    let mut webhook_url: Option<String> = None;
+    let mut webhook_secret: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         if arg == "--tls" {
             tls = true;
+            continue;
+        }
+        if arg == "--rate-limits" {
+            rate_limits = true;
             continue;
         }
         match (arg.as_str(), args.next()) {
@@ -44,6 +60,9 @@ fn main() -> ExitCode {
             ("--keys", Some(v)) => keys = Some(PathBuf::from(v)),
             ("--ca-out", Some(v)) => ca_out = Some(PathBuf::from(v)),
             ("--keygen-signing-key", Some(v)) => signing_key = Some(PathBuf::from(v)),
+            ("--api-key", Some(v)) => api_key = Some(v),
+            ("--webhook-url", Some(v)) => webhook_url = Some(v),
+            ("--webhook-secret", Some(v)) => webhook_secret = Some(v),
             ("-h" | "--help", _) => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -73,6 +92,21 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if let Some(key) = &api_key {
+        emulator.set_api_key(key);
+    }
+    if rate_limits {
+        emulator.set_rate_limits(Some(keyseat_emulator::RateLimits::dodo()));
+    }
+    match (&webhook_url, &webhook_secret) {
+        (Some(url), Some(secret)) => {
+            if let Err(e) = emulator.set_webhook(url, secret) {
+                return usage(&format!("--webhook-secret: {e}"));
+            }
+        }
+        (None, None) => {}
+        _ => return usage("--webhook-url and --webhook-secret go together"),
+    }
     if let Some(path) = &signing_key {
         let seed = std::fs::read_to_string(path)
             .map_err(|e| e.to_string())

@@ -91,6 +91,11 @@ pub struct KeySpec {
     /// A Lemon Squeezy test-mode key (default false).
     #[serde(default)]
     pub test_mode: bool,
+    /// The Dodo entitlement the key is granted through (default `ent_emulator`): its
+    /// license-key grant is what Dodo's API lists for the customer, and what its webhooks
+    /// carry.
+    #[serde(default = "default_entitlement_id")]
+    pub entitlement_id: String,
 }
 
 fn active() -> KeyStatus {
@@ -133,6 +138,9 @@ fn default_customer_name() -> String {
 }
 fn default_customer_email() -> String {
     "customer@example.com".into()
+}
+fn default_entitlement_id() -> String {
+    "ent_emulator".into()
 }
 
 impl KeySpec {
@@ -230,6 +238,16 @@ pub struct State {
     pub authorization_headers: u64,
     /// The key Keygen's answers are signed with.
     pub(crate) keygen_key: Option<std::sync::Arc<crate::signing::SigningKey>>,
+    /// The API key Dodo's API-key endpoints accept (none: they refuse every call).
+    pub(crate) api_key: Option<String>,
+    /// Requests to Dodo's API-key endpoints, per route.
+    pub(crate) api_counts: BTreeMap<&'static str, u64>,
+    /// Dodo's rate limits, when kept, and the requests counted against them.
+    pub(crate) rate_limits: Option<crate::rate_limit::RateLimits>,
+    pub(crate) limiter: crate::rate_limit::Limiter,
+    /// Where Dodo's webhooks go, and every one sent.
+    pub(crate) webhook: Option<crate::webhooks::Target>,
+    pub(crate) sent_webhooks: Vec<crate::webhooks::SentWebhook>,
 }
 
 impl State {
@@ -270,6 +288,15 @@ impl State {
     /// Every instance held.
     pub fn instances(&self) -> Vec<InstanceRecord> {
         self.instances.clone()
+    }
+
+    /// Every key of `provider`.
+    pub(crate) fn keys_of(&self, provider: &str) -> Vec<KeyEntry> {
+        self.keys
+            .iter()
+            .filter(|e| e.spec.provider == provider)
+            .cloned()
+            .collect()
     }
 
     /// The instances of one key.

@@ -259,8 +259,8 @@ fn wipe(value: &mut Value) {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use serde_json::json;
     use crate::fingerprint::{Confidence, Fingerprint, RawComponents};
+    use serde_json::json;
 
     pub(crate) const KEY: &str = "CREDS-TEST-KEY-0123456789";
 
