@@ -174,8 +174,11 @@ fn dodos_rate_limits_are_kept_with_their_headers() {
     assert_eq!(e.code(), keyseat::ErrorCode::RateLimited, "{e}");
 }
 
+/// A request a receiver heard: its headers (lower-case names) and body.
+type Heard = (Vec<(String, String)>, String);
+
 /// A receiver that answers 204 and passes each request's headers and body on.
-fn receiver() -> (String, mpsc::Receiver<(Vec<(String, String)>, String)>) {
+fn receiver() -> (String, mpsc::Receiver<Heard>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     let (tx, rx) = mpsc::channel();
