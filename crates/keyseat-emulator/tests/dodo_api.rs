@@ -132,7 +132,11 @@ fn the_api_key_endpoints_answer_only_the_api_key_in_pages() {
         grants["items"][0]["revocation_reason"],
         "license_key_disabled"
     );
-    assert_eq!(emu.api_request_count(), 11, "every call counted, refused or not");
+    assert_eq!(
+        emu.api_request_count(),
+        11,
+        "every call counted, refused or not"
+    );
 }
 
 #[test]

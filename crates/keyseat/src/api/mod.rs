@@ -31,7 +31,7 @@ mod types;
 
 pub use client::{Client, ClientBuilder};
 pub use environment::Environment;
-pub use provider::Provider;
+pub use provider::{Provider, relay_key_hash};
 pub use retry::RetryPolicy;
 pub use tls::TrustStore;
 pub use types::{Activation, Entitlement, License, Validation};

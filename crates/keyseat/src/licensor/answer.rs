@@ -22,7 +22,9 @@ pub(super) fn mismatch(
     creds: &Credentials,
     answer: &Validation,
 ) -> Option<String> {
-    if let Some(license) = &answer.license {
+    // An answer that names no product (the relay, while Dodo has not told it) says nothing
+    // of the product to compare.
+    if let Some(license) = answer.license.as_ref().filter(|l| !l.product_id.is_empty()) {
         let origin = Origin {
             provider: binding.provider.name(),
             account: license.account_id.as_deref(),

@@ -16,6 +16,8 @@ mod lemon_squeezy;
 mod polar;
 mod relay;
 mod signature;
+
+pub use relay::key_hash as relay_key_hash;
 mod words;
 
 use std::fmt;

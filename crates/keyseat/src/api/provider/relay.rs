@@ -82,8 +82,10 @@ impl Relay {
     }
 }
 
-/// The hash of a key the relay keeps and echoes: hex SHA-256 of a label and the key.
-pub(crate) fn key_hash(key: &LicenseKey) -> String {
+/// The hash of a key that keyseat-relay keeps and echoes (`key_hash` of
+/// `docs/relay-protocol.md`): hex SHA-256 of a label and the key. The relay and its clients
+/// compute it with this one function.
+pub fn key_hash(key: &LicenseKey) -> String {
     let digest = Sha256::new()
         .chain_update(KEY_HASH_LABEL)
         .chain_update(key.expose().as_bytes())

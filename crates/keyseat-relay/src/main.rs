@@ -1,0 +1,154 @@
+//! `keyseat-relay serve …` runs the relay; `keyseat-relay keygen FILE` makes a signing key.
+//! See `keyseat-relay --help` and the README's "Run your relay".
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use keyseat_relay::config::{LogFormat, Secret, ServeArgs, secret};
+use keyseat_relay::{Relay, Settings};
+
+#[derive(Parser)]
+#[command(name = "keyseat-relay", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serves the relay until SIGINT or SIGTERM. The first line on stdout is
+    /// `listening on http://ADDR` (`https://` with --tls-cert).
+    Serve(Box<ServeArgs>),
+    /// Writes a new signing key to FILE (which must not exist; readable only by its owner)
+    /// and prints its public key, the 64 hex characters an app pins.
+    Keygen {
+        /// Where to write the key.
+        file: std::path::PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Keygen { file } => match keyseat_relay::signing::keygen(&file) {
+            Ok(key) => {
+                println!("{}", key.public_hex());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("keyseat-relay: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Command::Serve(args) => match serve(*args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("keyseat-relay: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+/// The settings of `serve`: the flags, and the secrets from their files or variables.
+fn settings(args: &ServeArgs) -> Result<Settings, String> {
+    let signing_keys = if args.signing_key_files.is_empty() {
+        let all = secret(None, "KEYSEAT_RELAY_SIGNING_KEY", "a signing key")?;
+        all.expose().split(',').map(Secret::new).collect()
+    } else {
+        args.signing_key_files
+            .iter()
+            .map(|f| secret(Some(f), "KEYSEAT_RELAY_SIGNING_KEY", "a signing key"))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let api_key = secret(
+        args.api_key_file.as_deref(),
+        "KEYSEAT_RELAY_API_KEY",
+        "Dodo's API key",
+    )?;
+    let webhook = secret(
+        args.webhook_secret_file.as_deref(),
+        "KEYSEAT_RELAY_WEBHOOK_SECRET",
+        "the webhook secret",
+    )?;
+    Ok(Settings {
+        listen: args.listen,
+        database: args.database.clone(),
+        signing_keys,
+        api_key,
+        webhook_secrets: webhook
+            .expose()
+            .split_whitespace()
+            .map(Secret::new)
+            .collect(),
+        upstream_url: args.upstream_url.clone(),
+        tls: args.tls_cert.clone().zip(args.tls_key.clone()),
+        freshness: args.freshness,
+        max_staleness: args.max_staleness,
+        client_limit_per_ip: args.client_limit_per_ip,
+        client_limit_per_key: args.client_limit_per_key,
+        upstream_public_rate: args.upstream_public_rate,
+        upstream_api_rate: args.upstream_api_rate,
+        max_body_bytes: args.max_body_bytes,
+        trust_forwarded_for: args.trust_forwarded_for,
+    })
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYSEAT_RELAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Json => logs.json().init(),
+        LogFormat::Text => logs.init(),
+    }
+    let settings = settings(&args)?;
+    let scheme = if settings.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let relay = Relay::new(settings).await?;
+        let listener = relay
+            .bind()
+            .await
+            .map_err(|e| format!("{}: {e}", args.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "listening on {scheme}://{addr}");
+            let _ = out.flush();
+        }
+        tracing::info!(%addr, keys = ?relay.public_keys(), "serving");
+        relay.serve(listener, shutdown()).await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// Completes at SIGINT or SIGTERM.
+async fn shutdown() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
