@@ -76,9 +76,10 @@ fn stored(now: i64, key: &KeyRecord, instance: &InstanceRecord) -> Verdict {
     }
 }
 
-/// Whether the instance's confirmation counts: no webhook has changed the key since.
+/// Whether the instance's confirmation counts: no webhook has changed the key since (in
+/// the same second counts as since: times are whole seconds).
 fn confirmed(key: &KeyRecord, instance: &InstanceRecord) -> bool {
-    instance.confirmed_at > 0 && instance.confirmed_at >= key.changed_at
+    instance.confirmed_at > 0 && instance.confirmed_at > key.changed_at
 }
 
 /// What a validation of `instance` of `key` from the machine `fingerprint` calls for.

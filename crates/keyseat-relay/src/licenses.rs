@@ -117,7 +117,7 @@ pub async fn activate(
         Err(UpstreamError::Spent(wait)) => {
             return unsigned(
                 StatusCode::TOO_MANY_REQUESTS,
-                "UPSTREAM_BUDGET_SPENT",
+                "TOO_MANY_REQUESTS",
                 "the relay cannot ask Dodo now: its budget is spent",
                 Some(wait),
             );

@@ -1,0 +1,11 @@
+//! keyseat-relay against the emulator as Dodo (issue 28), as one test binary: the whole
+//! license life through the relay, on SQLite (and PostgreSQL when CI gives one); a proxy
+//! that tampers with its answers; Dodo down or out of budget; webhooks wrong, late,
+//! repeated and out of order; machines bound by the server; two replicas on one database.
+
+mod life;
+mod machines;
+mod support;
+mod tampering;
+mod upstream;
+mod webhooks;
