@@ -6,4 +6,6 @@ mod identity;
 mod network;
 mod products;
 mod providers;
+#[cfg(unix)]
+mod relay;
 mod support;

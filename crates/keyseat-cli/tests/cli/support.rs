@@ -58,11 +58,16 @@ impl Setup {
 
     /// As [`Setup::cmd`], with no product binding.
     pub fn cmd_without_product(&self, args: &[&str]) -> Command {
+        self.cmd_on(&self.emu.url(), args)
+    }
+
+    /// As [`Setup::cmd_without_product`], for the server at `base_url` (a relay).
+    pub fn cmd_on(&self, base_url: &str, args: &[&str]) -> Command {
         let mut c = Command::new(BIN);
         for var in AMBIENT {
             c.env_remove(var);
         }
-        c.args(["--app", APP, "--base-url", &self.emu.url()])
+        c.args(["--app", APP, "--base-url", base_url])
             .arg("--data-dir")
             .arg(self.dir.path())
             .args(["--key-storage", "file"])

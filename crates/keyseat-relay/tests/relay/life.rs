@@ -27,7 +27,10 @@ fn the_whole_life(world: &World) {
     c.advance(2 * DAY);
     let before = world.emu.request_count(Endpoint::Validate);
     let st = l.check().unwrap();
-    assert!(st.network_used && st.state == LicenseState::Active, "{st:?}");
+    assert!(
+        st.network_used && st.state == LicenseState::Active,
+        "{st:?}"
+    );
     assert_eq!(
         world.emu.request_count(Endpoint::Validate),
         before,
@@ -40,7 +43,11 @@ fn the_whole_life(world: &World) {
     assert_eq!(world.emu.sent_webhooks().last().unwrap().status, Some(204));
     let before = world.emu.request_count(Endpoint::Validate);
     assert_eq!(l.revalidate().unwrap().state, LicenseState::Revoked);
-    assert_eq!(world.emu.request_count(Endpoint::Validate), before, "no call");
+    assert_eq!(
+        world.emu.request_count(Endpoint::Validate),
+        before,
+        "no call"
+    );
     assert_eq!(l.check_offline().unwrap().state, LicenseState::Revoked);
 
     // Enabled again: the relay asks Dodo, which confirms.
@@ -73,12 +80,17 @@ fn the_whole_life_of_a_key_through_the_relay_on_postgresql() {
 fn a_signed_validation_carries_what_the_api_key_knows() {
     let world = World::new(3);
     let client = Client::builder()
-        .provider(Provider::relay(world.relay.url(), world.relay.public_keys().iter().cloned()))
+        .provider(Provider::relay(
+            world.relay.url(),
+            world.relay.public_keys().iter().cloned(),
+        ))
         .build()
         .unwrap();
     let key = LicenseKey::new(KEY).unwrap();
     let machine = machine_named("desk").id();
-    let activation = client.activate_machine(&key, "desk", Some(&machine)).unwrap();
+    let activation = client
+        .activate_machine(&key, "desk", Some(&machine))
+        .unwrap();
     let l = &activation.license;
     assert_eq!(l.license_key_id, "lic_0001");
     assert_eq!(l.product_id, keyseat_emulator::DEFAULT_PRODUCT_ID);
@@ -98,7 +110,11 @@ fn a_signed_validation_carries_what_the_api_key_knows() {
     assert_eq!(v.license.unwrap().activations_used, Some(1));
     // A refusal is signed too, and read as Dodo's.
     let e = client
-        .activate_machine(&LicenseKey::new("NO-SUCH-KEY-000000").unwrap(), "x", Some(&machine))
+        .activate_machine(
+            &LicenseKey::new("NO-SUCH-KEY-000000").unwrap(),
+            "x",
+            Some(&machine),
+        )
         .unwrap_err();
     assert_eq!(e.code(), keyseat::ErrorCode::KeyNotFound, "{e}");
 }

@@ -12,15 +12,25 @@ use crate::support::{KEY, World, clock, machine_named};
 fn an_instance_validated_from_another_machine_is_not_activated_there() {
     let world = World::new(2);
     let client = Client::builder()
-        .provider(Provider::relay(world.relay.url(), world.relay.public_keys().iter().cloned()))
+        .provider(Provider::relay(
+            world.relay.url(),
+            world.relay.public_keys().iter().cloned(),
+        ))
         .build()
         .unwrap();
     let key = LicenseKey::new(KEY).unwrap();
     let here = machine_named("a").id();
     let a = client.activate_machine(&key, "a", Some(&here)).unwrap();
-    assert!(client.validate_machine(&key, Some(&a.id), Some(&here)).unwrap().valid);
+    assert!(
+        client
+            .validate_machine(&key, Some(&a.id), Some(&here))
+            .unwrap()
+            .valid
+    );
     let elsewhere = machine_named("b").id();
-    let v = client.validate_machine(&key, Some(&a.id), Some(&elsewhere)).unwrap();
+    let v = client
+        .validate_machine(&key, Some(&a.id), Some(&elsewhere))
+        .unwrap();
     assert!(!v.valid && v.not_activated_here);
 }
 
@@ -39,5 +49,9 @@ fn a_copied_data_directory_loses_its_activation_on_the_twin() {
     c.advance(Duration::from_secs(2 * 86_400));
     let twin = world.licensor(&world.relay.url(), dir.path(), "b/twin", &c);
     assert_eq!(twin.check().unwrap().state, LicenseState::NotActivated);
-    assert_eq!(world.emu.instances_of(KEY).len(), 1, "the original's seat is untouched");
+    assert_eq!(
+        world.emu.instances_of(KEY).len(),
+        1,
+        "the original's seat is untouched"
+    );
 }

@@ -5,6 +5,7 @@
 
 mod life;
 mod machines;
+mod replicas;
 mod support;
 mod tampering;
 mod upstream;

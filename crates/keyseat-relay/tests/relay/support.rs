@@ -101,14 +101,27 @@ impl World {
         let emu = Emulator::start(vec![KeySpec::new(KEY).with_limit(limit)]).unwrap();
         emu.set_api_key(API_KEY);
         let relay = Spawned::start(adjust(settings(&emu.url(), db))).unwrap();
-        emu.set_webhook(&webhook_url(&relay), WEBHOOK_SECRET).unwrap();
+        emu.set_webhook(&webhook_url(&relay), WEBHOOK_SECRET)
+            .unwrap();
         World { emu, relay, dir }
     }
 
     /// A Licensor of machine `machine` through the relay (or `url`, a proxy in front of
     /// it), in `dir`, on `clock`.
-    pub fn licensor(&self, url: &str, dir: &Path, machine: &str, clock: &Arc<ManualClock>) -> Licensor {
-        licensor(url, self.relay.public_keys(), dir, machine_named(machine), clock)
+    pub fn licensor(
+        &self,
+        url: &str,
+        dir: &Path,
+        machine: &str,
+        clock: &Arc<ManualClock>,
+    ) -> Licensor {
+        licensor(
+            url,
+            self.relay.public_keys(),
+            dir,
+            machine_named(machine),
+            clock,
+        )
     }
 }
 
@@ -255,10 +268,21 @@ fn relay_one(
         }
         Tamper::Replay => answer,
         Tamper::StripSignature => rewrite(&answer, |h, b| {
-            (h.lines().filter(|l| !l.to_ascii_lowercase().starts_with("keyseat-signature")).collect::<Vec<_>>().join("\r\n"), b)
+            (
+                h.lines()
+                    .filter(|l| !l.to_ascii_lowercase().starts_with("keyseat-signature"))
+                    .collect::<Vec<_>>()
+                    .join("\r\n"),
+                b,
+            )
         }),
         Tamper::Body(from, to) => rewrite(&answer, |h, b| {
-            (h, String::from_utf8_lossy(&b).replacen(&from, &to, 1).into_bytes())
+            (
+                h,
+                String::from_utf8_lossy(&b)
+                    .replacen(&from, &to, 1)
+                    .into_bytes(),
+            )
         }),
     };
     let mut client = reader.into_inner();
@@ -268,7 +292,10 @@ fn relay_one(
 
 /// An HTTP answer with its head and body rewritten, and its length fixed.
 fn rewrite(answer: &[u8], edit: impl FnOnce(String, Vec<u8>) -> (String, Vec<u8>)) -> Vec<u8> {
-    let at = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(answer.len());
+    let at = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(answer.len());
     let head = String::from_utf8_lossy(&answer[..at]).into_owned();
     let body = answer.get(at + 4..).unwrap_or_default().to_vec();
     let (head, body) = edit(head, body);
@@ -276,7 +303,12 @@ fn rewrite(answer: &[u8], edit: impl FnOnce(String, Vec<u8>) -> (String, Vec<u8>
         .lines()
         .filter(|l| !l.to_ascii_lowercase().starts_with("content-length"))
         .collect();
-    let mut out = format!("{}\r\ncontent-length: {}\r\n\r\n", head.join("\r\n"), body.len()).into_bytes();
+    let mut out = format!(
+        "{}\r\ncontent-length: {}\r\n\r\n",
+        head.join("\r\n"),
+        body.len()
+    )
+    .into_bytes();
     out.extend(body);
     out
 }

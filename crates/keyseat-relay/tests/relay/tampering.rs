@@ -46,7 +46,10 @@ fn a_changed_stripped_or_replayed_answer_is_no_answer_and_keeps_grace() {
         assert!(st.network_used, "{tamper:?}");
         let after = std::fs::read(dir.path().join(keyseat::CACHE_FILE)).unwrap();
         let record: serde_json::Value = serde_json::from_slice(&after).unwrap();
-        assert_eq!(record["record"]["revoked"], false, "{tamper:?}: nothing believed");
+        assert_eq!(
+            record["record"]["revoked"], false,
+            "{tamper:?}: nothing believed"
+        );
     }
     // Left alone, the genuine answer is heard.
     proxy.set(Tamper::Nothing);
@@ -76,7 +79,11 @@ fn the_relay_down_is_grace() {
     world.relay.stop();
     c.advance(2 * DAY);
     let st = l.check().unwrap();
-    assert!(matches!(st.state, LicenseState::Grace { .. }), "{:?}", st.state);
+    assert!(
+        matches!(st.state, LicenseState::Grace { .. }),
+        "{:?}",
+        st.state
+    );
     c.advance(15 * DAY);
     assert_eq!(l.check().unwrap().state, LicenseState::GraceExpired);
 }

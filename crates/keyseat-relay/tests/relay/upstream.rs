@@ -44,7 +44,10 @@ fn dodo_down_answers_stale_within_the_maximum_staleness_and_no_verdict_beyond() 
     l.activate(KEY).unwrap();
     strict.emu.stop();
     c.advance(2 * DAY);
-    assert!(matches!(l.check().unwrap().state, LicenseState::Grace { .. }));
+    assert!(matches!(
+        l.check().unwrap().state,
+        LicenseState::Grace { .. }
+    ));
 }
 
 #[test]
@@ -61,21 +64,36 @@ fn dodos_budget_is_never_overspent_and_an_activation_beyond_it_is_not_sent() {
         s
     });
     let client = Client::builder()
-        .provider(Provider::relay(w.relay.url(), w.relay.public_keys().iter().cloned()))
+        .provider(Provider::relay(
+            w.relay.url(),
+            w.relay.public_keys().iter().cloned(),
+        ))
         .retry_policy(keyseat::api::RetryPolicy::never())
         .build()
         .unwrap();
     let key = LicenseKey::new(KEY).unwrap();
     let machine = machine_named("desk").id();
-    let a = client.activate_machine(&key, "desk", Some(&machine)).unwrap();
+    let a = client
+        .activate_machine(&key, "desk", Some(&machine))
+        .unwrap();
     let mut outcomes = Vec::new();
     for _ in 0..5 {
-        outcomes.push(client.validate_machine(&key, Some(&a.id), Some(&machine)).is_ok());
+        outcomes.push(
+            client
+                .validate_machine(&key, Some(&a.id), Some(&machine))
+                .is_ok(),
+        );
     }
-    assert_eq!(outcomes, [true, true, false, false, false], "3 a minute: 1 spent activating");
+    assert_eq!(
+        outcomes,
+        [true, true, false, false, false],
+        "3 a minute: 1 spent activating"
+    );
     assert_eq!(w.emu.request_count(Endpoint::Validate), 2);
     // An activation beyond the budget is held back (429), never sent.
-    let e = client.activate_machine(&key, "other", Some(&machine)).unwrap_err();
+    let e = client
+        .activate_machine(&key, "other", Some(&machine))
+        .unwrap_err();
     assert_eq!(e.code(), keyseat::ErrorCode::RateLimited, "{e}");
     assert_eq!(w.emu.instances_of(KEY).len(), 1);
 }

@@ -26,7 +26,10 @@ fn post(world: &World, secret: &str, id: &str, timestamp: i64, body: &str) -> u1
         .post(&webhook_url(&world.relay))
         .header("webhook-id", id)
         .header("webhook-timestamp", &timestamp.to_string())
-        .header("webhook-signature", &format!("v1,{}", BASE64.encode(mac.as_ref())))
+        .header(
+            "webhook-signature",
+            &format!("v1,{}", BASE64.encode(mac.as_ref())),
+        )
         .content_type("application/json")
         .send(body.as_bytes())
         .unwrap()
@@ -36,7 +39,11 @@ fn post(world: &World, secret: &str, id: &str, timestamp: i64, body: &str) -> u1
 
 /// A grant event of `kind` about [`KEY`], dated `at` (RFC 3339).
 fn grant_event(kind: &str, at: &str) -> String {
-    let status = if kind.ends_with("revoked") { "Revoked" } else { "Delivered" };
+    let status = if kind.ends_with("revoked") {
+        "Revoked"
+    } else {
+        "Delivered"
+    };
     json!({
         "business_id": "bus_emulator", "type": kind, "timestamp": at,
         "data": { "payload_type": "EntitlementGrant", "id": "entg_0001", "status": status,
@@ -60,7 +67,10 @@ struct Checked {
 impl Checked {
     fn new(world: &World) -> Checked {
         let client = Client::builder()
-            .provider(Provider::relay(world.relay.url(), world.relay.public_keys().iter().cloned()))
+            .provider(Provider::relay(
+                world.relay.url(),
+                world.relay.public_keys().iter().cloned(),
+            ))
             .build()
             .unwrap();
         let machine = machine_named("a").id();
@@ -94,8 +104,14 @@ fn a_wrong_or_late_signature_is_refused_and_changes_nothing() {
     let revoke = grant_event("entitlement_grant.revoked", "2026-12-06T12:00:00Z");
     let other = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     assert_eq!(post(&world, other, "msg_1", now(), &revoke), 401);
-    assert_eq!(post(&world, WEBHOOK_SECRET, "msg_2", now() - 600, &revoke), 401);
-    assert_eq!(post(&world, WEBHOOK_SECRET, "msg_3", now() + 600, &revoke), 401);
+    assert_eq!(
+        post(&world, WEBHOOK_SECRET, "msg_2", now() - 600, &revoke),
+        401
+    );
+    assert_eq!(
+        post(&world, WEBHOOK_SECRET, "msg_3", now() + 600, &revoke),
+        401
+    );
     assert!(checked.valid());
 }
 
@@ -105,7 +121,10 @@ fn a_revocation_is_heard_once_and_an_older_event_after_it_changes_nothing() {
     let checked = Checked::new(&world);
     let validations = world.emu.request_count(Endpoint::Validate);
     let revoke = grant_event("entitlement_grant.revoked", "2026-12-06T12:00:00Z");
-    assert_eq!(post(&world, WEBHOOK_SECRET, "msg_revoke", now(), &revoke), 204);
+    assert_eq!(
+        post(&world, WEBHOOK_SECRET, "msg_revoke", now(), &revoke),
+        204
+    );
     assert!(!checked.valid(), "revoked at the next validation");
     assert_eq!(
         world.emu.request_count(Endpoint::Validate),
@@ -114,14 +133,23 @@ fn a_revocation_is_heard_once_and_an_older_event_after_it_changes_nothing() {
     );
     // Out of order: a delivery dated before the revocation arrives after it.
     let older = grant_event("entitlement_grant.delivered", "2026-12-06T11:00:00Z");
-    assert_eq!(post(&world, WEBHOOK_SECRET, "msg_older", now(), &older), 204);
+    assert_eq!(
+        post(&world, WEBHOOK_SECRET, "msg_older", now(), &older),
+        204
+    );
     assert!(!checked.valid(), "an older event changes nothing");
     // A newer delivery restores it (confirmed with Dodo, which says valid).
     let newer = grant_event("entitlement_grant.delivered", "2026-12-06T13:00:00Z");
-    assert_eq!(post(&world, WEBHOOK_SECRET, "msg_newer", now(), &newer), 204);
+    assert_eq!(
+        post(&world, WEBHOOK_SECRET, "msg_newer", now(), &newer),
+        204
+    );
     assert!(checked.valid());
     // The revocation delivered again (Dodo retries): recorded once, applied once.
-    assert_eq!(post(&world, WEBHOOK_SECRET, "msg_revoke", now(), &revoke), 204);
+    assert_eq!(
+        post(&world, WEBHOOK_SECRET, "msg_revoke", now(), &revoke),
+        204
+    );
     assert!(checked.valid(), "a repeat changes nothing");
 }
 
@@ -132,8 +160,14 @@ fn the_emulators_own_webhooks_reach_the_relay() {
     world.emu.set_key_status(KEY, KeyStatus::Disabled);
     let sent = world.emu.sent_webhooks();
     let last = sent.last().unwrap();
-    assert_eq!((last.event_type.as_str(), last.status), ("entitlement_grant.revoked", Some(204)));
+    assert_eq!(
+        (last.event_type.as_str(), last.status),
+        ("entitlement_grant.revoked", Some(204))
+    );
     assert!(!checked.valid());
     // A body that is not Dodo's, signed: a 400, and nothing changes.
-    assert_eq!(post(&world, WEBHOOK_SECRET, "msg_x", now(), "{\"hello\":1}"), 400);
+    assert_eq!(
+        post(&world, WEBHOOK_SECRET, "msg_x", now(), "{\"hello\":1}"),
+        400
+    );
 }
