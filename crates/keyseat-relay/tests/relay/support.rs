@@ -80,7 +80,8 @@ pub fn settings(upstream: &str, db: &Db) -> Settings {
 pub struct World {
     pub emu: Emulator,
     pub relay: Spawned,
-    pub dir: tempfile::TempDir,
+    /// Where the relay's SQLite file lives, kept as long as the world.
+    _dir: tempfile::TempDir,
 }
 
 impl World {
@@ -103,7 +104,11 @@ impl World {
         let relay = Spawned::start(adjust(settings(&emu.url(), db))).unwrap();
         emu.set_webhook(&webhook_url(&relay), WEBHOOK_SECRET)
             .unwrap();
-        World { emu, relay, dir }
+        World {
+            emu,
+            relay,
+            _dir: dir,
+        }
     }
 
     /// A Licensor of machine `machine` through the relay (or `url`, a proxy in front of
