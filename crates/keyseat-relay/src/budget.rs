@@ -4,16 +4,14 @@
 //! relay every customer shares its IP, so one client in a loop must not spend it for all:
 //! the client-facing limits ([`crate::client_limits`]) come first.
 //!
-//! The limits are GCRA (governor), which keeps each rate over any window, not just
-//! calendar seconds and minutes. Each replica keeps its own: replicas that share one egress
+//! The limits are sliding windows, as Dodo counts: at most N calls in any second and any
+//! minute, not just calendar ones (a token bucket would let a full burst through, and then
+//! the refill, within one minute). Each replica keeps its own: replicas that share one egress
 //! IP should each be given their share (`--upstream-public-rate`).
 
-use std::num::NonZeroU32;
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use governor::clock::{Clock as _, DefaultClock};
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 
 use crate::config::Rate;
 
@@ -36,21 +34,46 @@ impl Call {
     }
 }
 
-/// One budget: its rate a second and a minute, and a pause Dodo asked for.
+/// One budget: the times of its latest calls, its rates a second and a minute, and a pause
+/// Dodo asked for.
 struct Limit {
-    second: DefaultDirectRateLimiter,
-    minute: DefaultDirectRateLimiter,
+    windows: [(usize, Duration); 2],
+    /// The latest calls, oldest first: as many as the largest window allows.
+    calls: Mutex<VecDeque<Instant>>,
     paused_until: Mutex<Option<Instant>>,
 }
 
 impl Limit {
     fn new(rate: Rate) -> Limit {
-        let n = |v: u32| NonZeroU32::new(v).unwrap_or(NonZeroU32::MIN);
+        let n = |v: u32| usize::try_from(v.max(1)).unwrap_or(usize::MAX);
         Limit {
-            second: RateLimiter::direct(Quota::per_second(n(rate.per_second))),
-            minute: RateLimiter::direct(Quota::per_minute(n(rate.per_minute))),
+            windows: [
+                (n(rate.per_second), Duration::from_secs(1)),
+                (n(rate.per_minute), Duration::from_secs(60)),
+            ],
+            calls: Mutex::new(VecDeque::new()),
             paused_until: Mutex::new(None),
         }
+    }
+
+    /// Takes a call at `now` when every window has room: a window of length `w` that allows
+    /// `n` is full while the `n`th latest call is younger than `w`.
+    fn take_at(&self, now: Instant) -> Result<(), Spent> {
+        let mut calls = self.calls.lock().unwrap_or_else(|p| p.into_inner());
+        for &(allowed, length) in &self.windows {
+            if let Some(nth) = calls.len().checked_sub(allowed).map(|i| calls[i]) {
+                let free_at = nth + length;
+                if free_at > now {
+                    return Err(Spent(free_at - now));
+                }
+            }
+        }
+        calls.push_back(now);
+        let keep = self.windows.iter().map(|w| w.0).max().unwrap_or(1);
+        while calls.len() > keep {
+            calls.pop_front();
+        }
+        Ok(())
     }
 }
 
@@ -92,17 +115,7 @@ impl Budget {
                 return Err(Spent(left));
             }
         }
-        let clock = DefaultClock::default();
-        // The second's window first: a call it holds back must not spend the minute's,
-        // which refills slowly (one the minute's holds back costs the second's a cell, which
-        // refills at once).
-        for window in [&limit.second, &limit.minute] {
-            if let Err(not_until) = window.check() {
-                let wait = not_until.wait_time_from(clock.now());
-                return Err(Spent(wait.max(Duration::from_millis(1))));
-            }
-        }
-        Ok(())
+        limit.take_at(Instant::now())
     }
 
     /// Dodo answered 429 to a call of `call`'s kind: send none for `wait`.
@@ -136,12 +149,11 @@ mod tests {
         assert!(b.take(Call::Public).is_ok());
         let Spent(wait) = b.take(Call::Public).unwrap_err();
         assert!(wait <= Duration::from_secs(1), "{wait:?}");
-        std::thread::sleep(Duration::from_millis(600));
+        std::thread::sleep(Duration::from_millis(1050));
         assert!(b.take(Call::Public).is_ok(), "the second's budget is back");
-        std::thread::sleep(Duration::from_millis(1100));
         let Spent(wait) = b.take(Call::Public).unwrap_err();
         assert!(
-            wait > Duration::from_secs(5),
+            wait > Duration::from_secs(55),
             "the minute's is not: {wait:?}"
         );
         // The other budget is its own; a pause stops it whatever its rate.
@@ -149,5 +161,39 @@ mod tests {
         b.pause(Call::Api, Duration::from_secs(30));
         let Spent(wait) = b.take(Call::Api).unwrap_err();
         assert!(wait > Duration::from_secs(25));
+    }
+
+    #[test]
+    fn no_minute_ever_holds_more_than_the_minute_allows() {
+        let limit = Limit::new(Rate {
+            per_second: 20,
+            per_minute: 100,
+        });
+        let start = Instant::now();
+        let mut taken = Vec::new();
+        // Asked every 10 ms for three minutes.
+        for ms in (0..180_000).step_by(10) {
+            let t = start + Duration::from_millis(ms);
+            if limit.take_at(t).is_ok() {
+                taken.push(t);
+            }
+        }
+        for (i, &t) in taken.iter().enumerate() {
+            let in_minute = taken[i..]
+                .iter()
+                .take_while(|&&u| u < t + Duration::from_secs(60))
+                .count();
+            let in_second = taken[i..]
+                .iter()
+                .take_while(|&&u| u < t + Duration::from_secs(1))
+                .count();
+            assert!(in_minute <= 100, "{in_minute} calls in the minute from {i}");
+            assert!(in_second <= 20, "{in_second} calls in the second from {i}");
+        }
+        assert_eq!(
+            taken.len(),
+            300,
+            "the whole budget is used, three minutes of it"
+        );
     }
 }
