@@ -87,8 +87,9 @@ pub struct ServeArgs {
     /// Largest request body, in bytes.
     #[arg(long, env = "KEYSEAT_RELAY_MAX_BODY_BYTES", default_value_t = 16 * 1024)]
     pub max_body_bytes: usize,
-    /// Take the client's IP from the first `X-Forwarded-For` entry (behind a reverse proxy
-    /// that sets it; never otherwise, since a client can write it).
+    /// Take the client's IP from the last `X-Forwarded-For` entry, the one the reverse proxy
+    /// in front of the relay appends (with exactly one proxy in front that appends it; never
+    /// otherwise, since a client can write the header).
     #[arg(long, env = "KEYSEAT_RELAY_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
     /// Log lines as text or as JSON objects (one per line).
