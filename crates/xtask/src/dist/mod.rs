@@ -7,6 +7,7 @@
 //! | `keyseat-<v>-cp310-abi3-<platform>.whl`, `keyseat-<v>.tar.gz` | PyPI: abi3 wheels, the sdist |
 //! | `keyseat-c-<v>-<target>.{tar.xz,zip}` | C and C++: header, libraries, pkg-config, CMake |
 //! | `licensectl-<v>-<target>.{tar.xz,zip}` | the helper binary and the emulator |
+//! | `keyseat-relay-<v>-x86_64-unknown-linux-gnu.tar.xz` | the seller's relay, its systemd unit and container file |
 //!
 //! Archive names and the checksum file follow cargo-dist; the builds themselves are the
 //! xtask's, since cargo-dist cross-builds Windows only through MSVC, ships no header,
@@ -17,6 +18,7 @@ mod cargo;
 mod cli;
 mod node;
 mod python;
+mod relay;
 mod static_lib;
 mod template;
 
@@ -33,6 +35,19 @@ pub use python::check_wheel;
 
 /// The largest an artifact, or `keyseat.dll`, may be: 3 MB.
 pub const MAX_BYTES: u64 = 3_000_000;
+
+/// The largest the relay's archive may be: 4 MB. It is a server, not linked into an app,
+/// and carries a web server, two database drivers and SQLite itself.
+pub const MAX_RELAY_BYTES: u64 = 4_000_000;
+
+/// The size limit of the artifact `name`.
+fn limit_of(name: &str) -> u64 {
+    if name.starts_with("keyseat-relay-") {
+        MAX_RELAY_BYTES
+    } else {
+        MAX_BYTES
+    }
+}
 
 /// What to build.
 #[derive(Debug, Clone)]
@@ -82,16 +97,19 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<()> {
             .map(|m| m.len())
             .unwrap_or(0);
         println!("  {bytes:>9}  {name}");
-        if bytes > MAX_BYTES {
-            too_big.push(format!("{name} ({bytes} bytes)"));
+        if bytes > limit_of(name) {
+            too_big.push(format!(
+                "{name} ({bytes} bytes, at most {})",
+                limit_of(name)
+            ));
         }
     }
     println!(
-        "  (each at most {MAX_BYTES} bytes); {} written",
+        "  (each at most {MAX_BYTES} bytes, the relay's at most {MAX_RELAY_BYTES}); {} written",
         checksum::FILE
     );
     if !too_big.is_empty() {
-        bail!("larger than {MAX_BYTES} bytes: {}", too_big.join(", "));
+        bail!("too large: {}", too_big.join(", "));
     }
     Ok(())
 }
@@ -114,6 +132,14 @@ fn platform_artifacts(
     let exe_ext = if p.is_windows() { ".exe" } else { "" };
     let licensectl = bins.file("licensectl", "bin", exe_ext)?;
     let emulator = bins.file("keyseat-emulator", "bin", exe_ext)?;
+    // A build of its own: built with the client's binaries, the server's dependencies'
+    // features would be unified into theirs.
+    let relay_bin = if relay::ships_on(p) {
+        let built = cargo::build(ws, tc, &["build", "-p", "keyseat-relay"], &[])?;
+        Some(built.file("keyseat-relay", "bin", exe_ext)?)
+    } else {
+        None
+    };
     let abi_major = ws.abi_version.split('.').next().unwrap_or("1");
     let ffi = cargo::build(
         ws,
@@ -123,17 +149,23 @@ fn platform_artifacts(
     )?;
     let c_library = c_sdk::CLibrary::from_build(&ffi, p)?;
     let addon = node::build_addon(ws, tc, work)?;
-    check_binaries(p, &[&licensectl, &emulator, &c_library.shared, &addon])?;
-    Ok(vec![
+    let mut binaries = vec![&licensectl, &emulator, &c_library.shared, &addon];
+    binaries.extend(relay_bin.as_ref());
+    check_binaries(p, &binaries)?;
+    let mut artifacts = vec![
         cli::package(ws, p, &licensectl, &emulator, out)?,
         c_sdk::package(ws, tc, &c_library, work, out)?,
         node::platform_package(ws, p, &addon, work, out)?,
         python::wheel(ws, tc, work, out)?,
-    ])
+    ];
+    if let Some(relay_bin) = &relay_bin {
+        artifacts.push(relay::package(ws, p, relay_bin, out)?);
+    }
+    Ok(artifacts)
 }
 
 /// Checks what each shipped binary needs from a user's machine, and the DLL's size.
-fn check_binaries(platform: Platform, binaries: &[&Path]) -> Result<()> {
+fn check_binaries(platform: Platform, binaries: &[&PathBuf]) -> Result<()> {
     for binary in binaries {
         let name = binary.file_name().unwrap_or_default().to_string_lossy();
         match platform {

@@ -37,17 +37,30 @@ pub const PYTHON_KEY: &str = "VERIFY-PYTHON-7f3a9c21-0002";
 pub const C_KEY: &str = "VERIFY-C-7f3a9c21-0003";
 /// The Windows flows' key.
 pub const WINDOWS_KEY: &str = "VERIFY-WINDOWS-7f3a9c21-0004";
+/// The relay flow's key (served by an emulator of its own).
+pub const RELAY_KEY: &str = "VERIFY-RELAY-7f3a9c21-0006";
 /// A key of another product.
 pub const OTHER_KEY: &str = "VERIFY-OTHER-PRODUCT-7f3a9c21-0005";
 
 impl Emulator {
     /// Starts `binary` serving `keys`, with its keys file in `dir`.
     pub fn start(binary: &Path, keys: &serde_json::Value, dir: &Path) -> Result<Emulator> {
+        Emulator::start_with(binary, keys, dir, &[])
+    }
+
+    /// [`Emulator::start`], with more of the emulator's flags.
+    pub fn start_with(
+        binary: &Path,
+        keys: &serde_json::Value,
+        dir: &Path,
+        flags: &[&str],
+    ) -> Result<Emulator> {
         let file = dir.join("emulator-keys.json");
         std::fs::write(&file, keys.to_string()).context("writing the emulator's keys")?;
         let mut child = Command::new(binary)
             .arg("--keys")
             .arg(&file)
+            .args(flags)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()

@@ -6,7 +6,8 @@
 //!   script, then the package's own test suite against the installed copy); Python (a venv,
 //!   `pip install --no-index --find-links`, a script, the package's pytest suite); C (CMake
 //!   `find_package` with the shared and the static target, and pkg-config, building and
-//!   running the C examples).
+//!   running the C examples); the relay archive, as its systemd unit runs it, in front of
+//!   the emulator, through `licensectl --provider relay`.
 //! - **Windows, under Wine**: a MinGW-built C program against `keyseat.dll` (and one linked
 //!   statically), `licensectl.exe demo`, Node for Windows running the same script with the
 //!   win32 package, and the wheel's tag, ABI and imports.
@@ -15,6 +16,7 @@ mod c;
 mod emulator;
 mod node;
 mod python;
+mod relay;
 mod windows;
 
 use std::path::{Path, PathBuf};
@@ -120,6 +122,9 @@ pub fn run(opts: &Options) -> Result<()> {
                 stage("Node", || node::verify(&cx))?;
                 stage("Python", || python::verify(&cx))?;
                 stage("C: CMake and pkg-config", || c::verify(&cx))?;
+                stage("the relay, as its systemd unit runs it", || {
+                    relay::verify(&cx)
+                })?;
             }
             Platform::WindowsX64 => stage("Windows, under Wine", || windows::verify(&cx))?,
             other => println!("{}: built on a Mac, not verified here", other.name()),
