@@ -22,6 +22,12 @@
 #![warn(missing_docs)]
 
 pub mod api;
+
+/// The README's Rust examples, compiled by `cargo test --doc`: the documentation's words work.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeExamples;
+
 mod cache;
 pub mod clock;
 mod code;
