@@ -131,14 +131,13 @@ pub fn verify(cx: &Context<'_>) -> Result<()> {
     relay.stop()
 }
 
+/// A unit's command: the arguments after the program, and the environment.
+type UnitCommand = (Vec<String>, Vec<(String, String)>);
+
 /// The unit's `ExecStart=` (arguments after the program) and `Environment=` pairs, with
 /// `%d` the credentials directory and `%S` the state directories' root, as systemd fills
 /// them.
-fn unit_command(
-    unit: &str,
-    credentials: &Path,
-    state: &Path,
-) -> Result<(Vec<String>, Vec<(String, String)>)> {
+fn unit_command(unit: &str, credentials: &Path, state: &Path) -> Result<UnitCommand> {
     let fill = |text: &str| {
         text.replace("%d", &credentials.display().to_string())
             .replace("%S", &state.display().to_string())
