@@ -67,9 +67,7 @@ pub struct Windows {
 
 /// The verdict the store gives now, whatever the age of its records.
 fn stored(now: i64, key: &KeyRecord, instance: &InstanceRecord) -> Verdict {
-    let expired = key.expires_at.is_some_and(|t| t <= now);
-    let dead = matches!(key.status.as_deref(), Some("disabled" | "expired"));
-    match (key.revoked || expired || dead, instance.valid) {
+    match (key.revoked || !key.works(now), instance.valid) {
         (true, _) => Verdict::Invalid,
         (false, true) => Verdict::Valid,
         (false, false) => Verdict::NotActivatedHere,
@@ -98,8 +96,9 @@ pub fn plan(
     let Some(key) = key else {
         return Plan::Ask;
     };
-    // A revocation a webhook brought is final until another webhook undoes it.
-    if key.revoked {
+    // A revocation a webhook brought answers with no call for a freshness window; then
+    // Dodo is asked again, so that a lost webhook undoing it cannot lock a customer out.
+    if key.revoked && now - key.changed_at < windows.freshness {
         return Plan::Answer(Source::Store, Verdict::Invalid);
     }
     match instance {
@@ -183,9 +182,26 @@ mod tests {
         );
         let mut revoked = key();
         revoked.revoked = true;
+        revoked.changed_at = T - 899;
         assert_eq!(
             plan(T, Some(&revoked), Some(&instance(0)), "m", W),
             Plan::Answer(Source::Store, Verdict::Invalid)
+        );
+        revoked.changed_at = T - 900;
+        assert_eq!(
+            plan(T, Some(&revoked), Some(&instance(T - 1000)), "m", W),
+            Plan::Ask,
+            "a window after the revocation, Dodo is asked again"
+        );
+        assert_eq!(
+            plan(T, Some(&revoked), Some(&instance(T - 60)), "m", W),
+            Plan::Answer(Source::Store, Verdict::Invalid),
+            "until it answers again, as Dodo last confirmed: still revoked"
+        );
+        assert_eq!(
+            fallback(T, Some(&revoked), Some(&instance(T - 60)), W),
+            Some(Verdict::Invalid),
+            "when Dodo cannot be asked, the stale answer keeps the revocation"
         );
         let mut expired = key();
         expired.expires_at = Some(T - 1);

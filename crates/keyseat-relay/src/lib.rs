@@ -13,6 +13,7 @@
 
 #![warn(missing_docs)]
 
+mod admission;
 mod answer;
 mod budget;
 mod client_limits;

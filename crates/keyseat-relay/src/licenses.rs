@@ -1,18 +1,16 @@
 //! The license endpoints other than validation: activation (forwarded once, never from the
 //! store, the new instance bound to the machine), deactivation and the key's seats.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
+use crate::admission::{Activate, Admitted, Deactivate, Seats};
 use crate::answer::{refused, signed, unsigned};
 use crate::facts;
-use crate::requests::{Asking, Needs, read};
 use crate::state::{App, now, rfc3339};
 use crate::store::{InstanceRecord, KeyRecord};
 use crate::upstream::UpstreamError;
@@ -55,46 +53,8 @@ pub fn no_verdict(e: &UpstreamError) -> Response {
     }
 }
 
-/// Reads a request and counts it against the clients' budgets.
-pub fn admitted(
-    app: &App,
-    peer: SocketAddr,
-    headers: &HeaderMap,
-    endpoint: &'static str,
-    needs: Needs,
-    body: &[u8],
-) -> Result<Asking, Box<Response>> {
-    let target = format!("/v1/licenses/{endpoint}");
-    let a = read(endpoint, needs, &target, headers, body)?;
-    app.limits
-        .admit(app.client_ip(peer, headers), Some(&a.echo.key_hash))
-        .map_err(|wait| {
-            Box::new(unsigned(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TOO_MANY_REQUESTS",
-                "too many requests from this client or about this key",
-                Some(wait),
-            ))
-        })?;
-    Ok(a)
-}
-
 /// `POST /v1/licenses/activate`.
-pub async fn activate(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let needs = Needs {
-        instance: false,
-        fingerprint: true,
-        name: true,
-    };
-    let a = match admitted(&app, peer, &headers, "activate", needs, &body) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+pub async fn activate(State(app): State<Arc<App>>, Admitted(a, _): Admitted<Activate>) -> Response {
     let (upstream, key, name) = (app.upstream.clone(), a.key.clone(), a.name.clone());
     let made = blocking(move || upstream.activate(&key, &name.unwrap_or_default())).await;
     let activation = match made {
@@ -140,12 +100,19 @@ pub async fn activate(
     record.customer_email = license.customer_email.clone();
     let (upstream, key) = (app.upstream.clone(), a.key.clone());
     let before = record.clone();
-    let record = blocking(move || facts::refresh(&upstream, &key, record, None, t))
+    let mut record = blocking(move || facts::refresh(&upstream, &key, record, None, t))
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "the new activation's key facts could not be read");
             before
         });
+    // Dodo activated the key: whatever revocation the webhooks brought was undone.
+    if record.revoked {
+        match app.store.lift_revocation(&record.key_hash, t).await {
+            Ok(()) => record.revoked = false,
+            Err(e) => tracing::error!(error = %e, "a lifted revocation could not be recorded"),
+        }
+    }
     let instance = InstanceRecord {
         instance_id: activation.id.as_str().to_owned(),
         key_hash: hash,
@@ -193,19 +160,8 @@ pub async fn save(
 /// `POST /v1/licenses/deactivate`: frees the seat (any machine's, for whoever holds the key).
 pub async fn deactivate(
     State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
+    Admitted(a, _): Admitted<Deactivate>,
 ) -> Response {
-    let needs = Needs {
-        instance: true,
-        fingerprint: false,
-        name: false,
-    };
-    let a = match admitted(&app, peer, &headers, "deactivate", needs, &body) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
     let Some(instance) = a.instance.clone() else {
         return unsigned(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -239,21 +195,7 @@ pub async fn deactivate(
 }
 
 /// `POST /v1/licenses/seats`: the key's instances, and which is this machine's.
-pub async fn seats(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let needs = Needs {
-        instance: false,
-        fingerprint: false,
-        name: false,
-    };
-    let a = match admitted(&app, peer, &headers, "seats", needs, &body) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+pub async fn seats(State(app): State<Arc<App>>, Admitted(a, _): Admitted<Seats>) -> Response {
     let record = match app.store.key(&a.echo.key_hash).await {
         Ok(Some(k)) if !k.license_key_id.is_empty() => k,
         Ok(_) => {

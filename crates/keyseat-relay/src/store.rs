@@ -37,6 +37,20 @@ pub struct KeyRecord {
     pub details_at: i64,
 }
 
+impl KeyRecord {
+    /// Whether the key works at `now`, by what Dodo last said of it: active (or nothing said
+    /// yet), not expired, and no grant of it revoked. (The webhooks' `revoked` is apart.)
+    pub fn works(&self, now: i64) -> bool {
+        let grant_revoked = self
+            .entitlements
+            .as_ref()
+            .is_some_and(|grants| grants.iter().any(|g| g.status == "revoked"));
+        matches!(self.status.as_deref(), None | Some("active"))
+            && self.expires_at.is_none_or(|e| e > now)
+            && !grant_revoked
+    }
+}
+
 /// A license-key entitlement grant, as the protocol shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
@@ -215,6 +229,24 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// Lifts the webhooks' revocation of the key `key_hash`: Dodo said at `at` that the key
+    /// works (it activated it, or validated it with its grant in force). An event dated
+    /// before `at` changes nothing afterwards.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn lift_revocation(&self, key_hash: &str, at: i64) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE license_keys SET revoked = 0, event_at = $2 \
+             WHERE key_hash = $1 AND revoked = 1 AND event_at <= $2",
+        )
+        .bind(key_hash)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// The instance with this id.

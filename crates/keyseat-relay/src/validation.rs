@@ -3,39 +3,24 @@
 //! otherwise one call of Dodo's (and, when it says no, one more to tell a revoked key from a
 //! released instance); and when Dodo cannot be asked, a stale answer or none.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::json;
 
+use crate::admission::{Admitted, Validate};
 use crate::decide::{Plan, Source, Verdict, fallback, plan};
 use crate::facts;
-use crate::licenses::{admitted, blocking, no_verdict, save, store_failed};
-use crate::requests::{Asking, Needs};
+use crate::licenses::{blocking, no_verdict, save, store_failed};
+use crate::requests::Asking;
 use crate::state::{App, now, rfc3339};
 use crate::store::{InstanceRecord, KeyRecord};
 use crate::upstream::UpstreamError;
 
 /// `POST /v1/licenses/validate`.
-pub async fn validate(
-    State(app): State<Arc<App>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let needs = Needs {
-        instance: false,
-        fingerprint: true,
-        name: false,
-    };
-    let a = match admitted(&app, peer, &headers, "validate", needs, &body) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
+pub async fn validate(State(app): State<Arc<App>>, Admitted(a, _): Admitted<Validate>) -> Response {
     let fingerprint = a.fingerprint.clone().unwrap_or_default();
     let hash = a.echo.key_hash.clone();
     let (key, instance) = match lookup(&app, &hash, a.echo.instance.as_deref()).await {
@@ -118,9 +103,16 @@ async fn ask(
                 record
             });
     }
-    let key_works = matches!(record.status.as_deref(), None | Some("active"))
-        && record.expires_at.is_none_or(|e| e > t);
-    let verdict = match (valid, key_works) {
+    let key_works = record.works(t);
+    // Dodo vouches for a key the webhooks revoked: the revocation was undone (its webhook
+    // lost, or not yet here).
+    if record.revoked && valid && key_works {
+        match app.store.lift_revocation(&record.key_hash, t).await {
+            Ok(()) => record.revoked = false,
+            Err(e) => tracing::error!(error = %e, "a lifted revocation could not be recorded"),
+        }
+    }
+    let verdict = match (valid && !record.revoked, key_works) {
         (true, _) => Verdict::Valid,
         (false, false) => Verdict::Invalid,
         (false, true) if a.instance.is_some() => Verdict::NotActivatedHere,

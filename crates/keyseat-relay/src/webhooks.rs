@@ -5,7 +5,8 @@
 //! change nothing.
 //!
 //! - `entitlement_grant.revoked` (a disabled key's `license_key_disabled`, a refund, a
-//!   cancelled subscription): the key is revoked, answered `invalid` with no call.
+//!   cancelled subscription): the key is revoked, answered `invalid` with no call for a
+//!   freshness window, then as Dodo says (see [`crate::decide`]).
 //! - `entitlement_grant.delivered` and `.created`: the revocation is lifted; the next
 //!   validation asks Dodo.
 //! - `license_key.created`: the key's facts are recorded.

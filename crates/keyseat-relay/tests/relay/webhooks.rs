@@ -171,3 +171,48 @@ fn the_emulators_own_webhooks_reach_the_relay() {
         400
     );
 }
+
+#[test]
+fn a_revocation_dodo_no_longer_holds_is_lifted_a_window_later_or_by_an_activation() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::support::Db::Sqlite(dir.path().to_owned());
+    let world = World::on(2, &db, dir, |s| keyseat_relay::Settings {
+        freshness: std::time::Duration::from_secs(1),
+        ..s
+    });
+    let checked = Checked::new(&world);
+    // A revocation whose undoing never arrives (the key works at Dodo): the webhook is
+    // believed for a window, then Dodo is asked, and vouches for the key.
+    let revoke = grant_event(
+        "entitlement_grant.revoked",
+        &jiff::Timestamp::now().to_string(),
+    );
+    assert_eq!(post(&world, WEBHOOK_SECRET, "msg_r1", now(), &revoke), 204);
+    let calls = world.emu.request_count(Endpoint::Validate);
+    assert!(!checked.valid(), "revoked, with no call");
+    assert_eq!(world.emu.request_count(Endpoint::Validate), calls);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert!(checked.valid(), "a window later, Dodo says the key works");
+    assert_eq!(world.emu.request_count(Endpoint::Validate), calls + 1);
+
+    // Revoked again; an activation (Dodo activates only a working key) lifts it at once.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let again = grant_event(
+        "entitlement_grant.revoked",
+        &jiff::Timestamp::now().to_string(),
+    );
+    assert_eq!(post(&world, WEBHOOK_SECRET, "msg_r2", now(), &again), 204);
+    assert!(!checked.valid());
+    let machine = machine_named("b").id();
+    checked
+        .client
+        .activate_machine(&key(), "b", Some(&machine))
+        .unwrap();
+    assert!(checked.valid(), "lifted by the activation");
+
+    // A revocation Dodo holds (the key disabled there) stays, a window later too.
+    world.emu.set_key_status(KEY, KeyStatus::Disabled);
+    assert!(!checked.valid());
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert!(!checked.valid(), "Dodo agrees: still revoked");
+}
