@@ -37,9 +37,13 @@ pub struct ServeArgs {
     /// The address to serve on.
     #[arg(long, env = "KEYSEAT_RELAY_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The database: `sqlite://PATH` (created if missing) or `postgres://…` (several
-    /// replicas share one).
-    #[arg(long, env = "KEYSEAT_RELAY_DATABASE_URL")]
+    /// The database: `sqlite://PATH` (created if missing; by default a file in the working
+    /// directory) or `postgres://…` (several replicas share one).
+    #[arg(
+        long,
+        env = "KEYSEAT_RELAY_DATABASE_URL",
+        default_value = "sqlite://keyseat-relay.db"
+    )]
     pub database: String,
     /// A file holding a signing key (64 hex characters, from `keyseat-relay keygen`); repeat
     /// for a rotation: the first that a client accepts signs its answers. Or

@@ -21,6 +21,7 @@ pub mod config;
 mod decide;
 mod facts;
 mod licenses;
+pub mod logging;
 pub mod metrics;
 mod requests;
 mod server;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use keyseat_relay::config::{LogFormat, Secret, ServeArgs, secret};
+use keyseat_relay::config::{Secret, ServeArgs, secret};
 use keyseat_relay::{Relay, Settings};
 
 #[derive(Parser)]
@@ -95,15 +95,7 @@ fn settings(args: &ServeArgs) -> Result<Settings, String> {
 }
 
 fn serve(args: ServeArgs) -> Result<(), String> {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KEYSEAT_RELAY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match args.log_format {
-        LogFormat::Json => logs.json().init(),
-        LogFormat::Text => logs.init(),
-    }
+    keyseat_relay::logging::init(args.log_format);
     let settings = settings(&args)?;
     let scheme = if settings.tls.is_some() {
         "https"

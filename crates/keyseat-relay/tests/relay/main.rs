@@ -6,6 +6,7 @@
 mod life;
 mod machines;
 mod replicas;
+mod secrets;
 mod support;
 mod tampering;
 mod upstream;
