@@ -171,6 +171,11 @@ impl Relay {
             loop {
                 every.tick().await;
                 tidy.limits.tidy();
+                // The webhook ids of the last 30 days are kept, to know Dodo's retries.
+                let month_ago = crate::state::now() - 30 * 86_400;
+                if let Err(e) = tidy.store.forget_deliveries(month_ago).await {
+                    tracing::warn!(error = %e, "old webhook ids could not be forgotten");
+                }
             }
         });
         let service = self

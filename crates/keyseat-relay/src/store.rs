@@ -314,17 +314,30 @@ impl Store {
         Ok(())
     }
 
-    /// Records a webhook by its id; false when it was recorded before (a repeat).
+    /// Whether the webhook `webhook_id` was applied before (a repeat).
     ///
     /// # Errors
     /// Database errors.
-    pub async fn first_delivery(
+    pub async fn delivered(&self, webhook_id: &str) -> Result<bool, DbError> {
+        let row = sqlx::query("SELECT 1 FROM webhook_events WHERE webhook_id = $1")
+            .bind(webhook_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Records the webhook `webhook_id` as applied (after it was: a failure in between
+    /// leaves it to Dodo's retry).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn record_delivery(
         &self,
         webhook_id: &str,
         event_type: &str,
         now: i64,
-    ) -> Result<bool, DbError> {
-        let done = sqlx::query(
+    ) -> Result<(), DbError> {
+        sqlx::query(
             "INSERT INTO webhook_events (webhook_id, event_type, received_at) VALUES ($1, $2, $3) \
              ON CONFLICT (webhook_id) DO NOTHING",
         )
@@ -333,7 +346,20 @@ impl Store {
         .bind(now)
         .execute(&self.pool)
         .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(())
+    }
+
+    /// Forgets the webhooks received before `before` (Dodo's retries are over by then, and
+    /// a replay is refused by its timestamp); how many.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn forget_deliveries(&self, before: i64) -> Result<u64, DbError> {
+        let done = sqlx::query("DELETE FROM webhook_events WHERE received_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 }
 
@@ -418,7 +444,17 @@ mod tests {
         s.delete_instance("lki_1").await.unwrap();
         assert_eq!(s.instance("lki_1").await.unwrap(), None);
 
-        assert!(s.first_delivery("msg_1", "t", 1).await.unwrap());
-        assert!(!s.first_delivery("msg_1", "t", 2).await.unwrap());
+        assert!(!s.delivered("msg_1").await.unwrap());
+        s.record_delivery("msg_1", "t", 100).await.unwrap();
+        s.record_delivery("msg_1", "t", 200).await.unwrap();
+        s.record_delivery("msg_2", "t", 300).await.unwrap();
+        assert!(s.delivered("msg_1").await.unwrap());
+        assert_eq!(
+            s.forget_deliveries(250).await.unwrap(),
+            1,
+            "msg_1, as first received"
+        );
+        assert!(!s.delivered("msg_1").await.unwrap());
+        assert!(s.delivered("msg_2").await.unwrap());
     }
 }
