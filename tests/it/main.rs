@@ -11,6 +11,7 @@ mod fingerprint;
 mod hand_written;
 mod keygen;
 mod keyring;
+mod known_facts;
 mod licensor;
 mod providers;
 mod seats;

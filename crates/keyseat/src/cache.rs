@@ -29,6 +29,7 @@ use serde_json::value::RawValue;
 use sha2::Sha256;
 
 use crate::error::Error;
+use crate::facts::KeyFacts;
 use crate::fingerprint::Components;
 use crate::key::LicenseKey;
 
@@ -40,9 +41,11 @@ const VERSION: u32 = 2;
 /// The version release 0.1 wrote, still read.
 const VERSION_1: u32 = 1;
 
-/// The cached state of one activation. Times are Unix seconds by the local clock.
+/// The cached state of one activation. Times are Unix seconds by the local clock. Fields
+/// a later release adds are read past (the MAC covers them all), so that an app and an
+/// older copy of it share one cache; the 2026-11-23 release still refuses them, and an
+/// older copy then rebuilds the cache with one online validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct CacheRecord {
     /// The activation the record belongs to.
     pub instance_id: String,
@@ -65,6 +68,10 @@ pub(crate) struct CacheRecord {
     /// The seller's account at that provider, when it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    /// What the provider last said of the key (its expiry, limit, seats in use,
+    /// entitlements), when an answer said any of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<KeyFacts>,
 }
 
 /// The record of a version 1 file: the same times, plus copies of facts the credentials
@@ -100,6 +107,7 @@ impl From<RecordV1> for CacheRecord {
             fingerprint: v1.fingerprint,
             provider: None,
             account: None,
+            facts: None,
         }
     }
 }
@@ -295,6 +303,7 @@ pub(crate) mod tests {
                 .clone(),
             provider: None,
             account: None,
+            facts: None,
         }
     }
 
@@ -307,6 +316,32 @@ pub(crate) mod tests {
             record,
             legacy: None,
         })
+    }
+
+    #[test]
+    fn facts_round_trip_and_a_later_releases_field_is_read_past() {
+        let mut with_facts = record();
+        with_facts.facts = Some(KeyFacts {
+            activation_limit: Some(3),
+            activations_used: Some(2),
+            ..KeyFacts::default()
+        });
+        let bytes = encode(&with_facts, b"secret", &key()).unwrap();
+        assert_eq!(parse(&bytes, b"secret", &key()), current(with_facts));
+        // A field this release does not know, MAC'd by the release that wrote it.
+        let mut raw: serde_json::Value = serde_json::to_value(record()).unwrap();
+        raw["from_the_future"] = serde_json::json!({"x": 1});
+        let raw = serde_json::value::to_raw_value(&raw).unwrap();
+        let mac = mac(b"secret", &key(), &record().fingerprint, raw.get());
+        let file = serde_json::to_vec(&FileOut {
+            format: FORMAT,
+            version: VERSION,
+            secret_id: &secret_id(b"secret"),
+            record: &raw,
+            mac: crate::mac::to_hex(mac),
+        })
+        .unwrap();
+        assert_eq!(parse(&file, b"secret", &key()), current(record()));
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub enum ErrorCode {
     BadSignature,
     /// No trial can start while the OS credential store cannot be read.
     TrialUnavailable,
+    /// The provider cannot do what was asked (list seats, say).
+    Unsupported,
     /// Anything else (the operating system's random source failed); see the message.
     Other,
 }
@@ -80,6 +82,7 @@ impl ErrorCode {
             ErrorCode::Thread => "THREAD",
             ErrorCode::BadSignature => "BAD_SIGNATURE",
             ErrorCode::TrialUnavailable => "TRIAL_UNAVAILABLE",
+            ErrorCode::Unsupported => "UNSUPPORTED",
             ErrorCode::Other => "OTHER",
         }
     }
@@ -110,6 +113,7 @@ impl Error {
             (ErrorKind::WrongProduct { .. }, _) => ErrorCode::WrongProduct,
             (ErrorKind::VendorSecretMismatch { .. }, _) => ErrorCode::VendorSecretMismatch,
             (ErrorKind::TrialUnavailable(_), _) => ErrorCode::TrialUnavailable,
+            (ErrorKind::Unsupported(_), _) => ErrorCode::Unsupported,
             (ErrorKind::Random(_), _) => ErrorCode::Other,
         }
     }
@@ -184,6 +188,7 @@ mod tests {
             (ErrorKind::Thread("x".into()), "THREAD"),
             (ErrorKind::BadSignature("x".into()), "BAD_SIGNATURE"),
             (ErrorKind::TrialUnavailable("x".into()), "TRIAL_UNAVAILABLE"),
+            (ErrorKind::Unsupported("x".into()), "UNSUPPORTED"),
             (ErrorKind::NotActivated, "NOT_ACTIVATED"),
             (
                 ErrorKind::AlreadyActivated {

@@ -107,6 +107,9 @@ pub enum ErrorKind {
     /// cannot be known. Unlock it, or let the app keep its files only
     /// (`KeyStorage::File`, where the trial has one copy by design).
     TrialUnavailable(String),
+    /// The provider cannot do what was asked (list a key's seats: Dodo's, Lemon Squeezy's
+    /// and Polar's public endpoints cannot): the message says what.
+    Unsupported(String),
     /// The license data was written with a different vendor secret than this program was
     /// given, and nothing on this machine was written with this program's: a configuration
     /// error (two programs of one app must share the secret). The files are left as they are.
@@ -413,6 +416,7 @@ impl fmt::Display for ErrorKind {
                 "no trial can start: the OS credential store, which keeps a copy of the \
                  trial, cannot be read ({why})"
             ),
+            ErrorKind::Unsupported(what) => write!(f, "not supported: {what}"),
             ErrorKind::VendorSecretMismatch { path } => write!(
                 f,
                 "{} was written with a different vendor secret than this program's: give \

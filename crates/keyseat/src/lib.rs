@@ -33,6 +33,7 @@ pub mod clock;
 mod code;
 mod credentials;
 mod error;
+mod facts;
 pub mod fingerprint;
 mod fsutil;
 mod key;

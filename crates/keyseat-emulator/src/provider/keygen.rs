@@ -8,7 +8,8 @@
 //! - `POST …/machines` with `Authorization: License <key>`: 201 with the machine; 422
 //!   `FINGERPRINT_TAKEN` or `MACHINE_LIMIT_EXCEEDED`, 403 `LICENSE_NOT_ALLOWED` (an
 //!   activation).
-//! - `GET …/machines/{id or fingerprint}` (counted as a validation) and `DELETE
+//! - `GET …/machines` (the license's machines) and `GET …/machines/{id or fingerprint}`
+//!   (both counted as validations), and `DELETE
 //!   …/machines/{id}` → 204 (a deactivation), with the same authorization.
 //! - Errors are `{"errors": [{title, detail, code}]}`.
 
@@ -54,7 +55,9 @@ impl Provider for Keygen {
 
     fn route(&self, method: &str, path: &str) -> Option<Endpoint> {
         match (method, parse(path)?.1) {
-            ("POST", Route::Validate) | ("GET", Route::Machine(_)) => Some(Endpoint::Validate),
+            ("POST", Route::Validate) | ("GET", Route::Machine(_) | Route::Machines) => {
+                Some(Endpoint::Validate)
+            }
             ("POST", Route::Machines) => Some(Endpoint::Activate),
             ("DELETE", Route::Machine(_)) => Some(Endpoint::Deactivate),
             _ => None,
@@ -71,6 +74,14 @@ impl Provider for Keygen {
             (method, route) => match licensed(state, account, request) {
                 Some(entry) => match (method, route) {
                     ("POST", Route::Machines) => create(state, &entry, request),
+                    ("GET", Route::Machines) => {
+                        let machines: Vec<Value> = state
+                            .instances_of(&entry.spec.key)
+                            .iter()
+                            .map(|record| resource(record, &entry))
+                            .collect();
+                        Response::json(200, &json!({ "data": machines }))
+                    }
                     ("GET", Route::Machine(id)) => match machine(state, &entry, id) {
                         Some(record) => {
                             Response::json(200, &json!({ "data": resource(&record, &entry) }))

@@ -6,11 +6,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::environment::{Environment, check_base_url, signed_parts};
-use super::provider::{Kind, Next, Provider, Reply, Request, Seat};
+use super::provider::{Kind, NewSeat, Next, Provider, Reply, Request};
 use super::retry::RetryPolicy;
 use super::tls::{self, TrustStore};
 use super::transport::{Settings, Transport};
-use super::types::{Activation, Validation};
+use super::types::{Activation, Seat, Validation};
 use crate::error::Error;
 #[cfg(doc)]
 use crate::error::ErrorKind;
@@ -177,7 +177,7 @@ impl Client {
         name: &str,
         fingerprint: Option<&str>,
     ) -> Result<Activation, Error> {
-        let seat = Seat { name, fingerprint };
+        let seat = NewSeat { name, fingerprint };
         let wire = self.provider.wire();
         let mut done: Vec<(Request, Reply)> = Vec::new();
         loop {
@@ -233,6 +233,31 @@ impl Client {
             .0?;
         if reply.is_success() {
             wire.read_validation(&request, &reply.body, key)
+        } else {
+            Err(wire.refusal(reply.status, &reply.body, key))
+        }
+    }
+
+    /// The key's seats, `fingerprint` this machine's (keyseat's per-app fingerprint, as
+    /// [`Client::activate_machine`] takes it): the relay's and Keygen's. A repeatable
+    /// request, retried as a validation is.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Unsupported`] for a provider whose endpoints cannot list seats (Dodo,
+    /// Lemon Squeezy, Polar); otherwise as [`Client::validate`].
+    ///
+    /// [`ErrorKind::Unsupported`]: crate::ErrorKind::Unsupported
+    pub fn seats(&self, key: &LicenseKey, fingerprint: &str) -> Result<Vec<Seat>, Error> {
+        let wire = self.provider.wire();
+        let Some(request) = wire.seats(key, fingerprint) else {
+            return wire.read_seats(&[], key, fingerprint);
+        };
+        let reply = self
+            .transport
+            .exchange_repeatable(wire, &request, key, false)
+            .0?;
+        if reply.is_success() {
+            wire.read_seats(&reply.body, key, fingerprint)
         } else {
             Err(wire.refusal(reply.status, &reply.body, key))
         }

@@ -34,7 +34,7 @@ pub use environment::Environment;
 pub use provider::{Provider, relay_key_hash};
 pub use retry::RetryPolicy;
 pub use tls::TrustStore;
-pub use types::{Activation, Entitlement, License, Validation};
+pub use types::{Activation, Entitlement, License, Seat, Validation};
 
 /// Longest response body read, in bytes.
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024;

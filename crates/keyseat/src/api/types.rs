@@ -114,3 +114,18 @@ impl Validation {
         }
     }
 }
+
+/// One seat of a license key: an activation, on this machine or another. What a customer
+/// sees to choose which one to free ([`crate::Licensor::release_instance`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Seat {
+    /// The activation's id: what frees it.
+    pub id: InstanceId,
+    /// The activation's name (`Ada's ThinkPad (Windows 11) · 3f9a2c`).
+    pub name: String,
+    /// When it was made, as Unix seconds, when the provider says.
+    pub created_at: Option<i64>,
+    /// Whether it is this machine's.
+    pub this_machine: bool,
+}

@@ -3,6 +3,7 @@
 
 use crate::credentials::{Credentials, Opened};
 use crate::error::{Error, ErrorKind};
+use crate::facts::KeyFacts;
 use crate::key::LicenseKey;
 
 use super::binding::Origin;
@@ -60,6 +61,7 @@ impl Licensor {
             Err(e) => return Err(self.activation_failed(e, &name)),
         };
         let license = activation.license;
+        let facts = KeyFacts::of(&license);
         let creds = Credentials {
             activated_at: activation.created_at,
             key,
@@ -100,7 +102,8 @@ impl Licensor {
         if let Err(e) = crate::pending::forget(&self.pending_path()) {
             log::warn!("could not forget the activation whose answer was lost: {e}");
         }
-        let record = self.fresh_record(&creds, true);
+        let mut record = self.fresh_record(&creds, true);
+        record.facts = facts;
         if let Err(e) = self.record(&creds, &record) {
             // The credentials are safe; the next check rebuilds the cache online.
             log::error!("activated, but the cache could not be written: {e}");

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::cache::{self, CacheProblem, CacheRecord, Loaded};
 use crate::credentials::{Credentials, Damage, Opened};
 use crate::error::{Error, ErrorKind};
+use crate::facts::KeyFacts;
 use crate::fingerprint::Match;
 
 use super::answer::{legacy_agrees, mismatch, still_seatless};
@@ -70,8 +71,8 @@ enum Action {
 
 /// What the server said about a stored activation.
 enum Heard {
-    /// A state to record.
-    State(LicenseState),
+    /// A state to record, and what the answer said of the key, when it said anything.
+    State(LicenseState, Option<KeyFacts>),
     /// This machine holds no seat of the key any more (released here or elsewhere, or a
     /// seatless key that now has a limit): not a revocation.
     Released,
@@ -285,7 +286,7 @@ impl Licensor {
             }
             Action::Validate(mut record) => {
                 match self.validate_into(creds, &mut record, &self.policy_for(net)) {
-                    Heard::State(state) => (*record, state, true),
+                    Heard::State(state, _) => (*record, state, true),
                     Heard::Released => return self.forget_released(creds),
                     Heard::Mismatch(why) => return self.forget_mismatched(creds, &why),
                 }
@@ -316,12 +317,16 @@ impl Licensor {
             log::warn!("the key now has an activation limit: it must be activated on this machine");
             return Ok(Heard::Released);
         }
-        Ok(Heard::State(if answer.valid {
-            LicenseState::Active
-        } else {
-            log::warn!("license revoked: the server says it is not valid");
-            LicenseState::Revoked
-        }))
+        let facts = answer.license.as_ref().and_then(KeyFacts::of);
+        Ok(Heard::State(
+            if answer.valid {
+                LicenseState::Active
+            } else {
+                log::warn!("license revoked: the server says it is not valid");
+                LicenseState::Revoked
+            },
+            facts,
+        ))
     }
 
     /// Asks the server about `creds` and updates `record` with the answer.
@@ -333,24 +338,26 @@ impl Licensor {
     ) -> Heard {
         let now = self.now();
         match self.hear(creds) {
-            Ok(Heard::State(LicenseState::Active)) => {
+            Ok(Heard::State(LicenseState::Active, facts)) => {
                 policy::record_valid(record, now, self.inner.fingerprint.components());
-                Heard::State(LicenseState::Active)
+                record.facts = facts.or(record.facts.take());
+                Heard::State(LicenseState::Active, None)
             }
-            Ok(Heard::State(state)) => {
+            Ok(Heard::State(state, facts)) => {
                 policy::record_revoked(record, now);
-                Heard::State(state)
+                record.facts = facts.or(record.facts.take());
+                Heard::State(state, None)
             }
             Ok(other) => other,
             Err(e) if is_gone(&e) => {
                 log::warn!("license revoked: {e}");
                 policy::record_revoked(record, now);
-                Heard::State(LicenseState::Revoked)
+                Heard::State(LicenseState::Revoked, None)
             }
             Err(e) => {
                 log::warn!("could not revalidate the license: {e}");
                 policy::record_failure(record, now);
-                Heard::State(offline_state(record, now, policy))
+                Heard::State(offline_state(record, now, policy), None)
             }
         }
     }
@@ -379,17 +386,18 @@ impl Licensor {
                 aside.display()
             );
         }
-        let valid = match self.hear(creds) {
-            Ok(Heard::State(state)) => state == LicenseState::Active,
+        let (valid, facts) = match self.hear(creds) {
+            Ok(Heard::State(state, facts)) => (state == LicenseState::Active, facts),
             Ok(Heard::Released) => return self.forget_released(creds),
             Ok(Heard::Mismatch(why)) => return self.forget_mismatched(creds, &why),
-            Err(e) if is_gone(&e) => false,
+            Err(e) if is_gone(&e) => (false, None),
             Err(e) => {
                 log::warn!("could not rebuild the license cache: {e}");
                 return Ok(tampered(true));
             }
         };
-        let record = self.fresh_record(creds, valid);
+        let mut record = self.fresh_record(creds, valid);
+        record.facts = facts;
         self.record(creds, &record)?;
         let state = if valid {
             LicenseState::Active

@@ -57,6 +57,7 @@ mod check;
 mod lock;
 mod memo;
 mod policy;
+mod seats;
 mod status;
 mod trial;
 mod watch;
@@ -226,6 +227,7 @@ impl Licensor {
     ) -> LicenseStatus {
         let mut status = LicenseStatus::of(status::Parts {
             creds,
+            facts: record.and_then(|r| r.facts.as_ref()),
             last_validated: record.map(|r| r.last_validated),
             grace: self.inner.policy.grace,
             state,

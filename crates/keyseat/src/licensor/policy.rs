@@ -119,6 +119,7 @@ pub(crate) fn fresh_record(
         fingerprint: fingerprint.clone(),
         provider: None,
         account: None,
+        facts: None,
     }
 }
 

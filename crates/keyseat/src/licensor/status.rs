@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use crate::clock::from_unix;
 use crate::credentials::Credentials;
+use crate::facts::KeyFacts;
 use crate::fingerprint::{Match, MatchKind};
 use crate::key::InstanceId;
 use crate::storage::StorageKind;
@@ -106,9 +107,18 @@ pub struct LicenseStatus {
     pub customer_email: Option<String>,
     /// Who sold the key: `dodo`, `lemonsqueezy` or `polar`.
     pub provider: Option<String>,
-    /// When the key itself stops working, as the provider said at activation (Lemon Squeezy
-    /// and Polar say; Dodo does not).
+    /// When the key itself stops working, as the provider last said (Lemon Squeezy, Polar,
+    /// Keygen and the relay say; Dodo alone does not).
     pub expires_at: Option<SystemTime>,
+    /// How many activations the key allows at once, as the provider last said (`None`: it
+    /// did not say, or there is no limit).
+    pub activation_limit: Option<u32>,
+    /// How many of the key's activations are in use, as the provider last said (the relay,
+    /// Lemon Squeezy and Keygen say).
+    pub activations_used: Option<u32>,
+    /// The key's entitlements, as the provider last said (the relay's license-key grants);
+    /// `None` when it does not say.
+    pub entitlements: Option<Vec<crate::api::Entitlement>>,
     /// Whether the activation holds a seat on the server. False for a key that licenses by
     /// validation alone (a Polar key whose benefit has no activations), and with no
     /// activation.
@@ -146,6 +156,9 @@ pub struct LicenseStatus {
 pub(super) struct Parts<'a> {
     /// The activation's facts.
     pub creds: &'a Credentials,
+    /// What the provider last said of the key, when a usable cache records it: over the
+    /// credentials' facts of the activation.
+    pub facts: Option<&'a KeyFacts>,
     /// The last successful validation, when a usable cache records it.
     pub last_validated: Option<i64>,
     /// The grace period, in seconds.
@@ -169,7 +182,17 @@ impl LicenseStatus {
             product_name: p.creds.product_name.clone(),
             customer_email: p.creds.customer_email.clone(),
             provider: Some(p.creds.provider_name().to_owned()),
-            expires_at: p.creds.expires_at.map(from_unix),
+            expires_at: match p.facts {
+                Some(f) => f.expires_at,
+                None => p.creds.expires_at,
+            }
+            .map(from_unix),
+            activation_limit: match p.facts {
+                Some(f) => f.activation_limit,
+                None => p.creds.activation_limit,
+            },
+            activations_used: p.facts.and_then(|f| f.activations_used),
+            entitlements: p.facts.and_then(|f| f.entitlements.clone()),
             holds_seat: p.creds.holds_seat,
             test_mode: p.creds.test_mode,
             activated_at: p.creds.activated_at.map(from_unix),
@@ -200,6 +223,9 @@ impl LicenseStatus {
             customer_email: None,
             provider: None,
             expires_at: None,
+            activation_limit: None,
+            activations_used: None,
+            entitlements: None,
             holds_seat: false,
             test_mode: None,
             activated_at: None,

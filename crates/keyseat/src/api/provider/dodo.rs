@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Request, Seat, Wire, not_an_error_body, refused, unix_time, unreadable};
+use super::{NewSeat, Request, Wire, not_an_error_body, refused, unix_time, unreadable};
 use crate::api::types::{Activation, License, Validation};
 use crate::error::{ApiCode, Error};
 use crate::key::{InstanceId, LicenseKey};
@@ -75,7 +75,7 @@ impl Wire for Dodo {
         "https://test.dodopayments.com"
     }
 
-    fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error> {
+    fn activate(&self, key: &LicenseKey, seat: &NewSeat<'_>) -> Result<Request, Error> {
         let body = json!({ "license_key": key.expose(), "name": seat.name });
         Ok(Request::json("/licenses/activate", &body))
     }
@@ -184,7 +184,7 @@ mod tests {
             br#"{"license_key":"K","license_key_instance_id":null}"#
         );
         assert_eq!(r.path, "/licenses/validate");
-        let seat = Seat {
+        let seat = NewSeat {
             name: "n",
             fingerprint: None,
         };

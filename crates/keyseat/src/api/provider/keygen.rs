@@ -22,10 +22,10 @@ use zeroize::Zeroizing;
 
 use super::signature::{PinnedKey, Signer, bad_signature, check_public_key};
 use super::{
-    Kind, Next, Received, Reply, Request, Seat, Wire, ambiguous, not_an_error_body, refused,
-    unix_time,
+    Kind, NewSeat, Next, Received, Reply, Request, Wire, ambiguous, not_an_error_body, refused,
+    unix_time, unreadable,
 };
-use crate::api::types::{Activation, License, Validation};
+use crate::api::types::{Activation, License, Seat, Validation};
 use crate::error::{ApiCode, Error, ErrorKind};
 use crate::key::{InstanceId, LicenseKey};
 
@@ -99,7 +99,7 @@ impl Keygen {
     }
 
     /// `POST …/machines` for the license `license_id`.
-    fn create(&self, key: &LicenseKey, seat: &Seat<'_>, license_id: &str) -> Request {
+    fn create(&self, key: &LicenseKey, seat: &NewSeat<'_>, license_id: &str) -> Request {
         let mut request = self.request("POST", "/machines", Some(key));
         let body = json!({
             "data": {
@@ -133,6 +133,12 @@ impl Keygen {
             activation_limit: attributes
                 .get("maxMachines")
                 .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok()),
+            // The license's machines, counted in its relationship's meta.
+            activations_used: data
+                .relationships
+                .get("machines")
+                .and_then(|m| m.get("meta")?.get("count")?.as_u64())
                 .and_then(|n| u32::try_from(n).ok()),
             ..License::default()
         }
@@ -181,6 +187,12 @@ struct Document {
     data: Option<Resource>,
     #[serde(default)]
     meta: Option<Meta>,
+}
+
+/// A JSON:API document listing resources.
+#[derive(Deserialize)]
+struct List {
+    data: Vec<Resource>,
 }
 
 /// A resource: its id, attributes and relationships.
@@ -322,7 +334,7 @@ impl Wire for Keygen {
         "https://api.keygen.sh"
     }
 
-    fn activate(&self, _key: &LicenseKey, _seat: &Seat<'_>) -> Result<Request, Error> {
+    fn activate(&self, _key: &LicenseKey, _seat: &NewSeat<'_>) -> Result<Request, Error> {
         Err(Error::invalid_input("Keygen activates in steps"))
     }
 
@@ -394,7 +406,7 @@ impl Wire for Keygen {
     fn activation_step(
         &self,
         key: &LicenseKey,
-        seat: &Seat<'_>,
+        seat: &NewSeat<'_>,
         done: &[(Request, Reply)],
     ) -> Next {
         let Some(fingerprint) = seat.fingerprint else {
@@ -448,6 +460,34 @@ impl Wire for Keygen {
             [.., (_, reply)] => Next::Fail(self.refusal(reply.status, &reply.body, key)),
             [] => Next::Fail(Error::invalid_response(None, "no validation")),
         }
+    }
+
+    /// `GET …/machines` with the key as `License` authorization: the license's machines.
+    fn seats(&self, key: &LicenseKey, _fingerprint: &str) -> Option<Request> {
+        Some(self.request("GET", "/machines", Some(key)))
+    }
+
+    fn read_seats(
+        &self,
+        body: &[u8],
+        _key: &LicenseKey,
+        fingerprint: &str,
+    ) -> Result<Vec<Seat>, Error> {
+        let list: List = serde_json::from_slice(body).map_err(|e| unreadable("machines", &e))?;
+        list.data
+            .iter()
+            .map(|machine| {
+                let text = |name: &str| machine.attributes.get(name).and_then(Value::as_str);
+                Ok(Seat {
+                    id: InstanceId::new(machine.id.clone()).map_err(|e| {
+                        Error::invalid_response(Some(200), format!("machine id: {e}"))
+                    })?,
+                    name: text("name").unwrap_or_default().to_owned(),
+                    created_at: unix_time(text("created")),
+                    this_machine: text("fingerprint") == Some(fingerprint),
+                })
+            })
+            .collect()
     }
 
     fn refusal(&self, status: u16, body: &[u8], key: &LicenseKey) -> Error {

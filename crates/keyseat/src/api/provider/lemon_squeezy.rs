@@ -9,7 +9,7 @@
 use serde::Deserialize;
 
 use super::{
-    Request, Seat, Wire, code_from_words, not_an_error_body, refused, unix_time, unreadable,
+    NewSeat, Request, Wire, code_from_words, not_an_error_body, refused, unix_time, unreadable,
 };
 use crate::api::types::{Activation, License, Validation};
 use crate::error::{ApiCode, Error};
@@ -155,7 +155,7 @@ impl Wire for LemonSqueezy {
         "https://api.lemonsqueezy.com"
     }
 
-    fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error> {
+    fn activate(&self, key: &LicenseKey, seat: &NewSeat<'_>) -> Result<Request, Error> {
         Ok(form(
             "/v1/licenses/activate",
             &[("license_key", key.expose()), ("instance_name", seat.name)],
@@ -271,7 +271,7 @@ mod tests {
 
     #[test]
     fn requests_are_form_encoded() {
-        let seat = Seat {
+        let seat = NewSeat {
             name: "Ada's PC",
             fingerprint: None,
         };

@@ -27,7 +27,7 @@ use ureq::http::HeaderMap;
 use zeroize::Zeroizing;
 
 use super::environment::Environment;
-use super::types::{Activation, Validation};
+use super::types::{Activation, Seat, Validation};
 use crate::error::{ApiCode, Error, ErrorKind};
 use crate::key::{InstanceId, LicenseKey};
 pub(crate) use words::code_from_words;
@@ -371,9 +371,9 @@ pub(crate) enum Next {
     Fail(Error),
 }
 
-/// The machine an activation is for.
+/// The machine an activation is for: the seat it would take.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Seat<'a> {
+pub(crate) struct NewSeat<'a> {
     /// The instance name.
     pub name: &'a str,
     /// keyseat's per-app fingerprint of the machine (Keygen binds seats to it).
@@ -401,7 +401,7 @@ pub(crate) trait Wire: Send + Sync {
     /// The test server (the live one when the provider has none).
     fn test_url(&self) -> &str;
     /// The activation request of a provider that activates with one request.
-    fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error>;
+    fn activate(&self, key: &LicenseKey, seat: &NewSeat<'_>) -> Result<Request, Error>;
     /// The validation request, of the key alone or of one activation on this machine.
     fn validate(
         &self,
@@ -444,7 +444,7 @@ pub(crate) trait Wire: Send + Sync {
     fn activation_step(
         &self,
         key: &LicenseKey,
-        seat: &Seat<'_>,
+        seat: &NewSeat<'_>,
         done: &[(Request, Reply)],
     ) -> Next {
         match done {
@@ -486,6 +486,21 @@ pub(crate) trait Wire: Send + Sync {
     /// Turns an error answer into an error: [`ErrorKind::Api`] when the body is the
     /// provider's error JSON, [`ErrorKind::InvalidResponse`] otherwise.
     fn refusal(&self, status: u16, body: &[u8], key: &LicenseKey) -> Error;
+
+    /// The request listing the key's seats, `fingerprint` this machine's; none when the
+    /// provider's endpoints cannot list them.
+    fn seats(&self, _key: &LicenseKey, _fingerprint: &str) -> Option<Request> {
+        None
+    }
+    /// Reads a 2xx answer to [`Wire::seats`].
+    fn read_seats(
+        &self,
+        _body: &[u8],
+        _key: &LicenseKey,
+        _fingerprint: &str,
+    ) -> Result<Vec<Seat>, Error> {
+        Err(ErrorKind::Unsupported(format!("{} cannot list a key's seats", self.name())).into())
+    }
 }
 
 /// How much of a server's error message is kept: enough to read, not a whole page.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{
-    Request, Seat, Wire, code_from_words, not_an_error_body, refused, unix_time, unreadable,
+    NewSeat, Request, Wire, code_from_words, not_an_error_body, refused, unix_time, unreadable,
 };
 use crate::api::types::{Activation, License, Validation};
 use crate::error::{ApiCode, Error};
@@ -137,7 +137,7 @@ impl Wire for Polar {
         "https://sandbox-api.polar.sh"
     }
 
-    fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error> {
+    fn activate(&self, key: &LicenseKey, seat: &NewSeat<'_>) -> Result<Request, Error> {
         let body = json!({
             "key": key.expose(),
             "organization_id": self.organization,
@@ -263,7 +263,7 @@ mod tests {
     #[test]
     fn requests() {
         let p = Polar::new(ORG.into());
-        let seat = Seat {
+        let seat = NewSeat {
             name: "laptop",
             fingerprint: None,
         };

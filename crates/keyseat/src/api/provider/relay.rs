@@ -13,8 +13,8 @@ use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use super::signature::{PinnedKey, Signer, bad_signature};
-use super::{Received, Request, Seat, Wire, not_an_error_body, refused, unix_time, unreadable};
-use crate::api::types::{Activation, Entitlement, License, Validation};
+use super::{NewSeat, Received, Request, Wire, not_an_error_body, refused, unix_time, unreadable};
+use crate::api::types::{Activation, Entitlement, License, Seat, Validation};
 use crate::error::{ApiCode, Error};
 use crate::key::{InstanceId, LicenseKey};
 
@@ -153,6 +153,22 @@ struct InstanceBody {
     created_at: Option<String>,
 }
 
+/// The answer to `seats`.
+#[derive(Deserialize)]
+struct SeatsBody {
+    seats: Vec<SeatBody>,
+}
+
+#[derive(Deserialize)]
+struct SeatBody {
+    id: String,
+    name: String,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    this_machine: bool,
+}
+
 /// A refusal.
 #[derive(Deserialize)]
 struct ErrorBody {
@@ -219,7 +235,7 @@ impl Wire for Relay {
         &self.url
     }
 
-    fn activate(&self, key: &LicenseKey, seat: &Seat<'_>) -> Result<Request, Error> {
+    fn activate(&self, key: &LicenseKey, seat: &NewSeat<'_>) -> Result<Request, Error> {
         let fingerprint = seat.fingerprint.ok_or_else(|| {
             Error::invalid_input("an activation through the relay needs the machine's fingerprint")
         })?;
@@ -281,6 +297,33 @@ impl Wire for Relay {
             not_activated_here: verdict == "not_activated_here",
             activation_id: None,
         })
+    }
+
+    fn seats(&self, key: &LicenseKey, fingerprint: &str) -> Option<Request> {
+        Some(self.request("seats", key, None, Some(fingerprint), &[]))
+    }
+
+    fn read_seats(
+        &self,
+        body: &[u8],
+        _key: &LicenseKey,
+        _fingerprint: &str,
+    ) -> Result<Vec<Seat>, Error> {
+        let answer: SeatsBody =
+            serde_json::from_slice(body).map_err(|e| unreadable("seats", &e))?;
+        answer
+            .seats
+            .into_iter()
+            .map(|s| {
+                Ok(Seat {
+                    id: InstanceId::new(s.id)
+                        .map_err(|e| Error::invalid_response(Some(200), format!("seat id: {e}")))?,
+                    name: s.name,
+                    created_at: unix_time(s.created_at.as_deref()),
+                    this_machine: s.this_machine,
+                })
+            })
+            .collect()
     }
 
     fn verify(&self, received: &Received<'_>) -> Result<(), Error> {

@@ -319,7 +319,7 @@ fn machine_body(fingerprint: &str, license: &str) -> Vec<u8> {
 fn a_machine_answer_must_name_this_machine_and_this_license() {
     let k = keygen("00");
     let key = license_key();
-    let seat = Seat {
+    let seat = NewSeat {
         name: "laptop",
         fingerprint: Some("fp-here"),
     };

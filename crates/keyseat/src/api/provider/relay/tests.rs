@@ -127,7 +127,7 @@ fn requests_carry_the_fingerprint_a_fresh_nonce_and_the_accepted_keys() {
             accepted.as_str()
         );
     }
-    let seat = Seat {
+    let seat = NewSeat {
         name: "laptop",
         fingerprint: None,
     };
