@@ -29,7 +29,7 @@
 
 /** The version of this header: compare with ks_version() at run time. */
 #define KS_VERSION_MAJOR 1
-#define KS_VERSION_MINOR 3
+#define KS_VERSION_MINOR 4
 #define KS_VERSION_PATCH 0
 
 
@@ -150,6 +150,11 @@ enum ks_result
    */
   KS_ERR_TRIAL_UNAVAILABLE = 24,
   /**
+   * The provider cannot do what was asked (list a key's seats: Dodo's, Lemon Squeezy's
+   * and Polar's public endpoints cannot). Since ABI 1.4.
+   */
+  KS_ERR_UNSUPPORTED = 25,
+  /**
    * An error this version of the header has no code for; see the message.
    */
   KS_ERR_OTHER = 98,
@@ -217,6 +222,12 @@ enum ks_provider
    * the account's Ed25519 public key, both required.
    */
   KS_PROVIDER_KEYGEN = 3,
+  /**
+   * The seller's own keyseat-relay in front of Dodo: ks_config_set_base_url() takes its
+   * URL, and ks_config_add_public_key() its public keys (one or more), both required.
+   * Since ABI 1.4.
+   */
+  KS_PROVIDER_RELAY = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -424,9 +435,10 @@ void ks_config_free(ks_config *config);
 
 /**
  * Who sold the keys: KS_PROVIDER_DODO (the default), KS_PROVIDER_LEMON_SQUEEZY,
- * KS_PROVIDER_POLAR or KS_PROVIDER_KEYGEN; all but Dodo need ks_config_set_account(), and
- * Keygen ks_config_set_public_key(), checked by ks_licensor_new(). Any other value gives
- * KS_ERR_INVALID_INPUT. Since ABI 1.2.
+ * KS_PROVIDER_POLAR, KS_PROVIDER_KEYGEN or KS_PROVIDER_RELAY (since ABI 1.4); Lemon
+ * Squeezy, Polar and Keygen need ks_config_set_account(), Keygen ks_config_set_public_key(),
+ * the relay ks_config_set_base_url() and ks_config_add_public_key(), checked by
+ * ks_licensor_new(). Any other value gives KS_ERR_INVALID_INPUT. Since ABI 1.2.
  *
  * # Safety
  * `config` must be NULL or a live config used by no other thread.
@@ -447,15 +459,27 @@ ks_result ks_config_set_account(ks_config *config,
                                 const char *account);
 
 /**
- * Keygen only, and required for it: the account's Ed25519 public key, 64 hexadecimal
- * characters; NULL clears it. Answers not signed by it are refused (KS_ERR_BAD_SIGNATURE,
- * counted as no answer). Checked by ks_licensor_new(). Since ABI 1.2.
+ * Keygen and the relay only, and required for them: the Ed25519 public key (64 hexadecimal
+ * characters) answers must be signed by, replacing any set before; NULL clears them.
+ * Answers not signed by it are refused (KS_ERR_BAD_SIGNATURE, counted as no answer).
+ * Checked by ks_licensor_new(). Since ABI 1.2.
  *
  * # Safety
  * `config` must be NULL or a live config used by no other thread; `public_key` NULL or
  * NUL-terminated.
  */
 ks_result ks_config_set_public_key(ks_config *config, const char *public_key);
+
+/**
+ * The relay only: one more Ed25519 public key (64 hexadecimal characters) its answers may
+ * be signed by, for a key rotation; call once per key. Answers signed by none of them are
+ * refused (KS_ERR_BAD_SIGNATURE). Checked by ks_licensor_new(). Since ABI 1.4.
+ *
+ * # Safety
+ * `config` must be NULL or a live config used by no other thread; `public_key` NULL or
+ * NUL-terminated.
+ */
+ks_result ks_config_add_public_key(ks_config *config, const char *public_key);
 
 /**
  * Lemon Squeezy only: accepts keys of this variant id of the accepted products, and of no
@@ -479,7 +503,8 @@ ks_result ks_config_set_environment(ks_config *config, uint32_t environment);
 
 /**
  * Another license server (`https://…`, or `http://` on a loopback address, such as the
- * emulator), replacing the environment. Checked by ks_licensor_new().
+ * emulator), replacing the environment; for KS_PROVIDER_RELAY, the relay's URL (required).
+ * Checked by ks_licensor_new().
  *
  * # Safety
  * `config` must be NULL or a live config used by no other thread; `url` NULL or

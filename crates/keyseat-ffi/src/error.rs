@@ -70,6 +70,9 @@ pub enum ks_result {
     /// No trial can start: the OS credential store, which keeps a copy of the trial, cannot
     /// be read (a locked keychain, no Secret Service). Since ABI 1.3.
     KS_ERR_TRIAL_UNAVAILABLE = 24,
+    /// The provider cannot do what was asked (list a key's seats: Dodo's, Lemon Squeezy's
+    /// and Polar's public endpoints cannot). Since ABI 1.4.
+    KS_ERR_UNSUPPORTED = 25,
     /// An error this version of the header has no code for; see the message.
     KS_ERR_OTHER = 98,
     /// A panic inside keyseat was caught; the handle may be used again.
@@ -125,6 +128,7 @@ fn result_of(code: ErrorCode) -> ks_result {
         ErrorCode::Thread => KS_ERR_THREAD,
         ErrorCode::BadSignature => KS_ERR_BAD_SIGNATURE,
         ErrorCode::TrialUnavailable => KS_ERR_TRIAL_UNAVAILABLE,
+        ErrorCode::Unsupported => KS_ERR_UNSUPPORTED,
         _ => KS_ERR_OTHER,
     }
 }

@@ -27,13 +27,14 @@ mod watch;
 use std::ffi::c_char;
 
 pub use config::{
-    ks_config, ks_config_add_product_id, ks_config_allow_any_product, ks_config_free,
-    ks_config_new, ks_config_set_base_url, ks_config_set_ca_file, ks_config_set_data_dir,
+    ks_config, ks_config_add_product_id, ks_config_add_public_key, ks_config_add_variant_id,
+    ks_config_allow_any_product, ks_config_free, ks_config_new, ks_config_set_account,
+    ks_config_set_base_url, ks_config_set_ca_file, ks_config_set_data_dir,
     ks_config_set_environment, ks_config_set_grace_period,
-    ks_config_set_instance_names_include_host, ks_config_set_key_storage,
-    ks_config_set_revalidate_interval, ks_config_set_timeout_ms, ks_config_set_trial_days,
-    ks_config_set_trust_store, ks_config_set_vendor_secret, ks_environment, ks_key_storage,
-    ks_trust_store,
+    ks_config_set_instance_names_include_host, ks_config_set_key_storage, ks_config_set_provider,
+    ks_config_set_public_key, ks_config_set_revalidate_interval, ks_config_set_timeout_ms,
+    ks_config_set_trial_days, ks_config_set_trust_store, ks_config_set_vendor_secret,
+    ks_environment, ks_key_storage, ks_provider, ks_trust_store,
 };
 pub use error::{ks_last_error_message, ks_result};
 pub use licensor::{

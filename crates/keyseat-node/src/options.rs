@@ -21,8 +21,10 @@ pub struct LicensorOptions {
     pub organisation: String,
     /// The application (`MyApp`).
     pub application: String,
-    /// Who sold the keys: `'dodo'` (the default), `'lemonsqueezy'` or `'polar'`.
-    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar' | 'keygen'")]
+    /// Who sold the keys: `'dodo'` (the default), `'lemonsqueezy'`, `'polar'`, `'keygen'`,
+    /// or `'relay'`: the seller's own keyseat-relay in front of Dodo, at `baseUrl`, its
+    /// answers signed by one of `publicKeys`.
+    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar' | 'keygen' | 'relay'")]
     pub provider: Option<String>,
     /// The seller's account: the Lemon Squeezy store id, the Polar organization id or the
     /// Keygen account id (required for those; Dodo takes none).
@@ -30,6 +32,10 @@ pub struct LicensorOptions {
     /// Keygen only, and required for it: the account's Ed25519 public key (64 hexadecimal
     /// characters). Answers not signed by it are refused (`BAD_SIGNATURE`, as no answer).
     pub public_key: Option<String>,
+    /// The relay only, and required for it: the relay's Ed25519 public keys (64 hexadecimal
+    /// characters each; several during a key rotation). Answers signed by none of them are
+    /// refused (`BAD_SIGNATURE`, as no answer).
+    pub public_keys: Option<Vec<String>>,
     /// Product ids whose keys license this app: Dodo's (`pdt_…`), Lemon Squeezy product ids,
     /// or Polar benefit ids. A key of another product (or store, or organization) is refused
     /// with code `WRONG_PRODUCT` and its activation released.
@@ -47,7 +53,7 @@ pub struct LicensorOptions {
     #[napi(ts_type = "'live' | 'test'")]
     pub environment: Option<String>,
     /// Another license server (`https://…`, or `http://` on loopback, such as the emulator);
-    /// replaces `environment`.
+    /// replaces `environment`. For the relay, its URL (required).
     pub base_url: Option<String>,
     /// The data directory (cache, lock, fallback credentials); default: the platform's.
     pub data_dir: Option<String>,
@@ -74,9 +80,15 @@ pub fn builder(o: LicensorOptions) -> Outcome<LicensorBuilder> {
     let app =
         App::try_new(&o.qualifier, &o.organisation, &o.application).map_err(|e| failure(&e))?;
     let provider = o.provider.as_deref().unwrap_or("dodo");
-    let keys: Vec<&str> = o.public_key.as_deref().into_iter().collect();
-    let provider = Provider::from_settings(provider, o.account.as_deref(), &keys, None)
-        .map_err(|e| failure(&e))?;
+    let keys: Vec<&str> = o
+        .public_key
+        .as_deref()
+        .into_iter()
+        .chain(o.public_keys.iter().flatten().map(String::as_str))
+        .collect();
+    let provider =
+        Provider::from_settings(provider, o.account.as_deref(), &keys, o.base_url.as_deref())
+            .map_err(|e| failure(&e))?;
     let mut b = keyseat::Licensor::builder(app)
         .provider(provider)
         .variant_ids(o.variant_ids.unwrap_or_default());

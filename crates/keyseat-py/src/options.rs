@@ -19,6 +19,7 @@ pub struct Options<'py> {
     pub provider: String,
     pub account: Option<String>,
     pub public_key: Option<String>,
+    pub public_keys: Option<Vec<String>>,
     pub product_ids: Option<Vec<String>>,
     pub variant_ids: Option<Vec<String>>,
     pub any_product: bool,
@@ -38,9 +39,19 @@ pub struct Options<'py> {
 pub fn builder(o: Options<'_>) -> PyResult<LicensorBuilder> {
     let app =
         App::try_new(&o.qualifier, &o.organisation, &o.application).map_err(|e| from_core(&e))?;
-    let keys: Vec<&str> = o.public_key.as_deref().into_iter().collect();
-    let provider = Provider::from_settings(&o.provider, o.account.as_deref(), &keys, None)
-        .map_err(|e| from_core(&e))?;
+    let keys: Vec<&str> = o
+        .public_key
+        .as_deref()
+        .into_iter()
+        .chain(o.public_keys.iter().flatten().map(String::as_str))
+        .collect();
+    let provider = Provider::from_settings(
+        &o.provider,
+        o.account.as_deref(),
+        &keys,
+        o.base_url.as_deref(),
+    )
+    .map_err(|e| from_core(&e))?;
     let mut b = keyseat::Licensor::builder(app)
         .provider(provider)
         .variant_ids(o.variant_ids.unwrap_or_default());

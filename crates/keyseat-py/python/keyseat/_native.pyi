@@ -23,7 +23,7 @@ State = Literal[
     "unverified",
 ]
 KeyStorage = Literal["keyring", "file", "memory"]
-Provider = Literal["dodo", "lemonsqueezy", "polar", "keygen"]
+Provider = Literal["dodo", "lemonsqueezy", "polar", "keygen", "relay"]
 Seconds = datetime.timedelta | float | int
 
 @final
@@ -109,6 +109,7 @@ class Licensor:
         provider: Provider = "dodo",
         account: str | None = None,
         public_key: str | None = None,
+        public_keys: Sequence[str] | None = None,
         product_ids: Sequence[str] | None = None,
         variant_ids: Sequence[str] | None = None,
         any_product: bool = False,
