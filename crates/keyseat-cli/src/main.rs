@@ -39,6 +39,7 @@ const EXIT_CODES: &str = "Exit codes:
      must be (Keygen), or activation outcome unknown
   8  refused: unknown key, limit reached, inactive key, or a key of another product
   9  no activation, and the local trial has ended
+(`seats` for a provider that cannot list seats: 2.)
 
 The vendor secret (the app's .vendor_secret(...)) comes from KEYSEAT_VENDOR_SECRET or
 --vendor-secret-file, never from an argument, which other users can read in the process list.";
@@ -177,6 +178,12 @@ enum Command {
         /// its id), reading the key from stdin.
         #[arg(long, value_name = "ID")]
         instance: Option<String>,
+    },
+    /// List the key's seats: which machines hold them, and which is this one (the relay
+    /// and Keygen; other providers cannot list them).
+    Seats {
+        /// The key, or `-` to read it from stdin; by default this machine's activation's.
+        key: Option<String>,
     },
     /// Show this machine's fingerprint for the app.
     Fingerprint {
@@ -398,6 +405,19 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Failure> {
                     say!("  ram            {}", hex(c.ram));
                     say!("  mac            {}", hex(c.mac));
                 }
+            }
+            Ok(exit::OK)
+        }
+        Command::Seats { key } => {
+            let key = match key.as_deref() {
+                Some("-") => Some(read_stdin_key()?),
+                other => other.map(str::to_owned),
+            };
+            let seats = licensor.seats(key.as_deref())?;
+            if cli.json {
+                say!("{}", output::seats_json(&seats));
+            } else {
+                say!("{}", output::seats_text(&seats));
             }
             Ok(exit::OK)
         }

@@ -53,6 +53,7 @@ pub fn error_exit(e: &Error) -> u8 {
         ErrorKind::InvalidInput(_) | ErrorKind::VendorSecretMismatch { .. } => exit::USAGE,
         ErrorKind::WrongProduct { .. } => exit::REFUSED,
         ErrorKind::NotActivated => exit::NOT_ACTIVATED,
+        ErrorKind::Unsupported(_) => exit::USAGE,
         ErrorKind::AlreadyActivated { .. } => exit::REFUSED,
         _ if e.is_rejection() => exit::REFUSED,
         _ if e.is_unreachable() => exit::NETWORK,
@@ -113,6 +114,11 @@ pub fn status_json(s: &LicenseStatus) -> Value {
         "instance_name": s.instance_name,
         "provider": s.provider,
         "expires_at": time(s.expires_at),
+        "activation_limit": s.activation_limit,
+        "activations_used": s.activations_used,
+        "entitlements": s.entitlements.as_ref().map(|all| {
+            all.iter().map(entitlement_json).collect::<Vec<_>>()
+        }),
         "holds_seat": s.holds_seat,
         "test_mode": s.test_mode,
         "trial_ends_at": time(s.trial_ends_at),
@@ -122,6 +128,64 @@ pub fn status_json(s: &LicenseStatus) -> Value {
             "at": time(Some(p.at)),
         })),
     })
+}
+
+/// One entitlement, as JSON.
+fn entitlement_json(e: &keyseat::api::Entitlement) -> Value {
+    json!({
+        "id": e.id,
+        "grant_id": e.grant_id,
+        "status": e.status,
+        "expires_at": time(e.expires_at.map(unix)),
+    })
+}
+
+/// The time `secs` Unix seconds.
+pub fn unix(secs: i64) -> SystemTime {
+    let magnitude = std::time::Duration::from_secs(secs.unsigned_abs());
+    if secs >= 0 {
+        SystemTime::UNIX_EPOCH + magnitude
+    } else {
+        SystemTime::UNIX_EPOCH - magnitude
+    }
+}
+
+/// A key's seats, as JSON: the documented object of `licensectl seats --json`.
+pub fn seats_json(seats: &[keyseat::api::Seat]) -> Value {
+    json!({
+        "seats": seats.iter().map(|seat| json!({
+            "id": seat.id.as_str(),
+            "name": seat.name,
+            "created_at": time(seat.created_at.map(unix)),
+            "this_machine": seat.this_machine,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A key's seats, for a person: one line each, this machine's marked.
+pub fn seats_text(seats: &[keyseat::api::Seat]) -> String {
+    if seats.is_empty() {
+        return "the key holds no seats".to_owned();
+    }
+    let mut lines = vec![format!("{} seat(s):", seats.len())];
+    for seat in seats {
+        let made = seat.created_at.map(|t| show(time(Some(unix(t)))));
+        lines.push(format!(
+            "  {}  {}{}{}",
+            seat.id,
+            seat.name,
+            made.map(|m| format!("  (made {m})")).unwrap_or_default(),
+            if seat.this_machine {
+                "  <- this machine"
+            } else {
+                ""
+            },
+        ));
+    }
+    lines.push(
+        "free one with: licensectl deactivate --instance ID  (reads the key from stdin)".into(),
+    );
+    lines.join("\n")
 }
 
 /// A human summary of a status.
@@ -156,6 +220,31 @@ pub fn status_text(s: &LicenseStatus) -> String {
         );
     }
     add("key expires", s.expires_at.map(|t| show(time(Some(t)))));
+    add(
+        "seats",
+        match (s.activations_used, s.activation_limit) {
+            (Some(used), Some(limit)) => Some(format!("{used} of {limit} in use")),
+            (Some(used), None) => Some(format!("{used} in use")),
+            (None, Some(limit)) => Some(format!("at most {limit}")),
+            (None, None) => None,
+        },
+    );
+    add(
+        "entitlements",
+        s.entitlements.as_ref().map(|all| {
+            if all.is_empty() {
+                "none".to_owned()
+            } else {
+                all.iter()
+                    .map(|e| match &e.status {
+                        Some(status) => format!("{} ({status})", e.id),
+                        None => e.id.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        }),
+    );
     if s.test_mode == Some(true) {
         add("test mode", Some("yes (a test-mode key)".into()));
     }
@@ -287,6 +376,10 @@ pub fn error_advice(e: &Error) -> &'static str {
             "the credential store failed: try --key-storage file, or unlock the keychain"
         }
         (ErrorKind::InvalidInput(_), _) => "check the command line",
+        (ErrorKind::Unsupported(_), _) => {
+            "this provider's license endpoints cannot list a key's seats: the vendor's \
+             dashboard shows them (the relay and Keygen can list them here)"
+        }
         _ => "try again; if it persists, run with -v and send the output to the vendor",
     }
 }

@@ -385,6 +385,12 @@ typedef struct ks_config ks_config;
 typedef struct ks_licensor ks_licensor;
 
 /**
+ * The seats of a key: opaque, made by ks_seats_list(), freed by ks_seats_free().
+ * Immutable, so any thread may read it. Since ABI 1.4.
+ */
+typedef struct ks_seats ks_seats;
+
+/**
  * The result of a check or an activation. Opaque: read it with the ks_status_* functions,
  * free it with ks_status_free(). Immutable, so any thread may read it.
  */
@@ -756,6 +762,73 @@ ks_result ks_deactivate(const ks_licensor *licensor, bool force);
 ks_result ks_fingerprint(const ks_licensor *licensor, char *buf, size_t len, size_t *needed);
 
 /**
+ * Lists the seats of `key`, or of this machine's activation's key when `key` is NULL:
+ * each with an id (what ks_release_instance() takes), a name, when it was made, and
+ * whether it is this machine's. Asks the server. KS_ERR_UNSUPPORTED for a provider that
+ * cannot list seats (Dodo, Lemon Squeezy and Polar directly; the relay and Keygen can);
+ * KS_ERR_NOT_ACTIVATED with a NULL key and no activation here. On success `*out` receives
+ * a list to free with ks_seats_free(); on failure `*out` is NULL. Since ABI 1.4.
+ *
+ * # Safety
+ * `licensor` NULL or a live handle; `key` NULL or NUL-terminated; `out` NULL or valid for
+ * writes.
+ */
+ks_result ks_seats_list(const ks_licensor *licensor, const char *key, ks_seats **out);
+
+/**
+ * Frees a list of seats. NULL is allowed and does nothing. Since ABI 1.4.
+ *
+ * # Safety
+ * `seats` NULL or a list from ks_seats_list() not yet freed.
+ */
+void ks_seats_free(ks_seats *seats);
+
+/**
+ * How many seats the list holds (0 for NULL). Since ABI 1.4.
+ *
+ * # Safety
+ * `seats` NULL or a live list.
+ */
+size_t ks_seats_count(const ks_seats *seats);
+
+/**
+ * Writes the id of seat `index` (what ks_release_instance() takes) to `buf`;
+ * KS_ERR_NO_VALUE when there is no such seat. String conventions as in the header. Since
+ * ABI 1.4.
+ *
+ * # Safety
+ * `seats` NULL or a live list; `buf` NULL or valid for `len` bytes; `needed` NULL or valid
+ * for writes.
+ */
+ks_result ks_seats_id(const ks_seats *seats, size_t index, char *buf, size_t len, size_t *needed);
+
+/**
+ * Writes the name of seat `index` (`Ada's ThinkPad (Windows 11) · 3f9a2c`) to `buf`, as
+ * ks_seats_id(). Since ABI 1.4.
+ *
+ * # Safety
+ * As ks_seats_id().
+ */
+ks_result ks_seats_name(const ks_seats *seats, size_t index, char *buf, size_t len, size_t *needed);
+
+/**
+ * When seat `index` was made, as Unix seconds in `*unix_seconds`. Returns false, leaving it
+ * alone, when unknown, there is no such seat, or an argument is NULL. Since ABI 1.4.
+ *
+ * # Safety
+ * `seats` NULL or a live list; `unix_seconds` NULL or valid for writes.
+ */
+bool ks_seats_created_at(const ks_seats *seats, size_t index, int64_t *unix_seconds);
+
+/**
+ * Whether seat `index` is this machine's (false when there is no such seat). Since ABI 1.4.
+ *
+ * # Safety
+ * `seats` NULL or a live list.
+ */
+bool ks_seats_this_machine(const ks_seats *seats, size_t index);
+
+/**
  * Frees a status. NULL is allowed and does nothing.
  *
  * # Safety
@@ -925,8 +998,9 @@ ks_result ks_status_key_hint(const ks_status *status, char *buf, size_t len, siz
 ks_result ks_status_provider(const ks_status *status, char *buf, size_t len, size_t *needed);
 
 /**
- * When the key itself stops working, as the provider said at activation (Lemon Squeezy and
- * Polar say; Dodo does not), as ks_status_activated_at(). Since ABI 1.2.
+ * When the key itself stops working, as the provider last said (Lemon Squeezy, Polar,
+ * Keygen and the relay say; Dodo directly does not), as ks_status_activated_at(). Since
+ * ABI 1.2.
  *
  * # Safety
  * As ks_status_activated_at().
@@ -953,6 +1027,74 @@ bool ks_status_holds_seat(const ks_status *status);
  * `status` must be NULL or a live status.
  */
 bool ks_status_local_state_protected(const ks_status *status);
+
+/**
+ * How many activations the key allows at once, as the provider last said, in `*out`.
+ * Returns false, leaving `*out` alone, when it did not say (Dodo directly) or an argument
+ * is NULL. Since ABI 1.4.
+ *
+ * # Safety
+ * `status` NULL or a live status; `out` NULL or valid for writes.
+ */
+bool ks_status_activation_limit(const ks_status *status, uint32_t *out);
+
+/**
+ * How many of the key's activations are in use, as the provider last said, in `*out`; as
+ * ks_status_activation_limit(). Since ABI 1.4.
+ *
+ * # Safety
+ * As ks_status_activation_limit().
+ */
+bool ks_status_activations_used(const ks_status *status, uint32_t *out);
+
+/**
+ * How many entitlements the key carries, as the provider last said, in `*count` (the
+ * relay's license-key grants). Returns false, leaving `*count` alone, when the provider
+ * does not say (then the key's entitlements are unknown, not none) or an argument is NULL.
+ * Since ABI 1.4.
+ *
+ * # Safety
+ * `status` NULL or a live status; `count` NULL or valid for writes.
+ */
+bool ks_status_entitlement_count(const ks_status *status, size_t *count);
+
+/**
+ * Writes the id of entitlement `index` (Dodo's `ent_…`) to `buf`; KS_ERR_NO_VALUE when
+ * there is no such entitlement. String conventions as in the header. Since ABI 1.4.
+ *
+ * # Safety
+ * `status` NULL or a live status; `buf` NULL or valid for `len` bytes; `needed` NULL or
+ * valid for writes.
+ */
+ks_result ks_status_entitlement_id(const ks_status *status,
+                                   size_t index,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *needed);
+
+/**
+ * Writes the status of entitlement `index`'s grant, in the provider's word (`Delivered`,
+ * `Revoked`, …), to `buf`, as ks_status_entitlement_id(); KS_ERR_NO_VALUE also when the
+ * provider gave none. Since ABI 1.4.
+ *
+ * # Safety
+ * As ks_status_entitlement_id().
+ */
+ks_result ks_status_entitlement_status(const ks_status *status,
+                                       size_t index,
+                                       char *buf,
+                                       size_t len,
+                                       size_t *needed);
+
+/**
+ * When entitlement `index`'s grant ends, as Unix seconds in `*unix_seconds`. Returns
+ * false, leaving it alone, when it does not end, there is no such entitlement, or an
+ * argument is NULL. Since ABI 1.4.
+ *
+ * # Safety
+ * `status` NULL or a live status; `unix_seconds` NULL or valid for writes.
+ */
+bool ks_status_entitlement_expires_at(const ks_status *status, size_t index, int64_t *unix_seconds);
 
 /**
  * Starts a background thread that revalidates every `interval_ms` milliseconds and calls

@@ -20,7 +20,9 @@
 mod config;
 mod error;
 mod licensor;
+mod seats;
 mod status;
+mod status_facts;
 mod strings;
 mod watch;
 
@@ -41,6 +43,10 @@ pub use licensor::{
     ks_activate, ks_check, ks_check_offline, ks_deactivate, ks_fingerprint, ks_licensor,
     ks_licensor_free, ks_licensor_new, ks_release_instance, ks_revalidate, ks_start_trial,
 };
+pub use seats::{
+    ks_seats, ks_seats_count, ks_seats_created_at, ks_seats_free, ks_seats_id, ks_seats_list,
+    ks_seats_name, ks_seats_this_machine,
+};
 pub use status::{
     ks_state, ks_status, ks_status_activated_at, ks_status_customer_email, ks_status_free,
     ks_status_grace_deadline, ks_status_instance_id, ks_status_instance_name,
@@ -48,6 +54,10 @@ pub use status::{
     ks_status_network_used, ks_status_pending_activation_at, ks_status_pending_activation_name,
     ks_status_product_id, ks_status_product_name, ks_status_recovered, ks_status_state,
     ks_status_trial_ends_at,
+};
+pub use status_facts::{
+    ks_status_activation_limit, ks_status_activations_used, ks_status_entitlement_count,
+    ks_status_entitlement_expires_at, ks_status_entitlement_id, ks_status_entitlement_status,
 };
 pub use watch::{ks_watch, ks_watch_callback, ks_watch_start, ks_watch_stop};
 

@@ -76,7 +76,7 @@ pub unsafe extern "C" fn ks_status_free(status: *mut ks_status) {
 ///
 /// # Safety
 /// `status` must be NULL or a live status.
-unsafe fn read<'a>(status: *const ks_status) -> Option<&'a LicenseStatus> {
+pub(crate) unsafe fn read<'a>(status: *const ks_status) -> Option<&'a LicenseStatus> {
     // SAFETY: the caller promises status is NULL or a live status.
     unsafe { status.as_ref() }.map(|s| &s.0)
 }
@@ -423,8 +423,9 @@ pub unsafe extern "C" fn ks_status_provider(
     unsafe { text_out(status, buf, len, needed, "provider", |s| s.provider.clone()) }
 }
 
-/// When the key itself stops working, as the provider said at activation (Lemon Squeezy and
-/// Polar say; Dodo does not), as ks_status_activated_at(). Since ABI 1.2.
+/// When the key itself stops working, as the provider last said (Lemon Squeezy, Polar,
+/// Keygen and the relay say; Dodo directly does not), as ks_status_activated_at(). Since
+/// ABI 1.2.
 ///
 /// # Safety
 /// As ks_status_activated_at().

@@ -8,7 +8,7 @@ use napi_derive::napi;
 
 use crate::error::{Code, Failure, Outcome, failure, invalid_input, rejection};
 use crate::options::{LicensorOptions, builder, from_js};
-use crate::status::LicenseStatus;
+use crate::status::{LicenseStatus, Seat};
 use crate::watch::{Watch, interval};
 
 /// Activates, checks and deactivates this app's license on this machine. Construct one per
@@ -109,6 +109,33 @@ impl Licensor {
         })
     }
 
+    /// The seats of `key`, or of this machine's activation's key when none is given: each
+    /// with its `id` (what `releaseInstance(key, id)` frees), `name`, `createdAt` and
+    /// whether it is `thisMachine`. Asks the server. Rejects with code `UNSUPPORTED` for a
+    /// provider that cannot list seats (Dodo, Lemon Squeezy and Polar directly; the relay
+    /// and Keygen can).
+    #[napi(ts_return_type = "Promise<Array<Seat>>")]
+    pub fn seats(
+        &self,
+        #[napi(ts_arg_type = "string | undefined | null")] key: Option<Unknown<'_>>,
+    ) -> AsyncTask<Blocking<Vec<keyseat::api::Seat>>> {
+        let key: Outcome<Option<String>> = match key {
+            None => Ok(None),
+            Some(key) => match key.get_type() {
+                Ok(napi::ValueType::Undefined | napi::ValueType::Null) => Ok(None),
+                _ => from_js(key)
+                    .map(Some)
+                    .map_err(|_| invalid_input("the key must be a string")),
+            },
+        };
+        let licensor = self.inner.clone();
+        AsyncTask::new(Blocking {
+            work: Some(Box::new(move || {
+                licensor.seats(key?.as_deref()).map_err(|e| failure(&e))
+            })),
+        })
+    }
+
     /// The license state from the cache alone, never the network: for the first frame of
     /// a window, or a check on every launch that must not wait.
     #[napi]
@@ -180,6 +207,13 @@ impl IntoJs for keyseat::LicenseStatus {
     type Js = LicenseStatus;
     fn into_js(self) -> LicenseStatus {
         LicenseStatus::from(&self)
+    }
+}
+
+impl IntoJs for Vec<keyseat::api::Seat> {
+    type Js = Vec<Seat>;
+    fn into_js(self) -> Vec<Seat> {
+        self.iter().map(Seat::from).collect()
     }
 }
 

@@ -19,8 +19,8 @@ pub struct LicenseStatus {
     pub licensed: bool,
     /// Whether this call talked to the license server.
     pub network_used: bool,
-    /// Who sold the key: `'dodo'`, `'lemonsqueezy'` or `'polar'`.
-    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar' | 'keygen'")]
+    /// Who sold the key: `'dodo'`, `'lemonsqueezy'`, `'polar'`, `'keygen'` or `'relay'`.
+    #[napi(ts_type = "'dodo' | 'lemonsqueezy' | 'polar' | 'keygen' | 'relay'")]
     pub provider: Option<String>,
     /// The product id (Dodo's `pdt_…`, the Lemon Squeezy product id, the Polar benefit id).
     pub product_id: Option<String>,
@@ -34,9 +34,18 @@ pub struct LicenseStatus {
     /// Whether the activation holds a seat on the server: false for a key that licenses by
     /// validation alone (a Polar key whose benefit has no activations).
     pub holds_seat: bool,
-    /// When the key itself stops working, as the provider said (Lemon Squeezy and Polar).
+    /// When the key itself stops working, as the provider last said (Lemon Squeezy, Polar,
+    /// Keygen, the relay).
     #[napi(ts_type = "Date")]
     pub expires_at: Option<JsTime>,
+    /// How many activations the key allows at once, as the provider last said (null when
+    /// it does not say).
+    pub activation_limit: Option<u32>,
+    /// How many of them are in use, as the provider last said (null when it does not say).
+    pub activations_used: Option<u32>,
+    /// The key's entitlements, as the provider last said (the relay's license-key grants);
+    /// null when it does not say.
+    pub entitlements: Option<Vec<Entitlement>>,
     /// The activation's name as the server recorded it (`Ada's ThinkPad (Windows 11) ·
     /// 3f9a2c`).
     pub instance_name: Option<String>,
@@ -68,6 +77,56 @@ pub struct LicenseStatus {
     pub local_state_protected: bool,
 }
 
+/// One entitlement of the key (a Dodo license-key grant, through the relay).
+#[napi(object, use_nullable = true, object_from_js = false)]
+pub struct Entitlement {
+    /// The entitlement's id (`ent_…`).
+    pub id: String,
+    /// The grant's id (`entg_…`), when the provider gives it.
+    pub grant_id: Option<String>,
+    /// The grant's status in the provider's word (`Delivered`, `Revoked`, …).
+    pub status: Option<String>,
+    /// When the grant ends, when it does.
+    #[napi(ts_type = "Date")]
+    pub expires_at: Option<JsTime>,
+}
+
+impl From<&keyseat::api::Entitlement> for Entitlement {
+    fn from(e: &keyseat::api::Entitlement) -> Entitlement {
+        Entitlement {
+            id: e.id.clone(),
+            grant_id: e.grant_id.clone(),
+            status: e.status.clone(),
+            expires_at: e.expires_at.map(JsTime::from_unix),
+        }
+    }
+}
+
+/// One seat of a key (`seats()`).
+#[napi(object, use_nullable = true, object_from_js = false)]
+pub struct Seat {
+    /// The activation's id: what `releaseInstance(key, id)` frees.
+    pub id: String,
+    /// Its name (`Ada's ThinkPad (Windows 11) · 3f9a2c`).
+    pub name: String,
+    /// When it was made, when the provider says.
+    #[napi(ts_type = "Date")]
+    pub created_at: Option<JsTime>,
+    /// Whether it is this machine's.
+    pub this_machine: bool,
+}
+
+impl From<&keyseat::api::Seat> for Seat {
+    fn from(s: &keyseat::api::Seat) -> Seat {
+        Seat {
+            id: s.id.as_str().to_owned(),
+            name: s.name.clone(),
+            created_at: s.created_at.map(JsTime::from_unix),
+            this_machine: s.this_machine,
+        }
+    }
+}
+
 impl From<&keyseat::LicenseStatus> for LicenseStatus {
     fn from(s: &keyseat::LicenseStatus) -> LicenseStatus {
         LicenseStatus {
@@ -81,6 +140,12 @@ impl From<&keyseat::LicenseStatus> for LicenseStatus {
             instance_id: s.instance_id.as_ref().map(|i| i.as_str().to_owned()),
             holds_seat: s.holds_seat,
             expires_at: s.expires_at.map(JsTime),
+            activation_limit: s.activation_limit,
+            activations_used: s.activations_used,
+            entitlements: s
+                .entitlements
+                .as_ref()
+                .map(|all| all.iter().map(Entitlement::from).collect()),
             instance_name: s.instance_name.clone(),
             key_hint: s.key_hint.clone(),
             activated_at: s.activated_at.map(JsTime),
@@ -99,6 +164,16 @@ impl From<&keyseat::LicenseStatus> for LicenseStatus {
 pub struct JsTime(SystemTime);
 
 impl JsTime {
+    /// The time `secs` Unix seconds.
+    fn from_unix(secs: i64) -> JsTime {
+        let magnitude = std::time::Duration::from_secs(secs.unsigned_abs());
+        JsTime(if secs >= 0 {
+            UNIX_EPOCH + magnitude
+        } else {
+            UNIX_EPOCH - magnitude
+        })
+    }
+
     /// Milliseconds since the Unix epoch, negative before it.
     fn unix_millis(&self) -> f64 {
         match self.0.duration_since(UNIX_EPOCH) {

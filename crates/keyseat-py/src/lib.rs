@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 mod errors;
 mod licensor;
 mod options;
+mod seats;
 mod status;
 mod watch;
 
@@ -22,6 +23,8 @@ mod watch;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<licensor::Licensor>()?;
     m.add_class::<status::LicenseStatus>()?;
+    m.add_class::<seats::Entitlement>()?;
+    m.add_class::<seats::Seat>()?;
     m.add_class::<watch::WatchHandle>()?;
     m.add_function(wrap_pyfunction!(watch::_stop_all_watches, m)?)?;
     errors::register(m)?;

@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 
 use crate::errors::{from_core, panicked};
 use crate::options::{Options, builder, duration};
+use crate::seats::Seat;
 use crate::status::LicenseStatus;
 use crate::watch::WatchHandle;
 
@@ -159,6 +160,18 @@ impl Licensor {
     ) -> PyResult<&'static str> {
         let (key, instance_id) = (key.to_owned(), instance_id.to_owned());
         detached(py, || self.inner.release_instance(&key, &instance_id)).map(|d| d.name())
+    }
+
+    /// The seats of `key`, or of this machine's activation's key when None: a list of Seat
+    /// (id, name, created_at, this_machine), the id being what release_instance(key, id)
+    /// frees. Asks the server. Raises LicenseError with code 'UNSUPPORTED' for a provider
+    /// that cannot list seats (Dodo, Lemon Squeezy and Polar directly; the relay and Keygen
+    /// can).
+    #[pyo3(signature = (key = None))]
+    fn seats(&self, py: Python<'_>, key: Option<&str>) -> PyResult<Vec<Py<Seat>>> {
+        let key = key.map(str::to_owned);
+        let seats = detached(py, || self.inner.seats(key.as_deref()))?;
+        seats.iter().map(|s| Seat::new(py, s)).collect()
     }
 
     /// This machine's fingerprint for this app: 64 hex characters.

@@ -6,6 +6,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyTuple;
 
+use crate::seats::Entitlement;
+
 /// The license on this machine. Immutable; no field is the key.
 #[pyclass(frozen, get_all, module = "keyseat")]
 pub struct LicenseStatus {
@@ -17,7 +19,7 @@ pub struct LicenseStatus {
     licensed: bool,
     /// Whether this call talked to the license server.
     network_used: bool,
-    /// Who sold the key: 'dodo', 'lemonsqueezy' or 'polar'.
+    /// Who sold the key: 'dodo', 'lemonsqueezy', 'polar', 'keygen' or 'relay'.
     provider: Option<String>,
     /// The product id (Dodo's 'pdt_…', the Lemon Squeezy product id, the Polar benefit id).
     product_id: Option<String>,
@@ -31,8 +33,16 @@ pub struct LicenseStatus {
     /// Whether the activation holds a seat on the server: false for a key that licenses by
     /// validation alone (a Polar key whose benefit has no activations).
     holds_seat: bool,
-    /// When the key itself stops working, as the provider said (UTC).
+    /// When the key itself stops working, as the provider last said (UTC).
     expires_at: Option<Py<PyAny>>,
+    /// How many activations the key allows at once, as the provider last said (None when
+    /// it does not say).
+    activation_limit: Option<u32>,
+    /// How many of them are in use, as the provider last said (None when it does not say).
+    activations_used: Option<u32>,
+    /// The key's entitlements, as the provider last said (the relay's license-key grants);
+    /// None when it does not say.
+    entitlements: Option<Vec<Py<Entitlement>>>,
     /// The activation's name as the server recorded it.
     instance_name: Option<String>,
     /// The key in redacted form ('****-8f43').
@@ -71,6 +81,13 @@ impl LicenseStatus {
             instance_id: s.instance_id.as_ref().map(|i| i.as_str().to_owned()),
             holds_seat: s.holds_seat,
             expires_at: s.expires_at.map(|t| utc_datetime(py, t)).transpose()?,
+            activation_limit: s.activation_limit,
+            activations_used: s.activations_used,
+            entitlements: s
+                .entitlements
+                .as_ref()
+                .map(|all| all.iter().map(|e| Entitlement::new(py, e)).collect())
+                .transpose()?,
             instance_name: s.instance_name.clone(),
             key_hint: s.key_hint.clone(),
             activated_at: s.activated_at.map(|t| utc_datetime(py, t)).transpose()?,
@@ -116,6 +133,21 @@ impl LicenseStatus {
             ),
             ("expires_at", time(py, &self.expires_at)),
             (
+                "activation_limit",
+                self.activation_limit.into_pyobject(py)?.into_any(),
+            ),
+            (
+                "activations_used",
+                self.activations_used.into_pyobject(py)?.into_any(),
+            ),
+            (
+                "entitlements",
+                match &self.entitlements {
+                    Some(all) => all.into_pyobject(py)?.into_any(),
+                    None => py.None().into_bound(py),
+                },
+            ),
+            (
                 "instance_name",
                 self.instance_name.clone().into_pyobject(py)?,
             ),
@@ -158,7 +190,7 @@ fn time<'py>(py: Python<'py>, t: &Option<Py<PyAny>>) -> Bound<'py, PyAny> {
 
 /// A timezone-aware `datetime` in UTC. Built through the `datetime` module, which the
 /// stable ABI (abi3) allows, rather than the datetime C API, which it does not.
-fn utc_datetime(py: Python<'_>, t: SystemTime) -> PyResult<Py<PyAny>> {
+pub(crate) fn utc_datetime(py: Python<'_>, t: SystemTime) -> PyResult<Py<PyAny>> {
     static FROM_TIMESTAMP: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
     let (from_timestamp, utc) = FROM_TIMESTAMP.get_or_try_init(py, || -> PyResult<_> {
         let datetime = py.import("datetime")?;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use keyseat_emulator::{KeySpec, KeyStatus};
 use serde_json::Value;
 
-use crate::support::{BIN, KEY, Setup, assert_no_key};
+use crate::support::{BIN, KEY, Setup, assert_no_key, stderr};
 
 #[test]
 fn activate_status_fingerprint_deactivate_with_json_and_exit_codes() {
@@ -341,4 +341,37 @@ fn a_closed_stdout_pipe_ends_quietly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_ne!(out.status.code(), Some(101), "{err}");
+}
+
+#[test]
+fn seats_of_a_provider_that_cannot_list_them_say_so() {
+    let s = Setup::new(Some(2));
+    assert_eq!(s.run(&["activate", KEY]).status.code(), Some(0));
+    let out = s.run(&["seats"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot list"), "{}", stderr(&out));
+    let (code, v) = s.json(&["seats"]);
+    assert_eq!(code, 2, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot list"),
+        "{v}"
+    );
+    // Dodo's status says no limit, no seats in use, no entitlements: nothing is guessed.
+    let (_, v) = s.json(&["status", "--refresh"]);
+    assert_eq!(
+        (
+            &v["activation_limit"],
+            &v["activations_used"],
+            &v["entitlements"]
+        ),
+        (
+            &serde_json::Value::Null,
+            &serde_json::Value::Null,
+            &serde_json::Value::Null
+        ),
+        "{v}"
+    );
 }

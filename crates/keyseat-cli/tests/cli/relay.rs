@@ -71,6 +71,31 @@ fn a_key_lives_through_licensectl_and_the_relay() {
         (0, Some("relay"), Some("active")),
         "{v}"
     );
+    // What Dodo's API key knows, through the relay: the limit, the seats in use, the grant.
+    assert_eq!(
+        (
+            v["activation_limit"].as_u64(),
+            v["activations_used"].as_u64()
+        ),
+        (Some(2), Some(2)),
+        "{v}"
+    );
+    let grants = v["entitlements"].as_array().expect("entitlements");
+    assert_eq!(grants.len(), 1, "{v}");
+    assert_eq!(grants[0]["id"], "ent_emulator", "{v}");
+    // The seats: the activation whose answer was refused took one too, and the relay bound
+    // both to this machine: both are marked.
+    let (code, seats) = parse(&run(&[&genuine], &["--json", "seats"]));
+    assert_eq!(code, 0, "{seats}");
+    let seats = seats["seats"].as_array().unwrap().clone();
+    assert_eq!(seats.len(), 2, "{seats:?}");
+    assert!(seats.iter().all(|s| s["this_machine"] == true), "{seats:?}");
+    let text = run(&[&genuine], &["seats"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("<- this machine"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
     // The seller disables the key: Dodo's webhook tells the relay, which says so at once.
     s.emu.set_key_status(KEY, KeyStatus::Disabled);
     let (code, v) = parse(&run(&[&genuine], &["--json", "status", "--refresh"]));

@@ -21,6 +21,7 @@ import atexit as _atexit
 from ._native import (
     AlreadyActivatedError,
     AmbiguousActivationError,
+    Entitlement,
     InactiveKeyError,
     InvalidInputError,
     KeyNotFoundError,
@@ -30,6 +31,7 @@ from ._native import (
     LimitReachedError,
     NetworkError,
     NotActivatedError,
+    Seat,
     WatchHandle,
     WrongProductError,
     __version__,
@@ -39,6 +41,7 @@ from ._native import _stop_all_watches
 __all__ = [
     "AlreadyActivatedError",
     "AmbiguousActivationError",
+    "Entitlement",
     "InactiveKeyError",
     "InvalidInputError",
     "KeyNotFoundError",
@@ -48,6 +51,7 @@ __all__ = [
     "LimitReachedError",
     "NetworkError",
     "NotActivatedError",
+    "Seat",
     "WatchHandle",
     "WrongProductError",
     "__version__",

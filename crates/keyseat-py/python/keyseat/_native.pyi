@@ -27,6 +27,34 @@ Provider = Literal["dodo", "lemonsqueezy", "polar", "keygen", "relay"]
 Seconds = datetime.timedelta | float | int
 
 @final
+class Entitlement:
+    """One entitlement of the key (a Dodo license-key grant, through the relay)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def grant_id(self) -> str | None: ...
+    @property
+    def status(self) -> str | None:
+        """The grant's status in the provider's word ('Delivered', 'Revoked', ...)."""
+    @property
+    def expires_at(self) -> datetime.datetime | None: ...
+
+@final
+class Seat:
+    """One seat of a key: an activation, on this machine or another."""
+
+    @property
+    def id(self) -> str:
+        """What ``release_instance(key, id)`` frees."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def created_at(self) -> datetime.datetime | None: ...
+    @property
+    def this_machine(self) -> bool: ...
+
+@final
 class LicenseStatus:
     """The license on this machine. Immutable; no field is the key."""
 
@@ -55,7 +83,17 @@ class LicenseStatus:
         """False for a key that licenses by validation alone (no seat on the server)."""
     @property
     def expires_at(self) -> datetime.datetime | None:
-        """When the key itself stops working, as the provider said."""
+        """When the key itself stops working, as the provider last said."""
+    @property
+    def activation_limit(self) -> int | None:
+        """How many activations the key allows at once; None when the provider does not say."""
+    @property
+    def activations_used(self) -> int | None:
+        """How many of them are in use; None when the provider does not say."""
+    @property
+    def entitlements(self) -> list[Entitlement] | None:
+        """The key's entitlements (the relay's license-key grants); None when the provider
+        does not say."""
     @property
     def instance_name(self) -> str | None:
         """The activation's name as the server recorded it."""
@@ -137,6 +175,9 @@ class Licensor:
         self, key: str, instance_id: str
     ) -> Literal["slot_freed", "already_gone"]:
         """Frees the seat of an instance of ``key``, on any machine."""
+    def seats(self, key: str | None = None) -> list[Seat]:
+        """The seats of ``key`` (or of this machine's activation's key); raises LicenseError
+        with code 'UNSUPPORTED' where the provider cannot list them."""
     def fingerprint(self) -> str: ...
     def watch(
         self, interval: Seconds, callback: Callable[[LicenseStatus], object]
