@@ -42,6 +42,7 @@ fn settings(upstream: &str, database: &str, freshness: Duration, public: Rate) -
         },
         max_body_bytes: 16 * 1024,
         trust_forwarded_for: false,
+        offline_validity: Duration::from_secs(365 * 86_400),
     }
 }
 

@@ -96,6 +96,10 @@ pub struct ServeArgs {
     /// otherwise, since a client can write the header).
     #[arg(long, env = "KEYSEAT_RELAY_TRUST_FORWARDED_FOR")]
     pub trust_forwarded_for: bool,
+    /// How long a machine file (offline activation) licenses its machine; renewal is
+    /// another file.
+    #[arg(long, env = "KEYSEAT_RELAY_OFFLINE_VALIDITY", default_value = "365d", value_parser = duration)]
+    pub offline_validity: Duration,
     /// Log lines as text or as JSON objects (one per line).
     #[arg(long, env = "KEYSEAT_RELAY_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -148,10 +152,13 @@ pub fn rate(text: &str) -> Result<Rate, String> {
 
 /// Parses a duration such as `15m`, `24h`, `90s` or `1h 30m`.
 pub fn duration(text: &str) -> Result<Duration, String> {
-    let d: jiff::SignedDuration = text
+    let span: jiff::Span = text
         .trim()
         .parse()
-        .map_err(|e| format!("{text:?} is not a duration (15m, 24h, 90s): {e}"))?;
+        .map_err(|e| format!("{text:?} is not a duration (15m, 24h, 90s, 365d): {e}"))?;
+    let d = span
+        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| format!("{text:?} is not a fixed length of time: use s, m, h or d"))?;
     Duration::try_from(d).map_err(|_| format!("{text:?} is negative"))
 }
 
@@ -204,6 +211,8 @@ mod tests {
         assert_eq!(duration("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(duration("24h").unwrap(), Duration::from_secs(86_400));
         assert_eq!(duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(duration("365d").unwrap(), Duration::from_secs(365 * 86_400));
+        assert!(duration("-5m").is_err());
         assert!(duration("soon").is_err());
     }
 

@@ -29,6 +29,26 @@ pub fn entitlements(k: &KeyRecord) -> Value {
     }
 }
 
+/// The entitlements as the core's, for a machine file.
+pub fn core_entitlements(k: &KeyRecord) -> Option<Vec<keyseat::api::Entitlement>> {
+    k.entitlements.as_ref().map(|grants| {
+        grants
+            .iter()
+            .map(|g| {
+                let mut e = keyseat::api::Entitlement::new(g.entitlement_id.clone());
+                e.grant_id = Some(g.grant_id.clone());
+                e.status = Some(g.status.clone());
+                e.expires_at = g
+                    .expires_at
+                    .as_deref()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+                    .map(|t| t.as_second());
+                e
+            })
+            .collect()
+    })
+}
+
 /// `record` with what Dodo's `LicenseKey` says.
 pub fn with_key(mut record: KeyRecord, key: &DodoKey) -> KeyRecord {
     record.license_key_id = key.id.clone();

@@ -23,6 +23,7 @@ mod facts;
 mod licenses;
 pub mod logging;
 pub mod metrics;
+pub mod offline;
 mod requests;
 mod server;
 pub mod signing;

@@ -55,41 +55,96 @@ pub fn no_verdict(e: &UpstreamError) -> Response {
 
 /// `POST /v1/licenses/activate`.
 pub async fn activate(State(app): State<Arc<App>>, Admitted(a, _): Admitted<Activate>) -> Response {
-    let (upstream, key, name) = (app.upstream.clone(), a.key.clone(), a.name.clone());
-    let made = blocking(move || upstream.activate(&key, &name.unwrap_or_default())).await;
-    let activation = match made {
-        Ok(activation) => activation,
+    let made = activate_and_record(
+        &app,
+        a.key.clone(),
+        a.name.clone().unwrap_or_default(),
+        a.fingerprint.clone(),
+    )
+    .await;
+    let Activated {
+        activation,
+        record,
+        at: t,
+    } = match made {
+        Ok(made) => made,
         Err(UpstreamError::Refused {
             status,
             code,
             message,
         }) => return refused(&app.keys, &a.asked, &a.echo, status, &code, &message),
-        Err(UpstreamError::Ambiguous(why)) => {
+        Err(e) => return activation_failed(&e),
+    };
+    signed(
+        &app.keys,
+        &a.asked,
+        &a.echo,
+        StatusCode::CREATED,
+        json!({
+            "instance": {
+                "id": activation.id.as_str(),
+                "name": activation.name,
+                "created_at": activation.created_at.map(rfc3339),
+            },
+            "license": facts::license(&record),
+            "entitlements": facts::entitlements(&record),
+            "confirmed_at": rfc3339(t),
+        }),
+    )
+}
+
+/// The unsigned answer to an activation Dodo did not make, or may have made (a lost
+/// answer: ambiguous), other than a refusal.
+pub fn activation_failed(e: &UpstreamError) -> Response {
+    match e {
+        UpstreamError::Ambiguous(why) => {
             tracing::warn!(why, "an activation's answer from Dodo was lost");
-            return unsigned(
+            unsigned(
                 StatusCode::BAD_GATEWAY,
                 "AMBIGUOUS_ACTIVATION",
                 "Dodo may have made the activation, but its answer was lost",
                 None,
-            );
+            )
         }
         // Nothing was sent: the client may try again, as after a 429.
-        Err(UpstreamError::Spent(wait)) => {
-            return unsigned(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TOO_MANY_REQUESTS",
-                "the relay cannot ask Dodo now: its budget is spent",
-                Some(wait),
-            );
-        }
-        Err(e) => return no_verdict(&e),
-    };
+        UpstreamError::Spent(wait) => unsigned(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TOO_MANY_REQUESTS",
+            "the relay cannot ask Dodo now: its budget is spent",
+            Some(*wait),
+        ),
+        e => no_verdict(e),
+    }
+}
+
+/// An activation Dodo made, recorded: the activation, the key's facts, and when.
+pub struct Activated {
+    pub activation: keyseat::api::Activation,
+    pub record: KeyRecord,
+    pub at: i64,
+}
+
+/// Activates `key` with Dodo (once: never from the store), reads the key's facts, and
+/// records the key and the new instance, bound to `machine`. A record that cannot be
+/// written is logged: the seat is spent on Dodo, and the activation is still answered.
+///
+/// # Errors
+/// Dodo's refusal, or why it could not be asked (or its answer was lost).
+pub async fn activate_and_record(
+    app: &App,
+    key: keyseat::LicenseKey,
+    name: String,
+    machine: Option<String>,
+) -> Result<Activated, UpstreamError> {
+    let upstream = app.upstream.clone();
+    let k = key.clone();
+    let activation = blocking(move || upstream.activate(&k, &name)).await?;
     let t = now();
-    let hash = a.echo.key_hash.clone();
-    let stored = match app.store.key(&hash).await {
-        Ok(k) => k,
-        Err(e) => return store_failed(&e),
-    };
+    let hash = keyseat::api::relay_key_hash(&key);
+    let stored = app.store.key(&hash).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the key's record could not be read");
+        None
+    });
     let license = &activation.license;
     let mut record = stored.unwrap_or_else(|| KeyRecord {
         key_hash: hash.clone(),
@@ -98,7 +153,7 @@ pub async fn activate(State(app): State<Arc<App>>, Admitted(a, _): Admitted<Acti
     record.license_key_id = license.license_key_id.clone();
     record.product_id = Some(license.product_id.clone());
     record.customer_email = license.customer_email.clone();
-    let (upstream, key) = (app.upstream.clone(), a.key.clone());
+    let upstream = app.upstream.clone();
     let before = record.clone();
     let mut record = blocking(move || facts::refresh(&upstream, &key, record, None, t))
         .await
@@ -120,31 +175,20 @@ pub async fn activate(State(app): State<Arc<App>>, Admitted(a, _): Admitted<Acti
         created_at: activation
             .created_at
             .map(|c| rfc3339(c).as_str().unwrap_or_default().to_owned()),
-        machine: a.fingerprint.clone(),
+        machine,
         valid: true,
         confirmed_at: t,
     };
-    if let Err(e) = save(&app, &record, &instance).await {
+    if let Err(e) = save(app, &record, &instance).await {
         // The seat is spent on Dodo: answer it, the binding is what is lost.
         tracing::error!(error = %e, "the activation could not be recorded");
     }
     tracing::info!(instance = %activation.id, "activated");
-    signed(
-        &app.keys,
-        &a.asked,
-        &a.echo,
-        StatusCode::CREATED,
-        json!({
-            "instance": {
-                "id": activation.id.as_str(),
-                "name": activation.name,
-                "created_at": activation.created_at.map(rfc3339),
-            },
-            "license": facts::license(&record),
-            "entitlements": facts::entitlements(&record),
-            "confirmed_at": rfc3339(t),
-        }),
-    )
+    Ok(Activated {
+        activation,
+        record,
+        at: t,
+    })
 }
 
 /// Records a key and one of its instances.

@@ -1,5 +1,6 @@
-//! `keyseat-relay serve …` runs the relay; `keyseat-relay keygen FILE` makes a signing key.
-//! See `keyseat-relay --help` and the README's "Run your relay".
+//! `keyseat-relay serve …` runs the relay; `keyseat-relay keygen FILE` makes a signing key;
+//! `keyseat-relay offline sign|release FILE …` serves offline activation for a seller with
+//! no web page. See `keyseat-relay --help` and the README's "Run your relay".
 
 use std::process::ExitCode;
 
@@ -25,6 +26,34 @@ enum Command {
         /// Where to write the key.
         file: std::path::PathBuf,
     },
+    /// Offline activation for machines that never go online, with the same settings as
+    /// serve (the database, the keys, Dodo).
+    #[command(subcommand)]
+    Offline(Offline),
+}
+
+#[derive(Subcommand)]
+enum Offline {
+    /// Turns a customer's offline request (from `licensectl offline-request`, or the app)
+    /// into a machine file, spending a seat with Dodo's activation, and prints it (or
+    /// writes it to --out). The same request again gives the same file.
+    Sign {
+        /// The request file (`-` for stdin).
+        request: std::path::PathBuf,
+        /// Where to write the machine file (default: stdout).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        settings: Box<ServeArgs>,
+    },
+    /// Frees the seat of an offline activation removed from its machine, from the proof
+    /// `licensectl offline-deactivate` wrote; once.
+    Release {
+        /// The proof file (`-` for stdin).
+        proof: std::path::PathBuf,
+        #[command(flatten)]
+        settings: Box<ServeArgs>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -35,6 +64,13 @@ fn main() -> ExitCode {
                 println!("{}", key.public_hex());
                 ExitCode::SUCCESS
             }
+            Err(e) => {
+                eprintln!("keyseat-relay: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Command::Offline(command) => match offline(command) {
+            Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("keyseat-relay: {e}");
                 ExitCode::from(1)
@@ -91,6 +127,7 @@ fn settings(args: &ServeArgs) -> Result<Settings, String> {
         upstream_api_rate: args.upstream_api_rate,
         max_body_bytes: args.max_body_bytes,
         trust_forwarded_for: args.trust_forwarded_for,
+        offline_validity: args.offline_validity,
     })
 }
 
@@ -119,6 +156,48 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         tracing::info!(%addr, keys = ?relay.public_keys(), "serving");
         relay.serve(listener, shutdown()).await?;
         tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// `offline sign` and `offline release`.
+fn offline(command: Offline) -> Result<(), String> {
+    let read = |path: &std::path::Path| -> Result<String, String> {
+        if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| format!("stdin: {e}"))?;
+            Ok(text)
+        } else {
+            std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+        }
+    };
+    let args = match &command {
+        Offline::Sign { settings, .. } | Offline::Release { settings, .. } => settings,
+    };
+    keyseat_relay::logging::init(args.log_format);
+    let settings = settings(args)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let relay = Relay::new(settings).await?;
+        match &command {
+            Offline::Sign { request, out, .. } => {
+                let file = relay.offline_sign(&read(request)?).await?;
+                match out {
+                    Some(path) => std::fs::write(path, &file)
+                        .map_err(|e| format!("{}: {e}", path.display()))?,
+                    None => print!("{file}"),
+                }
+            }
+            Offline::Release { proof, .. } => {
+                let (instance, already) = relay.offline_release(&read(proof)?).await?;
+                if already {
+                    println!("{instance} was released before: its seat is free");
+                } else {
+                    println!("released {instance}: its seat is free again");
+                }
+            }
+        }
         Ok(())
     })
 }

@@ -25,7 +25,7 @@ use crate::signing::{SigningKey, SigningKeys};
 use crate::state::App;
 use crate::store::Store;
 use crate::upstream::Upstream;
-use crate::{licenses, validation, webhooks};
+use crate::{licenses, offline, validation, webhooks};
 
 /// Everything a relay needs, read from flags, files and the environment.
 #[derive(Debug, Clone)]
@@ -60,6 +60,8 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Take the client's IP from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// How long a machine file licenses its machine.
+    pub offline_validity: Duration,
 }
 
 /// A relay ready to serve: its state and routes.
@@ -115,6 +117,7 @@ impl Relay {
             },
             trust_forwarded_for: settings.trust_forwarded_for,
             webhooks,
+            offline_validity: secs(settings.offline_validity),
         };
         Ok(Relay {
             app: Arc::new(app),
@@ -132,6 +135,28 @@ impl Relay {
         self.app.metrics.clone()
     }
 
+    /// The machine file of an offline request (`keyseat-relay offline sign`), as
+    /// `POST /v1/offline` makes it.
+    ///
+    /// # Errors
+    /// Why it was not made, in words.
+    pub async fn offline_sign(&self, request: &str) -> Result<String, String> {
+        offline::sign(&self.app, request)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Frees the seat of a release proof (`keyseat-relay offline release`), as
+    /// `POST /v1/offline/release` does: the instance, and whether it was freed before.
+    ///
+    /// # Errors
+    /// Why it was not, in words.
+    pub async fn offline_release(&self, proof: &str) -> Result<(String, bool), String> {
+        offline::release(&self.app, proof)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// The routes.
     pub fn router(&self) -> Router {
         Router::new()
@@ -139,6 +164,8 @@ impl Relay {
             .route("/v1/licenses/validate", post(validation::validate))
             .route("/v1/licenses/deactivate", post(licenses::deactivate))
             .route("/v1/licenses/seats", post(licenses::seats))
+            .route("/v1/offline", post(offline::request))
+            .route("/v1/offline/release", post(offline::release_proof))
             .route("/v1/webhooks/dodo", post(webhooks::dodo))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))

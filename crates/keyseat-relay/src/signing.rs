@@ -7,6 +7,7 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use keyseat::offline::RelaySecret;
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
@@ -18,6 +19,9 @@ use crate::config::Secret;
 pub struct SigningKey {
     id: String,
     pair: Ed25519KeyPair,
+    /// The same key, for offline activation: it opens requests sealed to it and signs
+    /// machine files.
+    offline: RelaySecret,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -38,7 +42,8 @@ impl SigningKey {
         let pair = Ed25519KeyPair::from_seed_unchecked(bytes.as_ref())
             .map_err(|_| "not an Ed25519 seed".to_owned())?;
         let id = key_id(pair.public_key().as_ref());
-        Ok(SigningKey { id, pair })
+        let offline = RelaySecret::from_seed(&bytes).map_err(|e| e.to_string())?;
+        Ok(SigningKey { id, pair, offline })
     }
 
     /// The key's id.
@@ -52,10 +57,8 @@ impl SigningKey {
     }
 }
 
-/// The id of a public key.
-pub fn key_id(public: &[u8]) -> String {
-    format!("ks1-{}", hex::encode(&Sha256::digest(public)[..8]))
-}
+/// The id of a public key: the core's, which clients compute from the keys they pin.
+pub use keyseat::api::relay_key_id as key_id;
 
 /// The relay's keys, the first the one it prefers.
 #[derive(Debug)]
@@ -81,6 +84,12 @@ impl SigningKeys {
             .iter()
             .find(|k| accepted.contains(&format!("keyid=\"{}\"", k.id)))
             .unwrap_or(&self.0[0])
+    }
+
+    /// The key named `id`, for offline activation (a request names the key it is sealed
+    /// to; its machine file is signed with the same).
+    pub fn offline(&self, id: &str) -> Option<&RelaySecret> {
+        self.0.iter().find(|k| k.id == id).map(|k| &k.offline)
     }
 
     /// Every public key, as hex.

@@ -24,6 +24,8 @@ pub struct App {
     pub trust_forwarded_for: bool,
     /// The webhook secrets (several during a rotation): an event signed by any is genuine.
     pub webhooks: Vec<standardwebhooks::Webhook>,
+    /// How long a machine file licenses its machine, in seconds.
+    pub offline_validity: i64,
 }
 
 impl App {

@@ -79,6 +79,15 @@ pub(crate) struct Credentials {
     /// Whether the key is a test-mode key, as the server said at activation.
     #[serde(default)]
     pub test_mode: Option<bool>,
+    /// An activation by a relay's machine file ([`crate::offline`]): it licenses this
+    /// machine until then (Unix seconds), with no network. Absent for online activations,
+    /// whose credentials keep the shape (and MAC) they always had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offline_until: Option<i64>,
+    /// The machine file's removal token, which proves to the relay that the offline
+    /// activation was removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub removal_token: Option<String>,
 }
 
 fn holds_seat_before_0_2() -> bool {
@@ -294,6 +303,8 @@ pub(crate) mod tests {
             expires_at: None,
             activation_limit: Some(2),
             test_mode: None,
+            offline_until: None,
+            removal_token: None,
         }
     }
 

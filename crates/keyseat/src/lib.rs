@@ -39,8 +39,10 @@ mod fsutil;
 mod key;
 pub mod licensor;
 mod mac;
+pub mod offline;
 mod pending;
 mod persisted;
+mod pinned;
 #[cfg(test)]
 mod proptest_config;
 mod storage;

@@ -31,6 +31,7 @@ fn relay(emu: &Emulator, dir: &std::path::Path) -> Spawned {
         upstream_api_rate: rate(40, 240),
         max_body_bytes: 16 * 1024,
         trust_forwarded_for: false,
+        offline_validity: Duration::from_secs(365 * 86_400),
     })
     .unwrap()
 }

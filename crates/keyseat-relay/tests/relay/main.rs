@@ -7,6 +7,7 @@
 
 mod life;
 mod machines;
+mod offline;
 mod replicas;
 mod secrets;
 mod service;

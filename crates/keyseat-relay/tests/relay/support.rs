@@ -73,6 +73,7 @@ pub fn settings(upstream: &str, db: &Db) -> Settings {
         },
         max_body_bytes: 16 * 1024,
         trust_forwarded_for: false,
+        offline_validity: Duration::from_secs(365 * 86_400),
     }
 }
 

@@ -29,6 +29,7 @@ mod tls;
 mod transport;
 mod types;
 
+pub use crate::pinned::key_id as relay_key_id;
 pub use client::{Client, ClientBuilder};
 pub use environment::Environment;
 pub use provider::{Provider, relay_key_hash};

@@ -79,6 +79,8 @@ impl Licensor {
             expires_at: license.expires_at,
             activation_limit: license.activation_limit,
             test_mode: license.test_mode,
+            offline_until: None,
+            removal_token: None,
         };
         if let Some(product) = inner.binding.mismatch(&Origin::of(&creds)) {
             log::warn!(
@@ -133,7 +135,7 @@ impl Licensor {
 
     /// Credentials that fail their seal are replaced by an activation only after a copy of
     /// the file is kept aside (`credentials.json.corrupt-<time>`), never deleted unseen.
-    fn keep_aside_damaged_credentials(&self) {
+    pub(super) fn keep_aside_damaged_credentials(&self) {
         let file = self.inner.store.file();
         let damaged = matches!(
             self.inner.store.current(false),

@@ -67,6 +67,9 @@ enum Action {
     /// The credentials of an earlier release agree with the genuine cache: seal them (and
     /// confirm a seatless key online).
     Seal,
+    /// An offline activation's clock has moved on: record the latest time seen (the
+    /// rollback guard), giving this state.
+    Advance(Box<CacheRecord>, LicenseState),
 }
 
 /// What the server said about a stored activation.
@@ -212,6 +215,9 @@ impl Licensor {
             );
             return Ok(Step::Answer(LicenseState::Tampered));
         }
+        if let Some(until) = creds.offline_until {
+            return Ok(self.decide_offline(snap, until));
+        }
         let loaded = match &snap.cache {
             Ok(loaded) => loaded,
             // Sealed credentials prove this program's secret: a cache that names another is
@@ -260,6 +266,35 @@ impl Licensor {
         })
     }
 
+    /// Step 2 for an activation by machine file, which never goes online: licensed until
+    /// `until` by the clock, which may not fall behind the latest time seen; with no
+    /// genuine cache (the guard of that time), not licensed until the file is loaded again.
+    fn decide_offline(&self, snap: &Snapshot, until: i64) -> Step {
+        let Ok(loaded) = &snap.cache else {
+            log::warn!(
+                "the offline activation's cache is missing or damaged: load the machine file again"
+            );
+            return Step::Answer(LicenseState::Tampered);
+        };
+        let record = &loaded.record;
+        let now = self.now();
+        if now.saturating_add(self.inner.policy.clock_tolerance) < record.high_water {
+            return Step::Answer(LicenseState::ClockRollback);
+        }
+        let state = if now.max(record.high_water) < until {
+            LicenseState::Active
+        } else {
+            LicenseState::GraceExpired
+        };
+        // The latest time seen moves on at most every hour: a check stays a read.
+        if now >= record.high_water.saturating_add(3600) {
+            let mut advanced = record.clone();
+            advanced.high_water = now;
+            return Step::Act(Action::Advance(Box::new(advanced), state));
+        }
+        Step::Answer(state)
+    }
+
     /// Step 4, under the lock: do the work and record the outcome.
     fn act(
         &self,
@@ -284,6 +319,7 @@ impl Licensor {
                 log::info!("rewriting the license cache in the current format");
                 (*record, state, false)
             }
+            Action::Advance(record, state) => (*record, state, false),
             Action::Validate(mut record) => {
                 match self.validate_into(creds, &mut record, &self.policy_for(net)) {
                     Heard::State(state, _) => (*record, state, true),

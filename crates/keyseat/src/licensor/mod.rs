@@ -56,6 +56,7 @@ mod builder;
 mod check;
 mod lock;
 mod memo;
+mod offline;
 mod policy;
 mod seats;
 mod status;
@@ -236,6 +237,11 @@ impl Licensor {
             key_storage: self.inner.store.kind(),
         });
         status.local_state_protected = self.protected();
+        if let Some(until) = creds.offline_until {
+            // A machine file licenses until its expiry, whatever the grace period.
+            status.grace_deadline = Some(crate::clock::from_unix(until));
+            status.activated_offline = true;
+        }
         status
     }
 }

@@ -145,6 +145,9 @@ pub struct LicenseStatus {
     /// An activation whose answer was lost in the last 30 days, with no activation since:
     /// it may hold a seat on the server. Given when there is no activation.
     pub pending_activation: Option<crate::PendingActivation>,
+    /// Whether the activation was made by a relay's machine file, with no network: it
+    /// licenses the machine until `grace_deadline`, and never asks the server.
+    pub activated_offline: bool,
     /// Whether what this machine stores (credentials, cache, trial) is protected by a vendor
     /// secret of at least 16 bytes. False without one: the MACs are then keyed by values
     /// anyone can read, so anyone who knows the key can write a cache or credentials that
@@ -206,6 +209,7 @@ impl LicenseStatus {
             recovered: false,
             trial_ends_at: None,
             pending_activation: None,
+            activated_offline: false,
             local_state_protected: false,
         }
     }
@@ -237,6 +241,7 @@ impl LicenseStatus {
             recovered: false,
             trial_ends_at: None,
             pending_activation: None,
+            activated_offline: false,
             local_state_protected: false,
         }
     }

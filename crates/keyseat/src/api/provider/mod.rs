@@ -239,7 +239,12 @@ impl Provider {
             .map_or_else(|| self.clone(), Provider)
     }
 
-    /// Whether a key of this provider may license by validation alone, holding no seat.
+    /// The keys of offline activation ([`Wire::offline_keys`]): none for most providers.
+    pub(crate) fn offline_keys(&self) -> Vec<crate::pinned::PinnedKey> {
+        self.0.offline_keys()
+    }
+
+    /// Whether keys may license by validation alone, holding no seat (Polar).
     pub(crate) fn licenses_without_seats(&self) -> bool {
         self.0.licenses_without_seats()
     }
@@ -486,6 +491,12 @@ pub(crate) trait Wire: Send + Sync {
     /// Turns an error answer into an error: [`ErrorKind::Api`] when the body is the
     /// provider's error JSON, [`ErrorKind::InvalidResponse`] otherwise.
     fn refusal(&self, status: u16, body: &[u8], key: &LicenseKey) -> Error;
+
+    /// The keys an offline request is sealed to and a machine file must be signed by: the
+    /// relay's; none for a provider with no offline activation.
+    fn offline_keys(&self) -> Vec<crate::pinned::PinnedKey> {
+        Vec::new()
+    }
 
     /// The request listing the key's seats, `fingerprint` this machine's; none when the
     /// provider's endpoints cannot list them.

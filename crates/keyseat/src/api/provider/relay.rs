@@ -299,6 +299,10 @@ impl Wire for Relay {
         })
     }
 
+    fn offline_keys(&self) -> Vec<PinnedKey> {
+        self.pinned().unwrap_or_default()
+    }
+
     fn seats(&self, key: &LicenseKey, fingerprint: &str) -> Option<Request> {
         Some(self.request("seats", key, None, Some(fingerprint), &[]))
     }

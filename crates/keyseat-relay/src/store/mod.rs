@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row as _};
 
+mod offline;
+
+pub use offline::OfflineRecord;
+
 /// What the relay knows of a license key.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyRecord {
