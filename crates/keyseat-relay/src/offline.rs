@@ -221,18 +221,15 @@ fn failed(e: OfflineError) -> Response {
     }
 }
 
-/// Counts an offline call against the client's budget.
-fn admitted(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Result<(), Response> {
-    app.limits
-        .admit(app.client_ip(peer, headers), None)
-        .map_err(|wait| {
-            unsigned(
-                StatusCode::TOO_MANY_REQUESTS,
-                "TOO_MANY_REQUESTS",
-                "too many requests from this client",
-                Some(wait),
-            )
-        })
+/// Counts an offline call against the client's budget: the answer when it is spent.
+fn over_budget(app: &App, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+    let wait = app.limits.admit(app.client_ip(peer, headers), None).err()?;
+    Some(unsigned(
+        StatusCode::TOO_MANY_REQUESTS,
+        "TOO_MANY_REQUESTS",
+        "too many requests from this client",
+        Some(wait),
+    ))
 }
 
 /// `POST /v1/offline`: the body an offline request's text, the answer its machine file
@@ -243,8 +240,8 @@ pub async fn request(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admitted(&app, peer, &headers) {
-        return r;
+    if let Some(refused) = over_budget(&app, peer, &headers) {
+        return refused;
     }
     let text = String::from_utf8_lossy(&body);
     match sign(&app, &text).await {
@@ -272,8 +269,8 @@ pub async fn release_proof(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = admitted(&app, peer, &headers) {
-        return r;
+    if let Some(refused) = over_budget(&app, peer, &headers) {
+        return refused;
     }
     let text = String::from_utf8_lossy(&body);
     match release(&app, &text).await {
