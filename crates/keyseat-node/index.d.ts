@@ -44,6 +44,32 @@ export declare class Licensor {
    */
   releaseInstance(key: string, instanceId: string): Promise<'slot_freed' | 'already_gone'>
   /**
+   * The seats of `key`, or of this machine's activation's key when none is given: each
+   * with its `id` (what `releaseInstance(key, id)` frees), `name`, `createdAt` and
+   * whether it is `thisMachine`. Asks the server. Rejects with code `UNSUPPORTED` for a
+   * provider that cannot list seats (Dodo, Lemon Squeezy and Polar directly; the relay
+   * and Keygen can).
+   */
+  seats(key?: string | undefined | null): Promise<Array<Seat>>
+  /**
+   * The request to activate `key` on this machine offline, through the seller's relay:
+   * text to carry to the relay's page, which answers with a machine file for
+   * `offlineActivate`. The key travels sealed to the relay's key; nothing is stored or
+   * sent. Throws with code `UNSUPPORTED` for a provider other than the relay.
+   */
+  offlineRequest(key: string): string
+  /**
+   * Activates `key` on this machine from the relay's machine file (its text), with no
+   * network: signed by a pinned relay key, for this key on this machine, of an accepted
+   * product, not expired. Licensed until the file's expiry (`graceDeadline`).
+   */
+  offlineActivate(key: string, machineFile: string): Promise<LicenseStatus>
+  /**
+   * Removes this machine's offline activation, with no network, and resolves with the
+   * proof of its removal: text to carry to the relay's page, which frees the seat once.
+   */
+  offlineDeactivate(): Promise<string>
+  /**
    * The license state from the cache alone, never the network: for the first frame of
    * a window, or a check on every launch that must not wait.
    */
@@ -78,6 +104,18 @@ export interface DeactivateOptions {
   force?: boolean
 }
 
+/** One entitlement of the key (a Dodo license-key grant, through the relay). */
+export interface Entitlement {
+  /** The entitlement's id (`ent_…`). */
+  id: string
+  /** The grant's id (`entg_…`), when the provider gives it. */
+  grantId: string | null
+  /** The grant's status in the provider's word (`Delivered`, `Revoked`, …). */
+  status: string | null
+  /** When the grant ends, when it does. */
+  expiresAt: Date | null
+}
+
 /**
  * The license on this machine, as a plain object (`JSON.stringify` shows every field; none
  * is the key).
@@ -89,8 +127,8 @@ export interface LicenseStatus {
   licensed: boolean
   /** Whether this call talked to the license server. */
   networkUsed: boolean
-  /** Who sold the key: `'dodo'`, `'lemonsqueezy'` or `'polar'`. */
-  provider: 'dodo' | 'lemonsqueezy' | 'polar' | 'keygen' | null
+  /** Who sold the key: `'dodo'`, `'lemonsqueezy'`, `'polar'`, `'keygen'` or `'relay'`. */
+  provider: 'dodo' | 'lemonsqueezy' | 'polar' | 'keygen' | 'relay' | null
   /** The product id (Dodo's `pdt_…`, the Lemon Squeezy product id, the Polar benefit id). */
   productId: string | null
   /** The product's name. */
@@ -107,8 +145,23 @@ export interface LicenseStatus {
    * validation alone (a Polar key whose benefit has no activations).
    */
   holdsSeat: boolean
-  /** When the key itself stops working, as the provider said (Lemon Squeezy and Polar). */
+  /**
+   * When the key itself stops working, as the provider last said (Lemon Squeezy, Polar,
+   * Keygen, the relay).
+   */
   expiresAt: Date | null
+  /**
+   * How many activations the key allows at once, as the provider last said (null when
+   * it does not say).
+   */
+  activationLimit: number | null
+  /** How many of them are in use, as the provider last said (null when it does not say). */
+  activationsUsed: number | null
+  /**
+   * The key's entitlements, as the provider last said (the relay's license-key grants);
+   * null when it does not say.
+   */
+  entitlements: Array<Entitlement> | null
   /**
    * The activation's name as the server recorded it (`Ada's ThinkPad (Windows 11) ·
    * 3f9a2c`).
@@ -138,6 +191,11 @@ export interface LicenseStatus {
    * bytes: without one, anyone who knows the key can write license data that passes.
    */
   localStateProtected: boolean
+  /**
+   * Whether the activation is a relay's machine file (`offlineActivate`): licensed until
+   * `graceDeadline`, never asking the server.
+   */
+  activatedOffline: boolean
 }
 
 /**
@@ -152,8 +210,12 @@ export interface LicensorOptions {
   organisation: string
   /** The application (`MyApp`). */
   application: string
-  /** Who sold the keys: `'dodo'` (the default), `'lemonsqueezy'` or `'polar'`. */
-  provider?: 'dodo' | 'lemonsqueezy' | 'polar' | 'keygen'
+  /**
+   * Who sold the keys: `'dodo'` (the default), `'lemonsqueezy'`, `'polar'`, `'keygen'`,
+   * or `'relay'`: the seller's own keyseat-relay in front of Dodo, at `baseUrl`, its
+   * answers signed by one of `publicKeys`.
+   */
+  provider?: 'dodo' | 'lemonsqueezy' | 'polar' | 'keygen' | 'relay'
   /**
    * The seller's account: the Lemon Squeezy store id, the Polar organization id or the
    * Keygen account id (required for those; Dodo takes none).
@@ -164,6 +226,12 @@ export interface LicensorOptions {
    * characters). Answers not signed by it are refused (`BAD_SIGNATURE`, as no answer).
    */
   publicKey?: string
+  /**
+   * The relay only, and required for it: the relay's Ed25519 public keys (64 hexadecimal
+   * characters each; several during a key rotation). Answers signed by none of them are
+   * refused (`BAD_SIGNATURE`, as no answer).
+   */
+  publicKeys?: Array<string>
   /**
    * Product ids whose keys license this app: Dodo's (`pdt_…`), Lemon Squeezy product ids,
    * or Polar benefit ids. A key of another product (or store, or organization) is refused
@@ -187,7 +255,7 @@ export interface LicensorOptions {
   environment?: 'live' | 'test'
   /**
    * Another license server (`https://…`, or `http://` on loopback, such as the emulator);
-   * replaces `environment`.
+   * replaces `environment`. For the relay, its URL (required).
    */
   baseUrl?: string
   /** The data directory (cache, lock, fallback credentials); default: the platform's. */
@@ -213,4 +281,16 @@ export interface LicensorOptions {
    * (Windows 11) · 3f9a2c`, else `(Windows 11) · 3f9a2c`.
    */
   instanceNamesIncludeHost?: boolean
+}
+
+/** One seat of a key (`seats()`). */
+export interface Seat {
+  /** The activation's id: what `releaseInstance(key, id)` frees. */
+  id: string
+  /** Its name (`Ada's ThinkPad (Windows 11) · 3f9a2c`). */
+  name: string
+  /** When it was made, when the provider says. */
+  createdAt: Date | null
+  /** Whether it is this machine's. */
+  thisMachine: boolean
 }

@@ -12,7 +12,9 @@ macro_rules! say {
 
 mod demo;
 mod failure;
+mod offline;
 mod output;
+mod watch;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -185,6 +187,28 @@ enum Command {
         /// The key, or `-` to read it from stdin; by default this machine's activation's.
         key: Option<String>,
     },
+    /// Write a request to activate a key on this machine offline, through the seller's
+    /// relay (--provider relay): take it to the relay's page, bring back its machine file.
+    OfflineRequest {
+        /// The key, or `-` to read it from stdin.
+        key: String,
+        /// Write the request to this file (default: stdout).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Activate this machine from the relay's machine file, with no network; reads the key
+    /// from stdin.
+    OfflineActivate {
+        /// The machine file.
+        file: PathBuf,
+    },
+    /// Remove this machine's offline activation and write the proof that frees its seat at
+    /// the relay (its page).
+    OfflineDeactivate {
+        /// Write the proof to this file (default: stdout).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Show this machine's fingerprint for the app.
     Fingerprint {
         /// Show each component's hash.
@@ -194,7 +218,7 @@ enum Command {
     /// Revalidate on an interval and print one line per state change, until SIGINT/SIGTERM.
     Watch {
         /// How often to revalidate: 500ms, 30s, 15m, 1h, 1d.
-        #[arg(long, default_value = "1h", value_parser = parse_duration)]
+        #[arg(long, default_value = "1h", value_parser = watch::parse_duration)]
         interval: Duration,
     },
     /// Walk through the whole lifecycle against a built-in local server.
@@ -274,7 +298,10 @@ fn licensor(cli: &Cli) -> Result<Licensor, Failure> {
         });
     let needs_product = matches!(
         cli.command,
-        Command::Activate { .. } | Command::Status { .. } | Command::Watch { .. }
+        Command::Activate { .. }
+            | Command::Status { .. }
+            | Command::Watch { .. }
+            | Command::OfflineActivate { .. }
     );
     b = match (cli.products.is_empty(), cli.any_product) {
         (false, _) => b.product_ids(&cli.products),
@@ -421,49 +448,22 @@ fn run(cli: &Cli, licensor: &Licensor) -> Result<u8, Failure> {
             }
             Ok(exit::OK)
         }
-        Command::Watch { interval } => watch(cli.json, licensor, *interval),
-        Command::Demo => Ok(exit::OK),
-    }
-}
-
-fn watch(json_out: bool, licensor: &Licensor, interval: Duration) -> Result<u8, Failure> {
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    let stop_tx = tx.clone();
-    ctrlc::set_handler(move || {
-        let _ = stop_tx.send(());
-    })
-    .map_err(|e| Failure::System {
-        what: "installing the signal handlers",
-        detail: e.to_string(),
-    })?;
-    let handle = licensor.watch(interval, move |status| {
-        if json_out {
-            let mut v = output::status_json(status);
-            v["event"] = json!("state");
-            say!("{v}");
-        } else {
-            let when = output::time(Some(std::time::SystemTime::now()));
-            say!("{} {}", when.as_str().unwrap_or("-"), status_line(status));
+        Command::OfflineRequest { key, out } => {
+            let key = if key == "-" {
+                read_stdin_key()?
+            } else {
+                key.clone()
+            };
+            offline::request(licensor, &key, out.as_deref())
         }
-    })?;
-    let _ = rx.recv();
-    handle.stop();
-    drop(tx);
-    if json_out {
-        say!("{}", json!({ "event": "stopped" }));
-    } else {
-        eprintln!("licensectl: watch stopped");
-    }
-    Ok(exit::OK)
-}
-
-fn status_line(s: &keyseat::LicenseStatus) -> String {
-    match s.state {
-        keyseat::LicenseState::Grace { until } => format!(
-            "grace until {}",
-            output::time(Some(until)).as_str().unwrap_or("-")
-        ),
-        other => other.name().replace('_', " "),
+        Command::OfflineActivate { file } => {
+            offline::activate(licensor, cli.json, &read_stdin_key()?, file)
+        }
+        Command::OfflineDeactivate { out } => {
+            offline::deactivate(licensor, cli.json, out.as_deref())
+        }
+        Command::Watch { interval } => watch::run(cli.json, licensor, *interval),
+        Command::Demo => Ok(exit::OK),
     }
 }
 
@@ -505,27 +505,6 @@ pub(crate) fn stdout_line(args: std::fmt::Arguments<'_>) {
     }
 }
 
-/// `500ms`, `30s`, `15m`, `1h`, `1d`, `1h30m`, `2 days` (jiff's friendly format, days of 24
-/// hours), or plain seconds.
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let text = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        format!("{s}s")
-    } else {
-        s.to_owned()
-    };
-    let span: jiff::Span = text
-        .parse()
-        .map_err(|e| format!("not a duration ({s:?}): {e}"))?;
-    let signed = span
-        .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
-        .map_err(|_| format!("not a fixed length of time: {s:?}: use ms, s, m, h or d"))?;
-    match Duration::try_from(signed) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err("the interval must be positive".into()),
-    }
-}
-
 /// Log records to stderr, when asked for with -v.
 struct StderrLog(log::LevelFilter);
 
@@ -555,24 +534,6 @@ fn init_logging(verbose: u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
-        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
-        assert_eq!(parse_duration("1d").unwrap(), Duration::from_secs(86_400));
-        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
-        assert_eq!(
-            parse_duration("2 days").unwrap(),
-            Duration::from_secs(172_800)
-        );
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("-5s").is_err());
-        assert!(parse_duration("5y").is_err());
-        assert!(parse_duration("").is_err());
-        assert!(parse_duration("99999999999999999999d").is_err());
-    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -123,6 +123,7 @@ pub fn status_json(s: &LicenseStatus) -> Value {
         "test_mode": s.test_mode,
         "trial_ends_at": time(s.trial_ends_at),
         "local_state_protected": s.local_state_protected,
+        "activated_offline": s.activated_offline,
         "pending_activation": s.pending_activation.as_ref().map(|p| json!({
             "name": p.name,
             "at": time(Some(p.at)),
@@ -266,7 +267,19 @@ pub fn status_text(s: &LicenseStatus) -> String {
         "last validated",
         s.last_validated.map(|t| show(time(Some(t)))),
     );
-    add("grace until", s.grace_deadline.map(|t| show(time(Some(t)))));
+    if s.activated_offline {
+        add(
+            "offline until",
+            s.grace_deadline.map(|t| {
+                format!(
+                    "{} (a machine file: renew it before then)",
+                    show(time(Some(t)))
+                )
+            }),
+        );
+    } else {
+        add("grace until", s.grace_deadline.map(|t| show(time(Some(t)))));
+    }
     add(
         "server asked",
         Some(if s.network_used { "yes" } else { "no (cache)" }.into()),

@@ -762,6 +762,63 @@ ks_result ks_deactivate(const ks_licensor *licensor, bool force);
 ks_result ks_fingerprint(const ks_licensor *licensor, char *buf, size_t len, size_t *needed);
 
 /**
+ * Writes the request to activate `key` on this machine offline to `buf`: text to carry to
+ * the seller's relay (its page), which answers with a machine file. The key travels sealed
+ * to the relay's key. Nothing is stored or sent; every call writes a new request (of the
+ * same length). KS_ERR_UNSUPPORTED for a provider other than the relay. String conventions
+ * as in the header. Since ABI 1.4.
+ *
+ * # Safety
+ * `licensor` NULL or a live handle; `key` NULL or NUL-terminated; `buf` NULL or valid for
+ * `len` bytes; `needed` NULL or valid for writes.
+ */
+ks_result ks_offline_request(const ks_licensor *licensor,
+                             const char *key,
+                             char *buf,
+                             size_t len,
+                             size_t *needed);
+
+/**
+ * Activates `key` on this machine from the relay's machine file (its text, NUL-terminated),
+ * with no network: it must be signed by a pinned relay key, open with this key on this
+ * machine, be of an accepted product, and not have expired. The machine is then licensed
+ * until the file's expiry (ks_status_grace_deadline()). KS_ERR_BAD_SIGNATURE for a file no
+ * pinned key signed; KS_ERR_INVALID_INPUT for another machine's or key's file, or an
+ * expired one. On success `*out` receives a status to free with ks_status_free(); on
+ * failure `*out` is NULL. Since ABI 1.4.
+ *
+ * # Safety
+ * `licensor` NULL or a live handle; `key` and `machine_file` NULL or NUL-terminated; `out`
+ * NULL or valid for writes.
+ */
+ks_result ks_offline_activate(const ks_licensor *licensor,
+                              const char *key,
+                              const char *machine_file,
+                              ks_status **out);
+
+/**
+ * Removes this machine's offline activation, with no network, and writes the proof of its
+ * removal to `buf`: text to carry to the seller's relay, which frees the seat once.
+ * Nothing is removed unless the whole proof fits in `buf` (KS_ERR_BUFFER_TOO_SMALL and
+ * `*needed` say how much room it takes). KS_ERR_NOT_ACTIVATED when this machine holds no
+ * offline activation. Since ABI 1.4.
+ *
+ * # Safety
+ * `licensor` NULL or a live handle; `buf` NULL or valid for `len` bytes; `needed` NULL or
+ * valid for writes.
+ */
+ks_result ks_offline_deactivate(const ks_licensor *licensor, char *buf, size_t len, size_t *needed);
+
+/**
+ * Whether the status is of an activation by a relay's machine file (licensed until
+ * ks_status_grace_deadline(), never asking the server); false for NULL. Since ABI 1.4.
+ *
+ * # Safety
+ * `status` NULL or a live status.
+ */
+bool ks_status_activated_offline(const ks_status *status);
+
+/**
  * Lists the seats of `key`, or of this machine's activation's key when `key` is NULL:
  * each with an id (what ks_release_instance() takes), a name, when it was made, and
  * whether it is this machine's. Asks the server. KS_ERR_UNSUPPORTED for a provider that

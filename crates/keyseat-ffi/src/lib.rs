@@ -20,6 +20,7 @@
 mod config;
 mod error;
 mod licensor;
+mod offline;
 mod seats;
 mod status;
 mod status_facts;
@@ -42,6 +43,9 @@ pub use error::{ks_last_error_message, ks_result};
 pub use licensor::{
     ks_activate, ks_check, ks_check_offline, ks_deactivate, ks_fingerprint, ks_licensor,
     ks_licensor_free, ks_licensor_new, ks_release_instance, ks_revalidate, ks_start_trial,
+};
+pub use offline::{
+    ks_offline_activate, ks_offline_deactivate, ks_offline_request, ks_status_activated_offline,
 };
 pub use seats::{
     ks_seats, ks_seats_count, ks_seats_created_at, ks_seats_free, ks_seats_id, ks_seats_list,

@@ -71,7 +71,7 @@ pub unsafe extern "C" fn ks_licensor_free(licensor: *mut ks_licensor) {
 ///
 /// # Safety
 /// `licensor` NULL or a live handle; `out` NULL or valid for writes.
-unsafe fn status_call(
+pub(crate) unsafe fn status_call(
     licensor: *const ks_licensor,
     out: *mut *mut ks_status,
     f: impl FnOnce(&Licensor) -> Result<LicenseStatus, ks_result>,
@@ -113,7 +113,9 @@ pub(crate) unsafe fn handing_out<'a, T>(
 }
 
 /// The C code of a keyseat result.
-fn coded(result: Result<LicenseStatus, keyseat::Error>) -> Result<LicenseStatus, ks_result> {
+pub(crate) fn coded(
+    result: Result<LicenseStatus, keyseat::Error>,
+) -> Result<LicenseStatus, ks_result> {
     result.map_err(|e| from_error(&e))
 }
 

@@ -136,6 +136,50 @@ impl Licensor {
         })
     }
 
+    /// The request to activate `key` on this machine offline, through the seller's relay:
+    /// text to carry to the relay's page, which answers with a machine file for
+    /// `offlineActivate`. The key travels sealed to the relay's key; nothing is stored or
+    /// sent. Throws with code `UNSUPPORTED` for a provider other than the relay.
+    #[napi]
+    pub fn offline_request(
+        &self,
+        #[napi(ts_arg_type = "string")] key: Unknown<'_>,
+    ) -> napi::Result<String, Code> {
+        let key: String = from_js(key).map_err(|_| invalid_input("the key must be a string"))?;
+        self.inner.offline_request(&key).map_err(|e| failure(&e))
+    }
+
+    /// Activates `key` on this machine from the relay's machine file (its text), with no
+    /// network: signed by a pinned relay key, for this key on this machine, of an accepted
+    /// product, not expired. Licensed until the file's expiry (`graceDeadline`).
+    #[napi(ts_return_type = "Promise<LicenseStatus>")]
+    pub fn offline_activate(
+        &self,
+        #[napi(ts_arg_type = "string")] key: Unknown<'_>,
+        #[napi(ts_arg_type = "string")] machine_file: Unknown<'_>,
+    ) -> AsyncTask<Blocking<keyseat::LicenseStatus>> {
+        let key: Outcome<String> =
+            from_js(key).map_err(|_| invalid_input("the key must be a string"));
+        let file: Outcome<String> =
+            from_js(machine_file).map_err(|_| invalid_input("the machine file must be a string"));
+        let licensor = self.inner.clone();
+        AsyncTask::new(Blocking {
+            work: Some(Box::new(move || {
+                licensor
+                    .offline_activate(&key?, &file?)
+                    .map_err(|e| failure(&e))
+            })),
+        })
+    }
+
+    /// Removes this machine's offline activation, with no network, and resolves with the
+    /// proof of its removal: text to carry to the relay's page, which frees the seat once.
+    #[napi(ts_return_type = "Promise<string>")]
+    pub fn offline_deactivate(&self) -> AsyncTask<Blocking<String>> {
+        let licensor = self.inner.clone();
+        blocking(move || licensor.offline_deactivate())
+    }
+
     /// The license state from the cache alone, never the network: for the first frame of
     /// a window, or a check on every launch that must not wait.
     #[napi]
@@ -207,6 +251,13 @@ impl IntoJs for keyseat::LicenseStatus {
     type Js = LicenseStatus;
     fn into_js(self) -> LicenseStatus {
         LicenseStatus::from(&self)
+    }
+}
+
+impl IntoJs for String {
+    type Js = String;
+    fn into_js(self) -> String {
+        self
     }
 }
 

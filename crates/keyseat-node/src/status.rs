@@ -75,6 +75,9 @@ pub struct LicenseStatus {
     /// Whether what this machine stores is protected by a vendor secret of at least 16
     /// bytes: without one, anyone who knows the key can write license data that passes.
     pub local_state_protected: bool,
+    /// Whether the activation is a relay's machine file (`offlineActivate`): licensed until
+    /// `graceDeadline`, never asking the server.
+    pub activated_offline: bool,
 }
 
 /// One entitlement of the key (a Dodo license-key grant, through the relay).
@@ -156,6 +159,7 @@ impl From<&keyseat::LicenseStatus> for LicenseStatus {
             pending_activation_name: s.pending_activation.as_ref().map(|p| p.name.clone()),
             pending_activation_at: s.pending_activation.as_ref().map(|p| JsTime(p.at)),
             local_state_protected: s.local_state_protected,
+            activated_offline: s.activated_offline,
         }
     }
 }

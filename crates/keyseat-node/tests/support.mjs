@@ -32,11 +32,11 @@ export function tempDir(t) {
  * Starts the emulator serving `keys` (key objects as in its README) and stops it when the
  * test ends. Resolves to { url, control(path, body), stop() }.
  */
-export async function startEmulator(t, keys) {
+export async function startEmulator(t, keys, flags = []) {
   const dir = tempDir(t)
   const keysFile = join(dir, 'keys.json')
   writeFileSync(keysFile, JSON.stringify(keys))
-  const child = spawn(emulatorBinary, ['--keys', keysFile], {
+  const child = spawn(emulatorBinary, ['--keys', keysFile, ...flags], {
     stdio: ['ignore', 'pipe', 'inherit'],
   })
   const stop = () => {
@@ -74,6 +74,58 @@ export async function startEmulator(t, keys) {
       child.kill()
     })
   return { url, keygenPublicKey, control, stop: stopped }
+}
+
+/** The relay binary: $KEYSEAT_RELAY, or the workspace's debug build. */
+export const relayBinary =
+  process.env.KEYSEAT_RELAY ?? resolve(packageDir, '..', '..', 'target', 'debug', 'keyseat-relay')
+
+/** Dodo's API key, as the emulator of `startRelay` and the relay know it. */
+export const RELAY_API_KEY = 'node-relay-test-api-key'
+
+/**
+ * The seller's keyseat-relay, as its README runs it (`keygen`, then `serve` with the
+ * secrets in variables), in front of `emulator` (started with `--api-key RELAY_API_KEY`),
+ * stopped when the test ends. Resolves to { url, publicKey, stop() }.
+ */
+export async function startRelay(t, emulator) {
+  const dir = tempDir(t)
+  const keyFile = join(dir, 'signing-key')
+  const keygen = spawn(relayBinary, ['keygen', keyFile], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const publicKey = await new Promise((ok, fail) => {
+    keygen.once('error', fail)
+    createInterface({ input: keygen.stdout }).once('line', (line) => ok(line.trim()))
+  })
+  const child = spawn(
+    relayBinary,
+    ['serve', '--listen', '127.0.0.1:0', '--database', `sqlite://${join(dir, 'relay.db')}`,
+      '--signing-key-file', keyFile, '--upstream-url', emulator.url],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: {
+        ...process.env,
+        KEYSEAT_RELAY_API_KEY: RELAY_API_KEY,
+        KEYSEAT_RELAY_WEBHOOK_SECRET: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD',
+      },
+    },
+  )
+  const stop = () =>
+    new Promise((ok) => {
+      if (child.exitCode !== null || child.signalCode !== null) return ok()
+      child.once('exit', () => ok())
+      child.kill('SIGTERM')
+    })
+  t.after(stop)
+  const url = await new Promise((ok, fail) => {
+    child.once('error', fail)
+    child.once('exit', (code) => fail(new Error(`the relay exited with ${code}`)))
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      const m = /^listening on (\S+)$/.exec(line)
+      if (m) ok(m[1])
+      else fail(new Error(`unexpected relay output: ${line}`))
+    })
+  })
+  return { url, publicKey, stop }
 }
 
 /** Options of a Licensor against `url`, keeping everything in a fresh directory. */

@@ -174,6 +174,33 @@ impl Licensor {
         seats.iter().map(|s| Seat::new(py, s)).collect()
     }
 
+    /// The request to activate `key` on this machine offline, through the seller's relay:
+    /// text to carry to the relay's page, which answers with a machine file for
+    /// offline_activate(). The key travels sealed; nothing is stored or sent.
+    fn offline_request(&self, py: Python<'_>, key: &str) -> PyResult<String> {
+        let key = key.to_owned();
+        detached(py, || self.inner.offline_request(&key))
+    }
+
+    /// Activates `key` on this machine from the relay's machine file (its text), with no
+    /// network. Licensed until the file's expiry (grace_deadline).
+    fn offline_activate(
+        &self,
+        py: Python<'_>,
+        key: &str,
+        machine_file: &str,
+    ) -> PyResult<LicenseStatus> {
+        let (key, file) = (key.to_owned(), machine_file.to_owned());
+        let status = detached(py, || self.inner.offline_activate(&key, &file))?;
+        LicenseStatus::new(py, &status)
+    }
+
+    /// Removes this machine's offline activation, with no network, and returns the proof of
+    /// its removal: text to carry to the relay's page, which frees the seat once.
+    fn offline_deactivate(&self, py: Python<'_>) -> PyResult<String> {
+        detached(py, || self.inner.offline_deactivate())
+    }
+
     /// This machine's fingerprint for this app: 64 hex characters.
     fn fingerprint(&self) -> String {
         self.inner.fingerprint().id()

@@ -65,6 +65,9 @@ pub struct LicenseStatus {
     /// Whether what this machine stores is protected by a vendor secret of at least 16
     /// bytes: without one, anyone who knows the key can write license data that passes.
     local_state_protected: bool,
+    /// Whether the activation is a relay's machine file (offline_activate): licensed until
+    /// grace_deadline, never asking the server.
+    activated_offline: bool,
 }
 
 impl LicenseStatus {
@@ -102,6 +105,7 @@ impl LicenseStatus {
                 .map(|p| utc_datetime(py, p.at))
                 .transpose()?,
             local_state_protected: s.local_state_protected,
+            activated_offline: s.activated_offline,
         })
     }
 }
@@ -168,6 +172,13 @@ impl LicenseStatus {
             (
                 "local_state_protected",
                 self.local_state_protected
+                    .into_pyobject(py)?
+                    .to_owned()
+                    .into_any(),
+            ),
+            (
+                "activated_offline",
+                self.activated_offline
                     .into_pyobject(py)?
                     .to_owned()
                     .into_any(),

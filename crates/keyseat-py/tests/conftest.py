@@ -20,6 +20,13 @@ EMULATOR = Path(
         Path(__file__).resolve().parents[3] / "target" / "debug" / "keyseat-emulator",
     )
 )
+RELAY = Path(
+    os.environ.get(
+        "KEYSEAT_RELAY",
+        Path(__file__).resolve().parents[3] / "target" / "debug" / "keyseat-relay",
+    )
+)
+RELAY_API_KEY = "python-relay-test-api-key"
 
 
 def key(text, **extra):
@@ -36,13 +43,13 @@ def key(text, **extra):
 class Emulator:
     """A running emulator process and its control surface."""
 
-    def __init__(self, keys, tmp_path):
+    def __init__(self, keys, tmp_path, flags=()):
         if not EMULATOR.exists():
             pytest.fail(f"{EMULATOR} is missing: cargo build -p keyseat-emulator")
         keys_file = tmp_path / "keys.json"
         keys_file.write_text(json.dumps(keys))
         self.process = subprocess.Popen(
-            [str(EMULATOR), "--keys", str(keys_file)], stdout=subprocess.PIPE, text=True
+            [str(EMULATOR), "--keys", str(keys_file), *flags], stdout=subprocess.PIPE, text=True
         )
         line = self.process.stdout.readline().strip()
         assert line.startswith("listening on "), line
@@ -75,14 +82,66 @@ def emulator(tmp_path):
     """Starts an emulator serving the given key objects; stopped after the test."""
     started = []
 
-    def start(*keys):
-        emu = Emulator(list(keys), tmp_path)
+    def start(*keys, flags=()):
+        emu = Emulator(list(keys), tmp_path, flags)
         started.append(emu)
         return emu
 
     yield start
     for emu in started:
         emu.stop()
+
+
+class Relay:
+    """The seller's keyseat-relay, as its README runs it (keygen, then serve with the
+    secrets in variables), in front of an emulator started with --api-key RELAY_API_KEY."""
+
+    def __init__(self, emulator, tmp_path):
+        if not RELAY.exists():
+            pytest.fail(f"{RELAY} is missing: cargo build -p keyseat-relay")
+        key_file = tmp_path / "signing-key"
+        self.public_key = subprocess.run(
+            [str(RELAY), "keygen", str(key_file)], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        env = dict(
+            os.environ,
+            KEYSEAT_RELAY_API_KEY=RELAY_API_KEY,
+            KEYSEAT_RELAY_WEBHOOK_SECRET="whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD",
+        )
+        self.process = subprocess.Popen(
+            [str(RELAY), "serve", "--listen", "127.0.0.1:0",
+             "--database", f"sqlite://{tmp_path / 'relay.db'}",
+             "--signing-key-file", str(key_file), "--upstream-url", emulator.url],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        )
+        line = self.process.stdout.readline().strip()
+        assert line.startswith("listening on "), line
+        self.url = line.removeprefix("listening on ")
+
+    def post(self, path, text):
+        request = urllib.request.Request(self.url + path, data=text.encode(), method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait()
+
+
+@pytest.fixture
+def relay(tmp_path):
+    """Starts a relay in front of the given emulator; stopped after the test."""
+    started = []
+
+    def start(emulator):
+        r = Relay(emulator, tmp_path)
+        started.append(r)
+        return r
+
+    yield start
+    for r in started:
+        r.stop()
 
 
 @pytest.fixture

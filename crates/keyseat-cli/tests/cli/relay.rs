@@ -115,3 +115,106 @@ fn a_key_lives_through_licensectl_and_the_relay() {
     let out = run(&[], &["status"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn a_machine_activated_offline_through_licensectl_and_the_relay() {
+    let s = Setup::with(Emulator::start(vec![KeySpec::new(KEY).with_limit(2)]).unwrap());
+    s.emu.set_api_key("cli-relay-api-key");
+    let mut relay = relay(&s.emu, s.dir.path());
+    let key_hex = relay.public_keys()[0].clone();
+    let url = relay.url();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut c = s.cmd_on(
+            &url,
+            &[
+                "--provider",
+                "relay",
+                "--product",
+                DEFAULT_PRODUCT_ID,
+                "--public-key",
+                &key_hex,
+            ],
+        );
+        c.args(args);
+        match stdin {
+            Some(text) => {
+                use std::io::Write as _;
+                c.stdin(std::process::Stdio::piped())
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped());
+                let mut child = c.spawn().unwrap();
+                child
+                    .stdin
+                    .take()
+                    .unwrap()
+                    .write_all(text.as_bytes())
+                    .unwrap();
+                child.wait_with_output().unwrap()
+            }
+            None => c.output().unwrap(),
+        }
+    };
+    let files = tempfile::tempdir().unwrap();
+    let (request, file, proof) = (
+        files.path().join("request.txt"),
+        files.path().join("machine-file.txt"),
+        files.path().join("release.txt"),
+    );
+    let out = run(
+        &["offline-request", "-", "--out", request.to_str().unwrap()],
+        Some(KEY),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&request).unwrap();
+    assert!(!text.contains(KEY));
+    // The seller's relay makes the machine file (its page posts the request so).
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let machine_file = agent
+        .post(&format!("{url}/v1/offline"))
+        .send(text.as_bytes())
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    std::fs::write(&file, &machine_file).unwrap();
+    // Its seat shows in licensectl seats, as this machine's.
+    let (code, seats) = parse(&run(&["--json", "seats", KEY], None));
+    assert_eq!(code, 0, "{seats}");
+    assert_eq!(seats["seats"].as_array().unwrap().len(), 1, "{seats}");
+    assert_eq!(seats["seats"][0]["this_machine"], true, "{seats}");
+
+    // No network from here: the relay and Dodo are gone.
+    relay.stop();
+    s.emu.stop();
+    let out = run(
+        &["--json", "offline-activate", file.to_str().unwrap()],
+        Some(KEY),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (code, v) = parse(&run(&["--json", "status"], None));
+    assert_eq!(
+        (code, v["state"].as_str(), v["activated_offline"].as_bool()),
+        (0, Some("active"), Some(true)),
+        "{v}"
+    );
+    let out = run(
+        &["offline-deactivate", "--out", proof.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (code, _) = parse(&run(&["--json", "status"], None));
+    assert_eq!(code, 3, "not activated");
+
+    // Back online, the proof frees the seat, once.
+    s.emu.resume();
+    let relay = self::relay(&s.emu, s.dir.path());
+    let answer = agent
+        .post(&format!("{}/v1/offline/release", relay.url()))
+        .send(std::fs::read_to_string(&proof).unwrap().as_bytes())
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    assert!(answer.contains("\"already\":false"), "{answer}");
+    assert!(s.emu.instances().is_empty());
+}

@@ -18,7 +18,7 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn compile(source: &str, out: &Path, extra: &[&str]) {
+pub fn compile(source: &str, out: &Path, extra: &[&str]) {
     let (dir, name) = library();
     let status = Command::new("cc")
         .args(["-Wall", "-Wextra", "-Werror", "-std=c11", "-g"])

@@ -6,6 +6,8 @@
 // keyseat.dll and runs it under Wine instead.
 #[cfg(unix)]
 mod c_callers;
+#[cfg(unix)]
+mod c_relay;
 mod header;
 mod symbols;
 

@@ -85,6 +85,9 @@ class LicenseStatus:
     def expires_at(self) -> datetime.datetime | None:
         """When the key itself stops working, as the provider last said."""
     @property
+    def activated_offline(self) -> bool:
+        """Whether the activation is a relay's machine file (licensed until grace_deadline)."""
+    @property
     def activation_limit(self) -> int | None:
         """How many activations the key allows at once; None when the provider does not say."""
     @property
@@ -175,6 +178,12 @@ class Licensor:
         self, key: str, instance_id: str
     ) -> Literal["slot_freed", "already_gone"]:
         """Frees the seat of an instance of ``key``, on any machine."""
+    def offline_request(self, key: str) -> str:
+        """The request to activate ``key`` here offline, through the seller's relay."""
+    def offline_activate(self, key: str, machine_file: str) -> LicenseStatus:
+        """Activates ``key`` here from the relay's machine file, with no network."""
+    def offline_deactivate(self) -> str:
+        """Removes the offline activation; returns the proof that frees its seat."""
     def seats(self, key: str | None = None) -> list[Seat]:
         """The seats of ``key`` (or of this machine's activation's key); raises LicenseError
         with code 'UNSUPPORTED' where the provider cannot list them."""

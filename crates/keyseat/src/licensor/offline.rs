@@ -148,8 +148,29 @@ impl Licensor {
     /// [`ErrorKind::NotActivated`] when this machine holds no offline activation;
     /// [`ErrorKind::Unsupported`] for a provider other than the relay; storage errors.
     pub fn offline_deactivate(&self) -> Result<String, Error> {
-        let keys = self.offline_keys()?;
         let _lock = self.lock()?;
+        let (proof, creds) = self.release_proof()?;
+        self.forget_activation()?;
+        log::info!(
+            "offline activation {} removed; its seat is freed when the relay gets the proof",
+            creds.instance_id
+        );
+        Ok(proof)
+    }
+
+    /// The proof [`Licensor::offline_deactivate`] would write, removing nothing: for a
+    /// caller that must keep the proof safe before the activation is removed (the C ABI
+    /// copies it out first). Every proof of one activation frees its seat, once.
+    ///
+    /// # Errors
+    /// As [`Licensor::offline_deactivate`].
+    pub fn offline_release_proof(&self) -> Result<String, Error> {
+        Ok(self.release_proof()?.0)
+    }
+
+    /// The release proof of this machine's offline activation, and its credentials.
+    fn release_proof(&self) -> Result<(String, std::sync::Arc<Credentials>), Error> {
+        let keys = self.offline_keys()?;
         let creds = match self.inner.store.current(true)? {
             Some(Opened::Sealed(creds)) => creds,
             _ => return Err(ErrorKind::NotActivated.into()),
@@ -160,11 +181,6 @@ impl Licensor {
             ));
         };
         let proof = ReleaseProof::make(&creds.key, &keys[0], creds.instance_id.as_str(), token)?;
-        self.forget_activation()?;
-        log::info!(
-            "offline activation {} removed; its seat is freed when the relay gets the proof",
-            creds.instance_id
-        );
-        Ok(proof.to_text())
+        Ok((proof.to_text(), creds))
     }
 }

@@ -1,8 +1,9 @@
 //! C: the SDK extracted to an arbitrary folder (not `/usr`); the C examples built by a CMake
 //! project that finds it with `find_package(keyseat 1.0 CONFIG REQUIRED)`, once linking
 //! `keyseat::keyseat` and once `keyseat::keyseat_static`, and by a plain
-//! `cc $(pkg-config --cflags --libs keyseat)`; every program run against the emulator. And
-//! a program linked with `pkg-config --static` that finds keyseat's unwind tables.
+//! `cc $(pkg-config --cflags --libs keyseat)`; every program run against the emulator, and
+//! `relay` through a relay of the relay archive. And a program linked with
+//! `pkg-config --static` that finds keyseat's unwind tables.
 
 use std::path::Path;
 
@@ -11,7 +12,7 @@ use crate::cmd::Cmd;
 use crate::error::{Context as _, Result, bail};
 use crate::inspect;
 
-use super::emulator::{C_KEY, OTHER_KEY};
+use super::emulator::{C_KEY, OTHER_KEY, RELAY_KEY};
 use super::{Context, OTHER_PRODUCT, PRODUCT, check_flow};
 
 /// The check that the static library carries unwind tables.
@@ -48,6 +49,7 @@ pub fn verify(cx: &Context<'_>) -> Result<()> {
             }
             run_example(cx, &exe, example, &format!("cmake-{variant}"), None)?;
         }
+        relay_example(cx, &build.join("relay"), variant)?;
     }
 
     // pkg-config, with the SDK's relocatable .pc.
@@ -110,6 +112,38 @@ fn unwind_tables(cx: &Context<'_>, pc_dir: &Path) -> Result<()> {
 fn needs_shared_keyseat(exe: &Path) -> Result<bool> {
     let needs = inspect::elf_needs(exe)?;
     Ok(needs.libraries.iter().any(|l| l.starts_with("libkeyseat")))
+}
+
+/// `examples/c/relay.c`'s license life through a relay of the archive: activation, the
+/// limit, the seats in use and the entitlements, the seats, deactivation.
+fn relay_example(cx: &Context<'_>, exe: &Path, variant: &str) -> Result<()> {
+    let relay = super::relay::for_examples(cx, &format!("c-{variant}"))?;
+    let data = cx.fresh(&format!("c-data-{variant}-relay"))?;
+    let out = Cmd::new(exe)
+        .arg("life")
+        .env("KS_RELAY_URL", relay.url())
+        .env("KS_RELAY_PUBLIC_KEY", &relay.public_key)
+        .env("KS_DATA_DIR", &data)
+        .env("KS_KEY", RELAY_KEY)
+        .env("KS_PRODUCT_ID", PRODUCT)
+        .read()?;
+    print!("{out}");
+    for line in [
+        "state: active",
+        "activation limit: 2",
+        "activations used: 1",
+        "entitlements: 1",
+        "seats: 1",
+        "after deactivate: not activated",
+    ] {
+        if !out.lines().any(|l| l == line) {
+            bail!("relay ({variant}) did not print {line:?}:\n{out}");
+        }
+    }
+    if out.contains(RELAY_KEY) {
+        bail!("relay ({variant}) showed the key");
+    }
+    Ok(())
 }
 
 /// Runs one example with a fresh data folder; `activate` must show the whole flow, and

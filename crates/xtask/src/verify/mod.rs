@@ -56,6 +56,15 @@ pub struct Context<'a> {
     pub emulator: &'a Emulator,
     /// The Linux CLI archive, extracted.
     pub cli: PathBuf,
+    /// The Linux relay archive, extracted, when it was built.
+    pub relay: Option<PathBuf>,
+}
+
+impl Context<'_> {
+    /// The relay binary of the relay archive, when there is one.
+    pub fn relay_binary(&self) -> Option<PathBuf> {
+        self.relay.as_ref().map(|dir| dir.join("keyseat-relay"))
+    }
 }
 
 impl Context<'_> {
@@ -106,12 +115,24 @@ pub fn run(opts: &Options) -> Result<()> {
         scratch.path(),
     )?;
     println!("emulator from the CLI archive: {}", emulator.url);
+    let relay_archive = opts.dist.join(format!(
+        "keyseat-relay-{version}-x86_64-unknown-linux-gnu.tar.xz"
+    ));
+    let relay = if relay_archive.is_file() {
+        Some(archive::extract(
+            &relay_archive,
+            &scratch.path().join("relay"),
+        )?)
+    } else {
+        None
+    };
     let cx = Context {
         opts,
         version,
         scratch: scratch.path().to_owned(),
         emulator: &emulator,
         cli,
+        relay,
     };
     for platform in &opts.platforms {
         match platform {

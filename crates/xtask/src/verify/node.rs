@@ -69,6 +69,7 @@ pub fn verify(cx: &Context<'_>) -> Result<()> {
         .args(&tests)
         .env("KEYSEAT_NODE_PACKAGE", &package)
         .env("KEYSEAT_EMULATOR", &emulator)
+        .envs(cx.relay_binary().map(|r| ("KEYSEAT_RELAY", r)))
         .dir(&app)
         .run()?;
     // Its startup benchmark, on what users install.

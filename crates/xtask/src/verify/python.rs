@@ -56,6 +56,7 @@ pub fn verify(cx: &Context<'_>) -> Result<()> {
         .arg(cx.file("crates/keyseat-py/tests"))
         .env("KEYSEAT_EMULATOR", cx.cli.join("keyseat-emulator"))
         .env("LICENSECTL", cx.cli.join("licensectl"))
+        .envs(cx.relay_binary().map(|r| ("KEYSEAT_RELAY", r)))
         .dir(&cx.scratch)
         .run()?;
     // Its startup benchmark, on what users install.

@@ -11,7 +11,6 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
-use crate::archive;
 use crate::cmd::Cmd;
 use crate::error::{Context as _, Result, bail};
 
@@ -26,11 +25,9 @@ const API_KEY: &str = "verify-relay-api-key";
 const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 pub fn verify(cx: &Context<'_>) -> Result<()> {
-    let name = format!(
-        "keyseat-relay-{}-x86_64-unknown-linux-gnu.tar.xz",
-        cx.version
-    );
-    let dir = archive::extract(&cx.artifact(&name)?, &cx.fresh("relay")?)?;
+    let Some(dir) = cx.relay.clone() else {
+        bail!("no relay archive among the artifacts");
+    };
     let binary = dir.join("keyseat-relay");
     let unit = std::fs::read_to_string(dir.join("keyseat-relay.service"))
         .context("reading the archive's keyseat-relay.service")?;
@@ -133,6 +130,68 @@ pub fn verify(cx: &Context<'_>) -> Result<()> {
 
 /// A unit's command: the arguments after the program, and the environment.
 type UnitCommand = (Vec<String>, Vec<(String, String)>);
+
+/// A relay of the archive in front of an emulator of its own (with an API key), for the
+/// examples' flows through it: the emulator, the relay, and the public key to pin.
+pub struct ForExamples {
+    _emulator: Emulator,
+    relay: Served,
+    /// The public key the examples pin.
+    pub public_key: String,
+}
+
+impl ForExamples {
+    /// Its URL.
+    pub fn url(&self) -> &str {
+        &self.relay.url
+    }
+}
+
+/// Starts [`ForExamples`]: `keygen`, then `serve` with its secrets in variables, serving
+/// [`RELAY_KEY`] of [`PRODUCT`] with 2 seats.
+pub fn for_examples(cx: &Context<'_>, name: &str) -> Result<ForExamples> {
+    let Some(binary) = cx.relay_binary() else {
+        bail!("no relay archive among the artifacts");
+    };
+    let dir = cx.fresh(&format!("relay-for-{name}"))?;
+    let keys = json!([{"key": RELAY_KEY, "product_id": PRODUCT, "activations_limit": 2}]);
+    let emulator = Emulator::start_with(
+        &cx.cli.join("keyseat-emulator"),
+        &keys,
+        &dir,
+        &["--api-key", API_KEY],
+    )?;
+    let public_key = Cmd::new(&binary)
+        .arg("keygen")
+        .arg(dir.join("signing-key"))
+        .read()?
+        .trim()
+        .to_owned();
+    let args = [
+        "serve".to_owned(),
+        "--listen".to_owned(),
+        "127.0.0.1:0".to_owned(),
+        "--database".to_owned(),
+        format!("sqlite://{}", dir.join("relay.db").display()),
+        "--signing-key-file".to_owned(),
+        dir.join("signing-key").display().to_string(),
+        "--upstream-url".to_owned(),
+        emulator.url.clone(),
+    ];
+    let env = [
+        ("KEYSEAT_RELAY_API_KEY".to_owned(), API_KEY.to_owned()),
+        (
+            "KEYSEAT_RELAY_WEBHOOK_SECRET".to_owned(),
+            WEBHOOK_SECRET.to_owned(),
+        ),
+    ];
+    let relay = Served::start(&binary, &args, &env)?;
+    Ok(ForExamples {
+        _emulator: emulator,
+        relay,
+        public_key,
+    })
+}
 
 /// The unit's `ExecStart=` (arguments after the program) and `Environment=` pairs, with
 /// `%d` the credentials directory and `%S` the state directories' root, as systemd fills
