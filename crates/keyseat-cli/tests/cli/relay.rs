@@ -206,7 +206,7 @@ fn a_machine_activated_offline_through_licensectl_and_the_relay() {
     assert_eq!(code, 3, "not activated");
 
     // Back online, the proof frees the seat, once.
-    s.emu.resume();
+    s.emu.resume().unwrap();
     let relay = self::relay(&s.emu, s.dir.path());
     let answer = agent
         .post(&format!("{}/v1/offline/release", relay.url()))
