@@ -24,6 +24,7 @@ mod licenses;
 pub mod logging;
 pub mod metrics;
 pub mod offline;
+mod page;
 mod requests;
 mod server;
 pub mod signing;

@@ -25,7 +25,7 @@ use crate::signing::{SigningKey, SigningKeys};
 use crate::state::App;
 use crate::store::Store;
 use crate::upstream::Upstream;
-use crate::{licenses, offline, validation, webhooks};
+use crate::{licenses, offline, page, validation, webhooks};
 
 /// Everything a relay needs, read from flags, files and the environment.
 #[derive(Debug, Clone)]
@@ -167,6 +167,9 @@ impl Relay {
             .route("/v1/offline", post(offline::request))
             .route("/v1/offline/release", post(offline::release_proof))
             .route("/v1/webhooks/dodo", post(webhooks::dodo))
+            .route("/", get(page::index))
+            .route("/page.js", get(page::script))
+            .route("/page.css", get(page::style))
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics))
             .layer(from_fn_with_state(self.app.clone(), observe))

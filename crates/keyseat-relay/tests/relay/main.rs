@@ -8,6 +8,7 @@
 mod life;
 mod machines;
 mod offline;
+mod page;
 mod replicas;
 mod secrets;
 mod service;
