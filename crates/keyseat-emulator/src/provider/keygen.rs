@@ -403,7 +403,12 @@ mod tests {
             r("DELETE", "/v1/accounts/a/machines/m"),
             Some(Endpoint::Deactivate)
         );
-        assert_eq!(r("GET", "/v1/accounts/a/machines"), None);
+        assert_eq!(
+            r("GET", "/v1/accounts/a/machines"),
+            Some(Endpoint::Validate),
+            "the license's machines"
+        );
+        assert_eq!(r("PATCH", "/v1/accounts/a/machines"), None);
         assert_eq!(r("POST", "/v1/accounts/a/machines/m/x"), None);
         assert_eq!(r("POST", "/v1/licenses/activate"), None);
     }

@@ -21,7 +21,10 @@ fn the_page_and_its_files_are_served_with_a_strict_policy() {
         ("/page.js", "text/javascript"),
         ("/page.css", "text/css"),
     ] {
-        let mut r = agent.get(&format!("{}{path}", world.relay.url())).call().unwrap();
+        let mut r = agent
+            .get(&format!("{}{path}", world.relay.url()))
+            .call()
+            .unwrap();
         assert_eq!(r.status().as_u16(), 200, "{path}");
         let header = |name: &str| {
             r.headers()
@@ -60,7 +63,10 @@ fn a_customer_frees_a_seat_and_activates_offline_through_the_page() {
     let downloads = files.path().join("downloads");
     std::fs::create_dir_all(&downloads).unwrap();
 
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/customer_page.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/browser/customer_page.py"
+    );
     let out = Command::new(python)
         .arg(script)
         .arg(&url)
@@ -80,7 +86,10 @@ fn a_customer_frees_a_seat_and_activates_offline_through_the_page() {
     let held: Vec<_> = world.emu.instances().into_iter().map(|i| i.id).collect();
     assert_eq!(held.len(), 2, "{held:?}");
     assert!(!held.contains(&old.instance_id.unwrap().as_str().to_owned()));
-    assert_eq!(replaced.revalidate().unwrap().state, LicenseState::NotActivated);
+    assert_eq!(
+        replaced.revalidate().unwrap().state,
+        LicenseState::NotActivated
+    );
     // The downloaded machine file activates the lab machine.
     let file = std::fs::read_to_string(downloads.join("keyseat-machine-file.txt")).unwrap();
     let status = offline.offline_activate(KEY, &file).unwrap();
