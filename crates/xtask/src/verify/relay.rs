@@ -251,10 +251,11 @@ impl Served {
         println!("$ {} {}", binary.display(), args.join(" "));
         let mut child = Command::new(binary)
             .args(args)
-            .envs(env.iter().map(|(k, v)| (k, v)))
+            // Only the secrets given: none of this process's own.
             .env_remove("KEYSEAT_RELAY_API_KEY")
             .env_remove("KEYSEAT_RELAY_WEBHOOK_SECRET")
             .env_remove("KEYSEAT_RELAY_SIGNING_KEY")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .spawn()
