@@ -8,6 +8,7 @@
 //! | `keyseat-c-<v>-<target>.{tar.xz,zip}` | C and C++: header, libraries, pkg-config, CMake |
 //! | `licensectl-<v>-<target>.{tar.xz,zip}` | the helper binary and the emulator |
 //! | `keyseat-relay-<v>-x86_64-unknown-linux-gnu.tar.xz` | the seller's relay, its systemd unit and container file |
+//! | `tauri-plugin-keyseat-api-<v>.tgz` | npm: the Tauri plugin's web side (ES module and types) |
 //!
 //! Archive names and the checksum file follow cargo-dist; the builds themselves are the
 //! xtask's, since cargo-dist cross-builds Windows only through MSVC, ships no header,
@@ -20,6 +21,7 @@ mod node;
 mod python;
 mod relay;
 mod static_lib;
+mod tauri_api;
 mod template;
 
 use std::path::{Path, PathBuf};
@@ -88,6 +90,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<()> {
     };
     let tc = Toolchain::new(ws, first, &tools)?;
     artifacts.push(node::main_package(ws, &work, out)?);
+    artifacts.push(tauri_api::package(ws, &work, out)?);
     artifacts.push(python::sdist(ws, &tc, &work, out)?);
     let sums = checksum::write(out)?;
     println!("\nartifacts in {}:", out.display());

@@ -202,7 +202,7 @@ pub fn main_package(ws: &Workspace, work: &Path, out: &Path) -> Result<PathBuf> 
 }
 
 /// `npm pack` of `stage` into `out`, which must give `expected`.
-fn pack(stage: &Path, out: &Path, expected: &str) -> Result<PathBuf> {
+pub(super) fn pack(stage: &Path, out: &Path, expected: &str) -> Result<PathBuf> {
     Cmd::new("npm")
         .args(["pack", "--silent", "--pack-destination"])
         .arg(out)
@@ -215,13 +215,15 @@ fn pack(stage: &Path, out: &Path, expected: &str) -> Result<PathBuf> {
     Ok(path)
 }
 
-fn fresh_dir(dir: &Path) -> Result<PathBuf> {
+/// `dir`, emptied (made when missing).
+pub(super) fn fresh_dir(dir: &Path) -> Result<PathBuf> {
     let _ = std::fs::remove_dir_all(dir);
     std::fs::create_dir_all(dir).context(format!("creating {}", dir.display()))?;
     Ok(dir.to_owned())
 }
 
-fn copy(from: &Path, to: &Path) -> Result<()> {
+/// Copies a file, naming both on failure.
+pub(super) fn copy(from: &Path, to: &Path) -> Result<()> {
     std::fs::copy(from, to).map(|_| ()).context(format!(
         "copying {} to {}",
         from.display(),
@@ -229,7 +231,8 @@ fn copy(from: &Path, to: &Path) -> Result<()> {
     ))
 }
 
-fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
+/// Writes pretty JSON and a final newline.
+pub(super) fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
     let text = serde_json::to_string_pretty(value).context("encoding JSON")? + "\n";
     std::fs::write(path, text).context(format!("writing {}", path.display()))
 }
