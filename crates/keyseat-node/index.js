@@ -38,6 +38,9 @@ function platformName() {
   }
 }
 
+/** The platforms keyseat publishes an addon package for (@keyseat/<name>). */
+const PUBLISHED = ['linux-x64-gnu', 'win32-x64-msvc', 'darwin-arm64', 'darwin-x64']
+
 function load() {
   const tried = []
   const attempt = (what) => {
@@ -55,13 +58,17 @@ function load() {
   const name = platformName()
   const binding = attempt(`./keyseat.${name}.node`) ?? attempt(`@keyseat/${name}`)
   if (binding) return binding
-  throw new Error(
-    `keyseat has no native addon for ${name} here. Tried:\n  ${tried.join('\n  ')}\n` +
-      `npm installs the addon of the platform it runs on (the optional dependency ` +
-      `@keyseat/${name}); to package an app for another platform, install with ` +
-      `npm install --os=<os> --cpu=<cpu> (npm 10.1 or later). In Electron, the .node file ` +
-      `must be unpacked from the asar archive (asarUnpack, or electron-builder's smartUnpack).`,
-  )
+  const what = PUBLISHED.includes(name)
+    ? `npm installs the addon of the platform it runs on (the optional dependency ` +
+      `@keyseat/${name}): install again without --omit=optional or --no-optional; to ` +
+      `package an app for another platform, install with npm install --os=<os> --cpu=<cpu> ` +
+      `(npm 10.1 or later). In Electron, the .node file must be unpacked from the asar ` +
+      `archive (asarUnpack, or electron-builder's smartUnpack).`
+    : `keyseat publishes addons for ${PUBLISHED.join(', ')}, not for ${name}. Build one ` +
+      `from source (with Rust: npm run build in the keyseat repository's crates/keyseat-node) ` +
+      `and point KEYSEAT_NATIVE_LIBRARY_PATH at the .node file, or use licensectl or the C ` +
+      `library, which build for more platforms.`
+  throw new Error(`keyseat has no native addon for ${name} here. Tried:\n  ${tried.join('\n  ')}\n${what}`)
 }
 
 const binding = load()

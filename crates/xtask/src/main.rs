@@ -17,6 +17,7 @@ mod inspect;
 mod platform;
 mod toolchain;
 mod verify;
+mod versions;
 mod workspace;
 mod zig;
 
@@ -57,6 +58,7 @@ fn run(args: &[String]) -> Result<()> {
         "dist" => {
             let flags = Flags::parse(rest, &["--platform", "--out"])?;
             let ws = workspace::Workspace::load()?;
+            versions::check(&ws)?;
             let out = flags
                 .one("--out")?
                 .map_or_else(|| ws.dist_dir(), PathBuf::from);

@@ -263,6 +263,21 @@ mod tests {
     }
 
     #[test]
+    fn the_loader_knows_the_platforms_published() {
+        let index = std::fs::read_to_string(package_dir(&ws()).join("index.js")).unwrap();
+        let line = index
+            .lines()
+            .find(|l| l.starts_with("const PUBLISHED = ["))
+            .expect("index.js lists the published platforms");
+        let listed: Vec<&str> = line.split('\'').skip(1).step_by(2).collect();
+        let published: Vec<&str> = Platform::ALL.iter().map(|p| p.node_name()).collect();
+        assert_eq!(
+            listed, published,
+            "index.js's PUBLISHED and the platform packages"
+        );
+    }
+
+    #[test]
     fn the_main_package_depends_on_every_platform_package_at_its_version() {
         let m = main_manifest(&ws()).unwrap();
         assert_eq!(m["name"], "keyseat");
