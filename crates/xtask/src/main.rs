@@ -14,6 +14,7 @@ mod cmd;
 mod dist;
 mod error;
 mod inspect;
+mod macho;
 mod platform;
 mod toolchain;
 mod verify;

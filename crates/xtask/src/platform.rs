@@ -55,6 +55,16 @@ impl Platform {
         }
     }
 
+    /// The oldest macOS the platform's artifacts run on (Rust's own minimum for the target),
+    /// or `None` for a platform that is not macOS.
+    pub fn macos_minimum(self) -> Option<&'static str> {
+        match self {
+            Platform::MacosArm64 => Some("11.0"),
+            Platform::MacosX64 => Some("10.12"),
+            _ => None,
+        }
+    }
+
     /// The Rust target triple.
     pub fn triple(self) -> &'static str {
         match self {

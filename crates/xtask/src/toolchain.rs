@@ -8,7 +8,10 @@
 //!   When the Rust toolchain has no Windows standard library (no `rustup target add` is
 //!   possible here), Debian's `rustc-web` builds one with `-Zbuild-std` in bootstrap mode:
 //!   a route for this build machine only, never for users.
-//! - **macOS**: the Mac's own toolchain (the xtask must run on a Mac for these).
+//! - **macOS**: the Mac's own toolchain (the xtask must run on a Mac for these), but for
+//!   the universal static library, which Linux builds ([`Toolchain::apple_static`]): no
+//!   linker runs for it, so zig as the C compiler and a bootstrap rustc's `-Zbuild-std`
+//!   suffice.
 //!
 //! Reproducibility: paths are remapped through `cargo --config` (the workspace as
 //! `/keyseat`, `CARGO_HOME` as `/cargo`, the standard library's sources as `/rust-src`),
@@ -92,7 +95,7 @@ impl Toolchain {
                         gcc.into(),
                     ),
                 ]);
-                if let Some(bootstrap) = windows_bootstrap_rustc()? {
+                if let Some(bootstrap) = bootstrap_rustc(platform)? {
                     remaps.push((bootstrap.rust_src, PathBuf::from("/rust-src")));
                     env.extend([
                         ("RUSTC".into(), bootstrap.rustc.into()),
@@ -113,11 +116,85 @@ impl Toolchain {
                 }
             }
         }
+        Ok(Toolchain::with(
+            ws,
+            platform,
+            &remaps,
+            env,
+            &link_args,
+            &[],
+            binutils_prefix,
+        ))
+    }
+
+    /// The toolchain of the macOS static library, on a machine that is not a Mac: zig as
+    /// the C compiler (no linker runs), the standard library built from source by a
+    /// bootstrap rustc (`-Zbuild-std`), and every symbol hidden but the ones the code
+    /// exports by name (`-Zdefault-visibility=hidden`, `-fvisibility=hidden`), so that the
+    /// pre-link can make all but the C API local. Good for `cargo rustc --crate-type
+    /// staticlib` only.
+    pub fn apple_static(ws: &Workspace, platform: Platform, tools: &Path) -> Result<Toolchain> {
+        let Some(minimum) = platform.macos_minimum() else {
+            bail!("{} is not a macOS platform", platform.name());
+        };
+        let triple = platform.triple();
+        let var_triple = triple.replace('-', "_");
+        let (cc, ar) = zig::install_wrappers(tools)?;
+        let arch = triple.split('-').next().unwrap_or("");
+        let mut env: Vec<(OsString, OsString)> = vec![
+            (format!("CC_{var_triple}").into(), cc.into()),
+            (format!("AR_{var_triple}").into(), ar.into()),
+            (
+                zig::TARGET_VAR.into(),
+                format!("{arch}-macos.{minimum}").into(),
+            ),
+            (zig::PYTHON_VAR.into(), zig::python()?.into()),
+            ("MACOSX_DEPLOYMENT_TARGET".into(), minimum.into()),
+        ];
+        let mut remaps = vec![
+            (ws.root.clone(), PathBuf::from("/keyseat")),
+            (cargo_home()?, PathBuf::from("/cargo")),
+        ];
+        // Always from source, even where rustup has the target's standard library: its
+        // symbols must be hidden too, and two machines must build the same bytes.
+        let bootstrap = bootstrap(platform)?;
+        remaps.push((bootstrap.rust_src, PathBuf::from("/rust-src")));
+        env.extend([
+            ("RUSTC".into(), bootstrap.rustc.into()),
+            ("RUSTC_BOOTSTRAP".into(), "1".into()),
+            ("CARGO_UNSTABLE_BUILD_STD".into(), "std,panic_unwind".into()),
+        ]);
+        let mut tc = Toolchain::with(
+            ws,
+            platform,
+            &remaps,
+            env,
+            &[],
+            &["-Zdefault-visibility=hidden".to_owned()],
+            "",
+        );
+        tc.add_cflags(platform, "-fvisibility=hidden");
+        Ok(tc)
+    }
+
+    /// The settings of `platform` from its path maps, environment and flags.
+    fn with(
+        ws: &Workspace,
+        platform: Platform,
+        remaps: &[(PathBuf, PathBuf)],
+        env: Vec<(OsString, OsString)>,
+        link_args: &[String],
+        extra_rustflags: &[String],
+        binutils_prefix: &'static str,
+    ) -> Toolchain {
+        let triple = platform.triple();
+        let var_triple = triple.replace('-', "_");
         let mut rustflags: Vec<String> = remaps
             .iter()
             .map(|(from, to)| format!("--remap-path-prefix={}={}", from.display(), to.display()))
             .collect();
         rustflags.extend(link_args.iter().map(|a| format!("-Clink-arg={a}")));
+        rustflags.extend(extra_rustflags.iter().cloned());
         let cflags: Vec<String> = remaps
             .iter()
             .map(|(from, to)| format!("-ffile-prefix-map={}={}", from.display(), to.display()))
@@ -133,13 +210,24 @@ impl Toolchain {
             "target.{triple}.rustflags={}",
             toml_string_array(&rustflags)
         )];
-        Ok(Toolchain {
+        Toolchain {
             platform,
             common_env,
             env,
             config,
             binutils_prefix,
-        })
+        }
+    }
+
+    /// Adds `flag` to the C flags of `platform`'s target.
+    fn add_cflags(&mut self, platform: Platform, flag: &str) {
+        let name = OsString::from(format!("CFLAGS_{}", platform.triple().replace('-', "_")));
+        for (key, value) in &mut self.common_env {
+            if *key == name {
+                value.push(" ");
+                value.push(flag);
+            }
+        }
     }
 
     /// `cmd` with this toolchain's whole environment.
@@ -187,28 +275,33 @@ struct Bootstrap {
     rust_src: PathBuf,
 }
 
-/// `None` when the default Rust toolchain has the Windows GNU standard library; else the
-/// rustc that can build it (`XTASK_WINDOWS_RUSTC`, default Debian's `/usr/bin/rustc`).
-fn windows_bootstrap_rustc() -> Result<Option<Bootstrap>> {
-    let sysroot = |rustc: &Path| -> Result<PathBuf> {
-        let out = Cmd::new(rustc).args(["--print", "sysroot"]).output()?;
-        Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-    };
+/// `None` when the default Rust toolchain has `platform`'s standard library; else the
+/// rustc that can build it ([`bootstrap`]).
+fn bootstrap_rustc(platform: Platform) -> Result<Option<Bootstrap>> {
     let default_rustc =
         std::env::var_os("RUSTC").map_or_else(|| PathBuf::from("rustc"), PathBuf::from);
     let has_std = sysroot(&default_rustc)?
-        .join("lib/rustlib/x86_64-pc-windows-gnu/lib")
+        .join(format!("lib/rustlib/{}/lib", platform.triple()))
         .is_dir();
     if has_std {
         return Ok(None);
     }
-    let rustc = std::env::var_os("XTASK_WINDOWS_RUSTC")
+    bootstrap(platform).map(Some)
+}
+
+/// The rustc that builds `platform`'s standard library from source with -Zbuild-std:
+/// `XTASK_BOOTSTRAP_RUSTC`, default Debian's `/usr/bin/rustc` (`rustc-web`), with its
+/// standard library's sources (`rust-web-src`).
+fn bootstrap(platform: Platform) -> Result<Bootstrap> {
+    let triple = platform.triple();
+    let rustc = std::env::var_os("XTASK_BOOTSTRAP_RUSTC")
+        .or_else(|| std::env::var_os("XTASK_WINDOWS_RUSTC"))
         .map_or_else(|| PathBuf::from("/usr/bin/rustc"), PathBuf::from);
     if !rustc.exists() {
         bail!(
-            "the Rust toolchain has no x86_64-pc-windows-gnu standard library, and {} (a \
-             rustc that can build one with -Zbuild-std) does not exist: `rustup target add \
-             x86_64-pc-windows-gnu`, or on Debian `apt-get install rustc-web rust-web-src`",
+            "{triple} needs its standard library built from source, and {} (a rustc that can \
+             with -Zbuild-std) does not exist: on Debian `apt-get install rustc-web \
+             rust-web-src`, or name one in XTASK_BOOTSTRAP_RUSTC",
             rustc.display()
         );
     }
@@ -220,7 +313,13 @@ fn windows_bootstrap_rustc() -> Result<Option<Bootstrap>> {
             rust_src.display()
         );
     }
-    Ok(Some(Bootstrap { rustc, rust_src }))
+    Ok(Bootstrap { rustc, rust_src })
+}
+
+/// `rustc --print sysroot`.
+fn sysroot(rustc: &Path) -> Result<PathBuf> {
+    let out = Cmd::new(rustc).args(["--print", "sysroot"]).output()?;
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
 }
 
 /// `CARGO_HOME`, or its default `~/.cargo`.

@@ -1,4 +1,5 @@
-//! zig as the C compiler and linker of the Linux artifacts, for glibc 2.17.
+//! zig as the C compiler and linker of the Linux artifacts, for glibc 2.17, and as the C
+//! compiler and pre-linker of the macOS static library.
 //!
 //! Build scripts (cc-rs) and rustc each take one program as compiler or linker, with no
 //! arguments of its own, so the xtask's own binary serves as that program: linked into the
@@ -57,11 +58,23 @@ fn run(tool: &str, args: Vec<OsString>) -> Result<ExitCode> {
     ))
 }
 
-/// The compiler arguments zig takes: cc-rs's `--target=<rust triple>` removed.
+/// The compiler arguments zig takes: those cc-rs adds to name the target, which zig takes
+/// as its own `-target` instead, removed (`--target=<triple>`, and for Apple targets
+/// `-arch <arch>` and `-mmacosx-version-min=<v>`).
 fn compiler_args(args: Vec<OsString>) -> Vec<OsString> {
-    args.into_iter()
-        .filter(|a| !a.to_string_lossy().starts_with("--target="))
-        .collect()
+    let mut kept = Vec::with_capacity(args.len());
+    let mut skip_next = false;
+    for arg in args {
+        let text = arg.to_string_lossy();
+        if skip_next {
+            skip_next = false;
+        } else if text == "-arch" {
+            skip_next = true;
+        } else if !text.starts_with("--target=") && !text.starts_with("-mmacosx-version-min=") {
+            kept.push(arg);
+        }
+    }
+    kept
 }
 
 /// Links this executable into `tools` as `zig-cc` and `zig-ar`; returns their paths.
@@ -120,5 +133,19 @@ mod tests {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         assert_eq!(kept, ["-O2", "-c", "a.c"]);
+        let apple: Vec<OsString> = [
+            "-arch",
+            "arm64",
+            "-mmacosx-version-min=11.0",
+            "--target=arm64-apple-macosx",
+            "-fvisibility=hidden",
+        ]
+        .into_iter()
+        .map(OsString::from)
+        .collect();
+        assert_eq!(
+            compiler_args(apple),
+            [OsString::from("-fvisibility=hidden")]
+        );
     }
 }

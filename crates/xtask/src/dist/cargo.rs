@@ -129,13 +129,15 @@ pub fn c_library_args(tc: &Toolchain, abi_major: &str) -> Vec<String> {
 
 /// The system libraries of rustc's `native-static-libs` list, as a C user links them: the
 /// winapi crate's own import libraries (`-lwinapi_kernel32`), which exist only inside
-/// cargo's build, as the MinGW ones of the same DLLs (`-lkernel32`); each library once, in
-/// the order first named.
+/// cargo's build, as the MinGW ones of the same DLLs (`-lkernel32`); an Apple framework as
+/// one item (`-framework Security`); each library once, in the order first named.
 fn system_libraries(list: &str) -> Vec<String> {
     let mut libs: Vec<String> = Vec::new();
-    for lib in list.split_whitespace() {
+    let mut words = list.split_whitespace();
+    while let Some(lib) = words.next() {
         let lib = match lib.strip_prefix("-lwinapi_") {
             Some(dll) => format!("-l{dll}"),
+            None if lib == "-framework" => format!("-framework {}", words.next().unwrap_or("")),
             None => lib.to_owned(),
         };
         if !libs.contains(&lib) {
@@ -158,6 +160,19 @@ mod tests {
         assert_eq!(
             system_libraries("-lgcc_s -lutil -lc"),
             ["-lgcc_s", "-lutil", "-lc"]
+        );
+        assert_eq!(
+            system_libraries(
+                "-framework IOKit -framework CoreFoundation -framework Security \
+                 -framework CoreFoundation -liconv -lSystem"
+            ),
+            [
+                "-framework IOKit",
+                "-framework CoreFoundation",
+                "-framework Security",
+                "-liconv",
+                "-lSystem"
+            ]
         );
         let built = Built {
             files: Vec::new(),

@@ -8,6 +8,7 @@
 //! | `keyseat-c-<v>-<target>.{tar.xz,zip}` | C and C++: header, libraries, pkg-config, CMake |
 //! | `licensectl-<v>-<target>.{tar.xz,zip}` | the helper binary and the emulator |
 //! | `keyseat-relay-<v>-x86_64-unknown-linux-gnu.tar.xz` | the seller's relay, its systemd unit and container file |
+//! | `keyseat-c-<v>-universal2-apple-darwin.tar.xz` | C and C++ on macOS: the universal static library (built on Linux) |
 //! | `tauri-plugin-keyseat-api-<v>.tgz` | npm: the Tauri plugin's web side (ES module and types) |
 //!
 //! Archive names and the checksum file follow cargo-dist; the builds themselves are the
@@ -23,6 +24,7 @@ mod relay;
 mod static_lib;
 mod tauri_api;
 mod template;
+mod universal_c_sdk;
 
 use std::path::{Path, PathBuf};
 
@@ -88,6 +90,10 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<()> {
     let Some(&first) = opts.platforms.first() else {
         bail!("no platform to build");
     };
+    // The macOS static C library, which Linux builds (the rest of macOS needs a Mac).
+    if opts.platforms.contains(&Platform::LinuxX64) {
+        artifacts.push(universal_c_sdk::package(ws, &work, &tools, out)?);
+    }
     let tc = Toolchain::new(ws, first, &tools)?;
     artifacts.push(node::main_package(ws, &work, out)?);
     artifacts.push(tauri_api::package(ws, &work, out)?);

@@ -34,24 +34,48 @@ pub struct Kept {
 /// Writes to `out` the members of the archive `input` that `roots` reach, in their order.
 pub fn keep_reachable(input: &Path, roots: &[String], out: &Path) -> Result<Kept> {
     let data = std::fs::read(input).context(format!("reading {}", input.display()))?;
-    let members = read_members(&data, input)?;
+    let (kept, of) = reachable_members(&data, input, roots)?;
+    let written = write_archive(out, &kept)?;
+    Ok(Kept {
+        members: (kept.len(), of),
+        bytes: (written, data.len() as u64),
+    })
+}
+
+/// Members of an archive: each one's name and bytes.
+pub type Members<'a> = Vec<(String, &'a [u8])>;
+
+/// The members of the archive `data` (read from `path`) that `roots` reach, in their
+/// order, and how many members it has.
+pub fn reachable_members<'a>(
+    data: &'a [u8],
+    path: &Path,
+    roots: &[String],
+) -> Result<(Members<'a>, usize)> {
+    let members = read_members(data, path)?;
     let keep = reachable(&members, roots)?;
-    let kept: Vec<(String, &[u8])> = members
+    let kept = members
         .iter()
         .enumerate()
         .filter(|(i, _)| keep.contains(i))
         .map(|(_, m)| (m.name.clone(), m.data))
         .collect();
-    let written = write_archive(out, &kept)?;
-    Ok(Kept {
-        members: (kept.len(), members.len()),
-        bytes: (written, data.len() as u64),
-    })
+    Ok((kept, members.len()))
 }
 
 /// Writes a GNU archive of `members` (name, bytes) with its symbol index: owners 0, times
 /// 0, mode 0644, as the archive writer rustc itself uses. Returns its size.
 pub fn write_archive<B: AsRef<[u8]>>(out: &Path, members: &[(String, B)]) -> Result<u64> {
+    write_archive_of_kind(out, members, ar_archive_writer::ArchiveKind::Gnu)
+}
+
+/// [`write_archive`] in the format `kind` (`Darwin` for Apple's linker, whose symbol index
+/// is `__.SYMDEF`).
+pub fn write_archive_of_kind<B: AsRef<[u8]>>(
+    out: &Path,
+    members: &[(String, B)],
+    kind: ar_archive_writer::ArchiveKind,
+) -> Result<u64> {
     let entries: Vec<ar_archive_writer::NewArchiveMember<'_>> = members
         .iter()
         .map(|(name, bytes)| ar_archive_writer::NewArchiveMember {
@@ -65,14 +89,8 @@ pub fn write_archive<B: AsRef<[u8]>>(out: &Path, members: &[(String, B)]) -> Res
         })
         .collect();
     let mut file = std::fs::File::create(out).context(format!("creating {}", out.display()))?;
-    ar_archive_writer::write_archive_to_stream(
-        &mut file,
-        &entries,
-        ar_archive_writer::ArchiveKind::Gnu,
-        false,
-        None,
-    )
-    .context(format!("writing {}", out.display()))?;
+    ar_archive_writer::write_archive_to_stream(&mut file, &entries, kind, false, None)
+        .context(format!("writing {}", out.display()))?;
     Ok(file.metadata().map(|m| m.len()).unwrap_or(0))
 }
 

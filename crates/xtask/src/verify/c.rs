@@ -74,6 +74,39 @@ pub fn verify(cx: &Context<'_>) -> Result<()> {
     unwind_tables(cx, &pc_dir)
 }
 
+/// On a Mac: the universal static SDK (built on Linux) found by CMake, the C examples built
+/// for both architectures with `keyseat::keyseat_static`, each a universal program, and run
+/// (its native slice) against the emulator.
+pub fn verify_universal(cx: &Context<'_>) -> Result<()> {
+    let sdk_archive = cx.artifact(&format!(
+        "keyseat-c-{}-universal2-apple-darwin.tar.xz",
+        cx.version
+    ))?;
+    let sdk = archive::extract(&sdk_archive, &cx.fresh("opt/vendor-universal")?)?;
+    let build = cx.fresh("cmake-universal")?;
+    Cmd::new("cmake")
+        .arg("-S")
+        .arg(cx.file("examples/cmake"))
+        .arg("-B")
+        .arg(&build)
+        .arg(format!("-DCMAKE_PREFIX_PATH={}", sdk.display()))
+        .args([
+            "-DKEYSEAT_STATIC=ON",
+            "-DCMAKE_OSX_ARCHITECTURES=arm64;x86_64",
+        ])
+        .run()?;
+    Cmd::new("cmake").arg("--build").arg(&build).run()?;
+    for example in EXAMPLES {
+        let exe = build.join(example);
+        let archs = Cmd::new("lipo").arg("-archs").arg(&exe).read()?;
+        if !(archs.contains("arm64") && archs.contains("x86_64")) {
+            bail!("{example} is not universal: {archs}");
+        }
+        run_example(cx, &exe, example, "universal", None)?;
+    }
+    Ok(())
+}
+
 /// Links a program with the static library, as `pkg-config --static` says, and has it
 /// ask the unwinder for the frames of keyseat's functions: a panic keyseat catches must
 /// be able to unwind through them.

@@ -105,9 +105,19 @@ pub fn run(opts: &Options) -> Result<()> {
         .prefix("keyseat-verify-")
         .tempdir()
         .context("making a scratch folder")?;
-    let cli_archive = opts.dist.join(format!(
-        "licensectl-{version}-x86_64-unknown-linux-gnu.tar.xz"
-    ));
+    // The emulator of this machine's CLI archive.
+    let host = if cfg!(target_os = "macos") {
+        if cfg!(target_arch = "aarch64") {
+            Platform::MacosArm64
+        } else {
+            Platform::MacosX64
+        }
+    } else {
+        Platform::LinuxX64
+    };
+    let cli_archive = opts
+        .dist
+        .join(format!("licensectl-{version}-{}.tar.xz", host.triple()));
     let cli = archive::extract(&cli_archive, &scratch.path().join("cli"))?;
     let emulator = Emulator::start(
         &cli.join("keyseat-emulator"),
@@ -148,6 +158,19 @@ pub fn run(opts: &Options) -> Result<()> {
                 })?;
             }
             Platform::WindowsX64 => stage("Windows, under Wine", || windows::verify(&cx))?,
+            Platform::MacosArm64 | Platform::MacosX64 if cfg!(target_os = "macos") => {
+                stage("licensectl demo", || {
+                    Cmd::new(cx.cli.join("licensectl")).arg("demo").run()
+                })?;
+                stage(
+                    "C: the universal static library (both slices), CMake",
+                    || c::verify_universal(&cx),
+                )?;
+                println!(
+                    "{}: Node and Python are not yet verified on a Mac",
+                    platform.name()
+                );
+            }
             other => println!("{}: built on a Mac, not verified here", other.name()),
         }
     }
