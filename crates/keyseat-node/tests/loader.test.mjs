@@ -2,10 +2,12 @@
 // do (install the optional dependency, or build from source where none is published).
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { test } from 'node:test'
 
-const index = fileURLToPath(new URL('../index.js', import.meta.url))
+import { testedPackage } from './support.mjs'
+
+const index = join(testedPackage, 'index.js')
 
 /** The error `require(index.js)` throws when the process says it is `platform`/`arch`. */
 function loadAs(platform, arch) {
