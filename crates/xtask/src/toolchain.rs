@@ -150,6 +150,15 @@ impl Toolchain {
             ),
             (zig::PYTHON_VAR.into(), zig::python()?.into()),
             ("MACOSX_DEPLOYMENT_TARGET".into(), minimum.into()),
+            // A target folder per slice, so that the two slices build at once (each
+            // build's fat LTO runs on one core).
+            (
+                "CARGO_TARGET_DIR".into(),
+                ws.root
+                    .join("target")
+                    .join(format!("apple-static-{}", platform.name()))
+                    .into(),
+            ),
         ];
         let mut remaps = vec![
             (ws.root.clone(), PathBuf::from("/keyseat")),

@@ -52,25 +52,29 @@ pub fn package(ws: &Workspace, work: &Path, tools: &Path, out: &Path) -> Result<
     let symbols = api_symbols(ws)?;
     let dir = work.join("universal2");
     std::fs::create_dir_all(&dir).context(format!("creating {}", dir.display()))?;
+    // Both slices at once: each build ends in a fat LTO on one core.
+    let toolchains = SLICES
+        .iter()
+        .map(|(platform, _)| Toolchain::apple_static(ws, *platform, tools))
+        .collect::<Result<Vec<_>>>()?;
+    let built: Vec<Result<(PathBuf, Vec<String>)>> = std::thread::scope(|scope| {
+        let builds: Vec<_> = toolchains
+            .iter()
+            .map(|tc| scope.spawn(move || build_slice(ws, tc)))
+            .collect();
+        builds
+            .into_iter()
+            .map(|b| {
+                b.join()
+                    .unwrap_or_else(|_| Err(crate::error::Error::new("a slice's build panicked")))
+            })
+            .collect()
+    });
     let mut archives = Vec::new();
     let mut libs: Vec<String> = Vec::new();
-    for (platform, arch) in SLICES {
-        let tc = Toolchain::apple_static(ws, platform, tools)?;
-        let built = cargo::build(
-            ws,
-            &tc,
-            &[
-                "rustc",
-                "-p",
-                "keyseat-ffi",
-                "--lib",
-                "--crate-type",
-                "staticlib",
-            ],
-            &["--print".to_owned(), "native-static-libs".to_owned()],
-        )?;
-        let staticlib = built.file("keyseat_ffi", "staticlib", ".a")?;
-        for lib in built.native_static_libs()? {
+    for ((platform, arch), built) in SLICES.into_iter().zip(built) {
+        let (staticlib, native_libs) = built?;
+        for lib in native_libs {
             if !libs.contains(&lib) {
                 libs.push(lib);
             }
@@ -94,6 +98,28 @@ pub fn package(ws: &Workspace, work: &Path, tools: &Path, out: &Path) -> Result<
         link_check(ws, platform, &lib_path, &libs, &dir)?;
     }
     pack(ws, &universal, &libs, out)
+}
+
+/// rustc's staticlib of the C library for `tc`'s platform, and the native libraries a
+/// program linking it needs.
+fn build_slice(ws: &Workspace, tc: &Toolchain) -> Result<(PathBuf, Vec<String>)> {
+    let built = cargo::build(
+        ws,
+        tc,
+        &[
+            "rustc",
+            "-p",
+            "keyseat-ffi",
+            "--lib",
+            "--crate-type",
+            "staticlib",
+        ],
+        &["--print".to_owned(), "native-static-libs".to_owned()],
+    )?;
+    Ok((
+        built.file("keyseat_ffi", "staticlib", ".a")?,
+        built.native_static_libs()?,
+    ))
 }
 
 /// One object from rustc's staticlib of `platform`: the members the API reaches, linked
