@@ -131,15 +131,26 @@ impl Wire for Dodo {
     }
 
     fn refusal(&self, status: u16, body: &[u8], key: &LicenseKey) -> Error {
-        match serde_json::from_slice::<ErrorBody>(body) {
-            Ok(err) => refused(
-                status,
-                ApiCode::parse(&key.scrub(&err.code)),
-                err.message.as_deref().unwrap_or(""),
-                key,
-            ),
-            Err(_) => not_an_error_body(status, body, "Dodo"),
-        }
+        refusal_in_dodos_words(status, body, key, "Dodo")
+    }
+}
+
+/// A refusal in Dodo's error body (`code`, `message`), from `who`: Dodo, or a relay, which
+/// passes Dodo's refusals on in the same words.
+pub(super) fn refusal_in_dodos_words(
+    status: u16,
+    body: &[u8],
+    key: &LicenseKey,
+    who: &str,
+) -> Error {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(err) => refused(
+            status,
+            ApiCode::parse(&key.scrub(&err.code)),
+            err.message.as_deref().unwrap_or(""),
+            key,
+        ),
+        Err(_) => not_an_error_body(status, body, who),
     }
 }
 

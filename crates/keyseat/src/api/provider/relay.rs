@@ -12,10 +12,11 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
+use super::dodo::refusal_in_dodos_words;
 use super::signature::{PinnedKey, Signer, bad_signature};
-use super::{NewSeat, Received, Request, Wire, not_an_error_body, refused, unix_time, unreadable};
+use super::{NewSeat, Received, Request, Wire, unix_time, unreadable};
 use crate::api::types::{Activation, Entitlement, License, Seat, Validation};
-use crate::error::{ApiCode, Error};
+use crate::error::Error;
 use crate::key::{InstanceId, LicenseKey};
 
 /// The domain label of a key's hash (`key_hash`).
@@ -167,14 +168,6 @@ struct SeatBody {
     created_at: Option<String>,
     #[serde(default)]
     this_machine: bool,
-}
-
-/// A refusal.
-#[derive(Deserialize)]
-struct ErrorBody {
-    code: String,
-    #[serde(default)]
-    message: Option<String>,
 }
 
 impl Answer {
@@ -355,15 +348,7 @@ impl Wire for Relay {
     }
 
     fn refusal(&self, status: u16, body: &[u8], key: &LicenseKey) -> Error {
-        match serde_json::from_slice::<ErrorBody>(body) {
-            Ok(err) => refused(
-                status,
-                ApiCode::parse(&key.scrub(&err.code)),
-                err.message.as_deref().unwrap_or(""),
-                key,
-            ),
-            Err(_) => not_an_error_body(status, body, "the relay"),
-        }
+        refusal_in_dodos_words(status, body, key, "the relay")
     }
 }
 

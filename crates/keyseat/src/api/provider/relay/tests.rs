@@ -7,7 +7,7 @@ use ring::signature::{Ed25519KeyPair, KeyPair};
 use ureq::http::{HeaderMap, HeaderValue};
 
 use super::*;
-use crate::error::ErrorKind;
+use crate::error::{ApiCode, ErrorKind};
 
 const KEY: &str = "RELAY-TEST-KEY-0000-1111";
 const HOST: &str = "relay.example";
