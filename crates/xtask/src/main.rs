@@ -30,7 +30,9 @@ use platform::Platform;
 
 const USAGE: &str = "usage: cargo xtask <task>
 
-  dist [--platform P]... [--out DIR]   build every artifact (default: all this host can build)
+  dist [--platform P]... [--out DIR] [--universal2 no]
+                                       build every artifact (default: all this host can build;
+                                       with linux, the universal static macOS C SDK too)
   verify [--dist DIR] [--platform P]...  install and run them as users do, with no Rust
   same-sums FIRST SECOND               the artifacts of SECOND have FIRST's checksums
 
@@ -57,9 +59,14 @@ fn run(args: &[String]) -> Result<()> {
     };
     match task.as_str() {
         "dist" => {
-            let flags = Flags::parse(rest, &["--platform", "--out"])?;
+            let flags = Flags::parse(rest, &["--platform", "--out", "--universal2"])?;
             let ws = workspace::Workspace::load()?;
             versions::check(&ws)?;
+            let universal2 = match flags.one("--universal2")? {
+                None | Some("yes") => true,
+                Some("no") => false,
+                Some(other) => bail!("--universal2 takes yes or no, not {other:?}"),
+            };
             let out = flags
                 .one("--out")?
                 .map_or_else(|| ws.dist_dir(), PathBuf::from);
@@ -68,6 +75,7 @@ fn run(args: &[String]) -> Result<()> {
                 &dist::Options {
                     platforms: flags.platforms(Platform::buildable_here())?,
                     out,
+                    universal2,
                 },
             )
         }

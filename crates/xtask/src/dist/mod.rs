@@ -60,6 +60,8 @@ pub struct Options {
     pub platforms: Vec<Platform>,
     /// Where the artifacts go.
     pub out: PathBuf,
+    /// Whether a Linux build also makes the universal static macOS C SDK.
+    pub universal2: bool,
 }
 
 /// Builds every artifact of the chosen platforms, the platform-independent ones, and
@@ -91,7 +93,7 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<()> {
         bail!("no platform to build");
     };
     // The macOS static C library, which Linux builds (the rest of macOS needs a Mac).
-    if opts.platforms.contains(&Platform::LinuxX64) {
+    if opts.universal2 && opts.platforms.contains(&Platform::LinuxX64) {
         artifacts.push(universal_c_sdk::package(ws, &work, &tools, out)?);
     }
     let tc = Toolchain::new(ws, first, &tools)?;
