@@ -139,23 +139,22 @@ fn prelink(
     let mut files = Vec::new();
     for (i, (name, bytes)) in members.iter().enumerate() {
         // Numbered: member names repeat, and the order is the archive's.
-        let file = inputs.join(format!("{i:03}-{}", name.replace('/', "_")));
-        std::fs::write(&file, bytes).context(format!("writing {}", file.display()))?;
+        let file = format!("{i:03}-{}", name.replace('/', "_"));
+        let path = inputs.join(&file);
+        std::fs::write(&path, bytes).context(format!("writing {}", path.display()))?;
         files.push(file);
     }
     let object = dir.join(format!("keyseat-{}.o", platform.name()));
+    // The inputs by relative names, from their folder, and -S (no debug map): zig's linker
+    // records each input's path as given, and two builds in two folders must agree.
+    let target = zig_target(platform);
     Cmd::new(zig::python()?)
         .args([
-            "-m",
-            "ziglang",
-            "cc",
-            "-target",
-            &zig_target(platform),
-            "-r",
-            "-o",
+            "-m", "ziglang", "cc", "-target", &target, "-r", "-Wl,-S", "-o",
         ])
         .arg(&object)
         .args(&files)
+        .dir(&inputs)
         .run()?;
     let bytes = read(&object)?;
     println!(
