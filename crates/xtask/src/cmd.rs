@@ -1,9 +1,11 @@
 //! Running the tools the xtask drives (cargo, npm, maturin, cmake, …): each command is
-//! printed before it runs, and a failure names the command.
+//! printed before it runs, one that takes a while is followed by its wall time (where a
+//! release build spends its time, in CI's log), and a failure names the command.
 
 use std::ffi::OsStr;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::error::{Result, bail};
 
@@ -75,10 +77,12 @@ impl Cmd {
             Ok(f) => f,
             Err(e) => bail!("creating {}: {e}", path.display()),
         };
+        let start = Instant::now();
         let status = match self.inner.stdin(Stdio::null()).stdout(file).status() {
             Ok(s) => s,
             Err(e) => bail!("could not start `{}`: {e}", self.shown),
         };
+        show_time(start.elapsed());
         if !status.success() {
             let out = std::fs::read_to_string(path).unwrap_or_default();
             bail!("`{}` failed ({status}); its output:\n{out}", self.shown);
@@ -89,10 +93,12 @@ impl Cmd {
     /// Runs the command with inherited output; fails unless it exits with 0.
     pub fn run(mut self) -> Result<()> {
         println!("$ {}", self.shown);
+        let start = Instant::now();
         let status = match self.inner.status() {
             Ok(s) => s,
             Err(e) => bail!("could not start `{}`: {e}", self.shown),
         };
+        show_time(start.elapsed());
         if !status.success() {
             bail!("`{}` failed ({status})", self.shown);
         }
@@ -103,7 +109,9 @@ impl Cmd {
     /// with 0.
     pub fn read(mut self) -> Result<String> {
         println!("$ {}", self.shown);
+        let start = Instant::now();
         let out = self.output_with(Stdio::inherit())?;
+        show_time(start.elapsed());
         if !out.status.success() {
             bail!("`{}` failed ({})", self.shown, out.status);
         }
@@ -127,6 +135,18 @@ impl Cmd {
             Err(e) => bail!("could not start `{}`: {e}", self.shown),
         }
     }
+}
+
+/// Prints how long a command took, when it took a while: a build, not a `strip`.
+fn show_time(took: Duration) {
+    if let Some(line) = time_line(took) {
+        println!("{line}");
+    }
+}
+
+/// The line that shows `took`, if it is worth a line (5 s or more).
+fn time_line(took: Duration) -> Option<String> {
+    (took >= Duration::from_secs(5)).then(|| format!("  (took {}s)", took.as_secs()))
 }
 
 /// `word` as a shell would need it to be typed, for showing commands.
@@ -190,6 +210,15 @@ mod tests {
         assert!(e.to_string().contains("`sh -c 'exit 3'` failed"), "{e}");
         let e = Cmd::new("no-such-program-xtask").run().unwrap_err();
         assert!(e.to_string().contains("could not start"), "{e}");
+    }
+
+    #[test]
+    fn a_long_command_shows_its_time_and_a_short_one_does_not() {
+        assert_eq!(time_line(Duration::from_millis(4_999)), None);
+        assert_eq!(
+            time_line(Duration::from_millis(75_600)).as_deref(),
+            Some("  (took 75s)")
+        );
     }
 
     #[test]
