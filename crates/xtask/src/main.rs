@@ -30,9 +30,11 @@ use platform::Platform;
 
 const USAGE: &str = "usage: cargo xtask <task>
 
-  dist [--platform P]... [--out DIR] [--universal2 no]
+  dist [--platform P]... [--out DIR] [--universal2 no] [--common no] [--work DIR]
                                        build every artifact (default: all this host can build;
-                                       with linux, the universal static macOS C SDK too)
+                                       with linux, the universal static macOS C SDK too; the
+                                       platforms after the first build beside it, at once;
+                                       --common no: no platform-independent artifact)
   verify [--dist DIR] [--platform P]...  install and run them as users do, with no Rust
   same-sums FIRST SECOND               the artifacts of SECOND have FIRST's checksums
 
@@ -59,25 +61,23 @@ fn run(args: &[String]) -> Result<()> {
     };
     match task.as_str() {
         "dist" => {
-            let flags = Flags::parse(rest, &["--platform", "--out", "--universal2"])?;
+            let flags = Flags::parse(
+                rest,
+                &["--platform", "--out", "--universal2", "--common", "--work"],
+            )?;
             let ws = workspace::Workspace::load()?;
             versions::check(&ws)?;
-            let universal2 = match flags.one("--universal2")? {
-                None | Some("yes") => true,
-                Some("no") => false,
-                Some(other) => bail!("--universal2 takes yes or no, not {other:?}"),
-            };
             let out = flags
                 .one("--out")?
                 .map_or_else(|| ws.dist_dir(), PathBuf::from);
-            dist::run(
-                &ws,
-                &dist::Options {
-                    platforms: flags.platforms(Platform::buildable_here())?,
-                    out,
-                    universal2,
-                },
-            )
+            let mut opts =
+                dist::Options::new(&ws, flags.platforms(Platform::buildable_here())?, out);
+            opts.universal2 = flags.yes_or_no("--universal2")?;
+            opts.common = flags.yes_or_no("--common")?;
+            if let Some(work) = flags.one("--work")? {
+                opts.work = PathBuf::from(work);
+            }
+            dist::run(&ws, &opts)
         }
         "verify" => {
             let flags = Flags::parse(rest, &["--platform", "--dist"])?;
@@ -148,6 +148,15 @@ impl Flags {
         Ok(first)
     }
 
+    /// A `yes`/`no` option, `yes` when not given.
+    fn yes_or_no(&self, name: &str) -> Result<bool> {
+        match self.one(name)? {
+            None | Some("yes") => Ok(true),
+            Some("no") => Ok(false),
+            Some(other) => bail!("{name} takes yes or no, not {other:?}"),
+        }
+    }
+
     fn platforms(&self, default: Vec<Platform>) -> Result<Vec<Platform>> {
         let chosen: Vec<Platform> = self
             .all("--platform")
@@ -181,6 +190,14 @@ mod tests {
         assert!(Flags::parse(&strings(&["--out"]), &["--out"]).is_err());
         let twice = Flags::parse(&strings(&["--out", "a", "--out", "b"]), &["--out"]).unwrap();
         assert!(twice.one("--out").is_err());
+        let yes_no = Flags::parse(
+            &strings(&["--common", "no", "--universal2", "maybe"]),
+            &["--common", "--universal2", "--work"],
+        )
+        .unwrap();
+        assert!(!yes_no.yes_or_no("--common").unwrap());
+        assert!(yes_no.yes_or_no("--work").unwrap());
+        assert!(yes_no.yes_or_no("--universal2").is_err());
         let none = Flags::parse(&[], &["--platform"]).unwrap();
         assert_eq!(
             none.platforms(vec![Platform::LinuxX64]).unwrap(),

@@ -15,6 +15,7 @@
 //! xtask's, since cargo-dist cross-builds Windows only through MSVC, ships no header,
 //! `.pc` or CMake files, and its npm installer downloads archives at install time.
 
+mod beside;
 mod c_sdk;
 mod cargo;
 mod cli;
@@ -62,17 +63,37 @@ pub struct Options {
     pub out: PathBuf,
     /// Whether a Linux build also makes the universal static macOS C SDK.
     pub universal2: bool,
+    /// The scratch folder, emptied first (`target/dist-work`).
+    pub work: PathBuf,
+    /// Whether to make the platform-independent artifacts (the npm main package, the Tauri
+    /// plugin's web side, the sdist); a platform built beside another does not.
+    pub common: bool,
+}
+
+impl Options {
+    /// Every platform-independent artifact and `platforms`' own, into `out`, with the
+    /// workspace's scratch folder.
+    pub fn new(ws: &Workspace, platforms: Vec<Platform>, out: PathBuf) -> Options {
+        Options {
+            platforms,
+            out,
+            universal2: true,
+            work: ws.root.join("target").join("dist-work"),
+            common: true,
+        }
+    }
 }
 
 /// Builds every artifact of the chosen platforms, the platform-independent ones, and
-/// `sha256.sum`.
+/// `sha256.sum`. The first platform is built here; each other one beside it, at the same
+/// time, by a child xtask ([`beside`]).
 pub fn run(ws: &Workspace, opts: &Options) -> Result<()> {
     let out = &opts.out;
     let _ = std::fs::remove_dir_all(out);
     std::fs::create_dir_all(out).context(format!("creating {}", out.display()))?;
-    let work = ws.root.join("target").join("dist-work");
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).context(format!("creating {}", work.display()))?;
+    let work = &opts.work;
+    let _ = std::fs::remove_dir_all(work);
+    std::fs::create_dir_all(work).context(format!("creating {}", work.display()))?;
     println!(
         "keyseat {} (C ABI {}), SOURCE_DATE_EPOCH={}, into {}",
         ws.version,
@@ -82,24 +103,29 @@ pub fn run(ws: &Workspace, opts: &Options) -> Result<()> {
     );
     node::install_tools(ws)?;
     let tools = work.join("tools");
-    let mut artifacts = Vec::new();
-    for &platform in &opts.platforms {
-        let tc = Toolchain::new(ws, platform, &tools)?;
-        artifacts.extend(platform_artifacts(ws, &tc, &work, out)?);
+    let Some((&first, others)) = opts.platforms.split_first() else {
+        bail!("no platform to build");
+    };
+    let beside = others
+        .iter()
+        .map(|&p| beside::Beside::start(ws, p, work))
+        .collect::<Result<Vec<_>>>()?;
+    let tc = Toolchain::new(ws, first, &tools)?;
+    platform_artifacts(ws, &tc, work, out)?;
+    // The macOS static C library, which Linux builds (the rest of macOS needs a Mac).
+    if opts.universal2 && opts.platforms.contains(&Platform::LinuxX64) {
+        universal_c_sdk::package(ws, work, &tools, out)?;
     }
     // Platform-independent: the npm package and the sdist (with the first platform's
     // settings, for the same reproducibility).
-    let Some(&first) = opts.platforms.first() else {
-        bail!("no platform to build");
-    };
-    // The macOS static C library, which Linux builds (the rest of macOS needs a Mac).
-    if opts.universal2 && opts.platforms.contains(&Platform::LinuxX64) {
-        artifacts.push(universal_c_sdk::package(ws, &work, &tools, out)?);
+    if opts.common {
+        node::main_package(ws, work, out)?;
+        tauri_api::package(ws, work, out)?;
+        python::sdist(ws, &tc, work, out)?;
     }
-    let tc = Toolchain::new(ws, first, &tools)?;
-    artifacts.push(node::main_package(ws, &work, out)?);
-    artifacts.push(tauri_api::package(ws, &work, out)?);
-    artifacts.push(python::sdist(ws, &tc, &work, out)?);
+    for child in beside {
+        child.finish(out)?;
+    }
     let sums = checksum::write(out)?;
     println!("\nartifacts in {}:", out.display());
     let mut too_big = Vec::new();
